@@ -161,7 +161,7 @@ type DecryptError struct {
 }
 
 func (e *DecryptError) Error() string {
-	return fmt.Sprintf("does not decrypt with the %s key of this access key (PKCS5 padding check failed): wrong access key, or the value was encrypted with another encryptType", e.Type.Name())
+	return fmt.Sprintf("does not decrypt with the %s key derived from this access key (PKCS5 padding check failed): wrong access key or wrong encryptType", e.Type.Name())
 }
 
 // Decrypt reverses Encrypt. Malformed input (shorter than the iv, not

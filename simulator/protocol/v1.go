@@ -3,9 +3,11 @@ package protocol
 import (
 	"cmp"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Param is one query parameter of a V1 request, URL-decoded.
@@ -85,6 +87,12 @@ func paramValue(params []Param, name string) (string, bool) {
 		return "", false
 	}
 	return params[i].Value, true
+}
+
+// V1Timestamp renders t as a V1 timeStamp: UTC yyyyMMddHHmmssSSS.
+func V1Timestamp(t time.Time) string {
+	t = t.UTC()
+	return t.Format("20060102150405") + fmt.Sprintf("%03d", t.Nanosecond()/1e6)
 }
 
 // SignV1 returns the authToken of a V1 request:

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func paramsOf(v map[string]string) []Param {
@@ -212,5 +213,12 @@ func BenchmarkSignV1(b *testing.B) {
 		if _, err := SignV1("xxxxxxx", ps); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestV1Timestamp(t *testing.T) {
+	at := time.Date(2020, 7, 27, 15, 37, 11, 903_999_999, time.FixedZone("CST", 8*3600))
+	if got := V1Timestamp(at); got != "20200727073711903" {
+		t.Errorf("V1Timestamp = %s, want 20200727073711903 (UTC, milliseconds truncated)", got)
 	}
 }
