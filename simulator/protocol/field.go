@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -175,17 +176,32 @@ func (c *FieldCipher) Decrypt(value string) (string, error) {
 	if err := checkIV(iv); err != nil {
 		return "", err
 	}
+	// Fields are short (a phone number, a password): decode and decrypt in
+	// stack buffers, so the only allocation is the plaintext string.
 	b64 := value[ivLen:]
-	buf := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
-	n, err := base64.StdEncoding.Decode(buf, []byte(b64))
+	var srcStack, bufStack [256]byte
+	src := append(srcStack[:0], b64...)
+	buf := bufStack[:0]
+	if n := base64.StdEncoding.DecodedLen(len(b64)); n > len(bufStack) {
+		buf = make([]byte, 0, n)
+	}
+	buf, err := base64.StdEncoding.AppendDecode(buf, src)
 	if err != nil {
 		return "", malformed("value", "ciphertext after the 16-character iv is not standard Base64: %v", err)
 	}
-	buf = buf[:n]
+	n := len(buf)
 	if n == 0 || n%aes.BlockSize != 0 {
 		return "", malformed("value", "ciphertext is %d bytes, not a whole number of 16-byte AES blocks", n)
 	}
-	cipher.NewCBCDecrypter(c.block, []byte(iv)).CryptBlocks(buf, buf)
+	var prev, next [aes.BlockSize]byte
+	copy(prev[:], iv)
+	for i := 0; i < n; i += aes.BlockSize {
+		block := buf[i : i+aes.BlockSize]
+		copy(next[:], block)
+		c.block.Decrypt(block, block)
+		subtle.XORBytes(block, block, prev[:])
+		prev = next
+	}
 	pad := int(buf[n-1])
 	if pad == 0 || pad > aes.BlockSize {
 		return "", &DecryptError{Type: c.Type}
