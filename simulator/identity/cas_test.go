@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
 )
 
@@ -44,7 +45,7 @@ func TestCASVectors(t *testing.T) {
 		{"cas-json-success", zhangsan.JSON, ContentTypeJSON, checkJSON},
 		{"cas-json-failure", consumed.JSON, ContentTypeJSON, checkJSON},
 	} {
-		for _, v := range vectors(t, tc.kind) {
+		for _, v := range vectors.Of(t, "identity.json", tc.kind) {
 			t.Run(v.Get("id").String(), func(t *testing.T) {
 				got := tc.render()
 				if want := v.Get("expected").String(); string(got) != want {

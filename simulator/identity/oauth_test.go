@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestTokenVectors(t *testing.T) {
-	for _, v := range vectors(t, "oauth-token-response") {
+	for _, v := range vectors.Of(t, "identity.json", "oauth-token-response") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			tok := Token{
 				AccessToken:  v.Get("inputs.issuedTokens.access_token").String(),
@@ -50,7 +52,7 @@ func TestOAuthErrorVectors(t *testing.T) {
 		"T5": Unauthorized(),
 	}
 	for _, kind := range []string{"oauth-token-error", "oauth-userinfo-error"} {
-		for _, v := range vectors(t, kind) {
+		for _, v := range vectors.Of(t, "identity.json", kind) {
 			id := v.Get("id").String()
 			t.Run(id, func(t *testing.T) {
 				e, ok := byID[id]

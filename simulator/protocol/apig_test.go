@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
 )
 
@@ -47,7 +48,7 @@ func sdkDate(t testing.TB, r *APIGRequest) time.Time {
 }
 
 func TestAPIGVectors(t *testing.T) {
-	for _, v := range vectors(t, "identity.json", "apig-sdk-hmac-sha256") {
+	for _, v := range vectors.Of(t, "identity.json", "apig-sdk-hmac-sha256") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			r, names := apigVector(v)
 			ak, sk := v.Get("inputs.ak").String(), v.Get("inputs.sk").String()
@@ -129,7 +130,7 @@ const testSK = "kgsim-never-shown-sk"
 // signedA4 returns vector A4 signed with testSK by the AK "AK-A4".
 func signedA4(t *testing.T) (*APIGRequest, []string, time.Time) {
 	t.Helper()
-	r, names := apigVector(vectors(t, "identity.json", "apig-sdk-hmac-sha256")[3])
+	r, names := apigVector(vectors.Of(t, "identity.json", "apig-sdk-hmac-sha256")[3])
 	r.Header.Set("Authorization", SignAPIG("AK-A4", testSK, r, names))
 	return r, names, sdkDate(t, r)
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestBodySignVectors(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "v1_body_sign") {
+	for _, v := range vectors.Of(t, "callbacks.json", "v1_body_sign") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			key, body := in.Get("accessKey").String(), []byte(in.Get("body").String())

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestCanonicalJSON(t *testing.T) {
@@ -60,7 +62,7 @@ func TestCanonicalJSONRejects(t *testing.T) {
 // The S2 vector gives a body in generation order with nulls; canonicalising
 // it must give the vector's reqParams.
 func TestCanonicalJSONVectorS2(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "v2_signature") {
+	for _, v := range vectors.Of(t, "callbacks.json", "v2_signature") {
 		in := v.Get("inputs")
 		body := in.Get("logicalBodyInGenerationOrder")
 		if !body.Exists() {
@@ -81,7 +83,7 @@ func TestCanonicalJSONVectorS2(t *testing.T) {
 // The kit vectors' reqParams are canonical with members sorted at every
 // level: canonicalising must be the identity on them.
 func TestCanonicalJSONKitVectors(t *testing.T) {
-	for _, v := range vectors(t, "identity.json", "kit-x-sign") {
+	for _, v := range vectors.Of(t, "identity.json", "kit-x-sign") {
 		want := v.Get("inputs.reqParams").String()
 		got, err := CanonicalJSON([]byte(want), SortAllLevels)
 		if err != nil || string(got) != want {

@@ -9,10 +9,12 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestDeriveKeyVectors(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "sha1prng_aes_key") {
+	for _, v := range vectors.Of(t, "callbacks.json", "sha1prng_aes_key") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			ak := v.Get("inputs.accessKey").String()
 			if got := hex.EncodeToString([]byte(ak)); got != v.Get("inputs.seedHex").String() {
@@ -31,7 +33,7 @@ func TestDeriveKeyVectors(t *testing.T) {
 }
 
 func TestFieldVectors(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "aes_cbc_pkcs5_field") {
+	for _, v := range vectors.Of(t, "callbacks.json", "aes_cbc_pkcs5_field") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			et, err := ParseEncryptType(in.Get("encryptType").String())

@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestKitVectors(t *testing.T) {
-	for _, v := range vectors(t, "identity.json", "kit-x-sign") {
+	for _, v := range vectors.Of(t, "identity.json", "kit-x-sign") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("kitKey").String(), in.Get("x-timestamp").String(), in.Get("x-nonce").String()
@@ -24,7 +26,7 @@ func TestKitVectors(t *testing.T) {
 		})
 	}
 	// callbacks.json carries X1 too, with its own field names.
-	for _, v := range vectors(t, "callbacks.json", "kit_x_sign") {
+	for _, v := range vectors.Of(t, "callbacks.json", "kit_x_sign") {
 		in := v.Get("inputs")
 		if got := KitSign(in.Get("kitKey").String(), in.Get("xNonce").String(), in.Get("xTimestamp").String(), []byte(in.Get("reqParams").String())); got != v.Get("expected").String() {
 			t.Errorf("%s: x-sign = %s, want %s", v.Get("id"), got, v.Get("expected"))
@@ -36,7 +38,7 @@ func TestKitVectors(t *testing.T) {
 // V2 rule to a kit body: KitSign must not produce it, and a merchant that
 // does is told so.
 func TestKitWrongRuleVector(t *testing.T) {
-	for _, v := range vectors(t, "identity.json", "kit-x-sign-negative") {
+	for _, v := range vectors.Of(t, "identity.json", "kit-x-sign-negative") {
 		in := v.Get("inputs")
 		key, ts, nonce := in.Get("kitKey").String(), in.Get("x-timestamp").String(), in.Get("x-nonce").String()
 		body := []byte(in.Get("reqParams").String())

@@ -10,11 +10,10 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
 )
 
@@ -32,15 +31,14 @@ iwIDAQAB
 `
 
 // r1Keys returns the 3072-bit key pair of vector R1, which R2 shares, and
-// R1's ciphertext. It reads the file itself because fuzz targets have no
-// *testing.T to give vectors.
+// R1's ciphertext.
 func r1Keys(tb testing.TB) (*rsa.PrivateKey, *rsa.PublicKey, string) {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "vectors", "identity.json"))
-	if err != nil {
-		tb.Fatal(err)
+	r1 := vectors.Of(tb, "identity.json", "rsa-oaep-decrypt")[0]
+	if id := r1.Get("id").String(); id != "R1" {
+		tb.Fatalf("first rsa-oaep-decrypt vector is %s, want R1", id)
 	}
-	r1 := gjson.GetBytes(data, `#(id=="R1").inputs`)
+	r1 = r1.Get("inputs")
 	priv, err := ParsePrivateKeyPEM([]byte(r1.Get("privateKeyPkcs8Pem").String()))
 	if err != nil {
 		tb.Fatal(err)
@@ -71,7 +69,7 @@ func vectorOAEPHash(t *testing.T, in gjson.Result) OAEPHash {
 
 func TestOAEPVectors(t *testing.T) {
 	priv, _, _ := r1Keys(t)
-	for _, v := range vectors(t, "identity.json", "rsa-oaep-decrypt") {
+	for _, v := range vectors.Of(t, "identity.json", "rsa-oaep-decrypt") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			if k := v.Get("inputs.privateKeyPkcs8Pem").String(); k != "same as R1" && !strings.Contains(k, "BEGIN PRIVATE KEY") {
 				t.Fatalf("unexpected key %q", k)

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestUsageVectors(t *testing.T) {
-	for _, v := range vectors(t, "identity.json", "usage-push-body-signature") {
+	for _, v := range vectors.Of(t, "identity.json", "usage-push-body-signature") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("basicKey").String(), in.Get("ts").String(), in.Get("nonce").String()

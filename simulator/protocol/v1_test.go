@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func paramsOf(v map[string]string) []Param {
@@ -18,7 +20,7 @@ func paramsOf(v map[string]string) []Param {
 }
 
 func TestV1Vectors(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "v1_authtoken") {
+	for _, v := range vectors.Of(t, "callbacks.json", "v1_authtoken") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			params := map[string]string{}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 func TestV2Vectors(t *testing.T) {
-	for _, v := range vectors(t, "callbacks.json", "v2_signature") {
+	for _, v := range vectors.Of(t, "callbacks.json", "v2_signature") {
 		t.Run(v.Get("id").String(), func(t *testing.T) {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("accessKey").String(), in.Get("timestamp").String(), in.Get("nonce").String()

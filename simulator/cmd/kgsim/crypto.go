@@ -155,49 +155,47 @@ func cryptoDeriveKey(e *env, args []string) error {
 	return nil
 }
 
-// rsaFlags are the flags of the RSA commands.
+// rsaFlags are the flags of the RSA commands: a PEM key file and the OAEP
+// hash setting.
 type rsaFlags struct {
 	*flags
-	hash *string
+	keyFlag       string
+	keyPath, hash *string
 }
 
-func newRSAFlags() *rsaFlags {
+func newRSAFlags(keyFlag, keyForm, keyUsage string) *rsaFlags {
 	f := newFlags()
-	return &rsaFlags{flags: f, hash: f.string("oaep-hash", "sha256|sha1|sha256-mgf1sha1", "OAEP and MGF1 digests")}
+	return &rsaFlags{
+		flags:   f,
+		keyFlag: keyFlag,
+		keyPath: f.string(keyFlag, keyForm, keyUsage),
+		hash:    f.string("oaep-hash", "sha256|sha1|sha256-mgf1sha1", "OAEP and MGF1 digests"),
+	}
 }
 
-func (f *rsaFlags) oaepHash() (protocol.OAEPHash, error) {
+// load parses args, which hold one VALUE, and reads the key file.
+func (f *rsaFlags) load(args []string, what string) (string, protocol.OAEPHash, []byte, error) {
+	pos, err := f.parse(args, 1, what)
+	if err != nil {
+		return "", "", nil, err
+	}
 	h, err := protocol.ParseOAEPHash(*f.hash)
 	if err != nil {
-		return "", simulator.Errorf(simulator.EINVALID, "--oaep-hash", "%q: want sha256, sha1 or sha256-mgf1sha1", *f.hash)
+		return "", "", nil, simulator.Errorf(simulator.EINVALID, "--oaep-hash", "%q: want sha256, sha1 or sha256-mgf1sha1", *f.hash)
 	}
-	return h, nil
-}
-
-// readKeyFile reads a PEM file named by a flag.
-func readKeyFile(f *flags, name, path string) ([]byte, error) {
-	if err := f.need(name, path); err != nil {
-		return nil, err
+	if err := f.need(f.keyFlag, *f.keyPath); err != nil {
+		return "", "", nil, err
 	}
-	b, err := os.ReadFile(path)
+	pemBytes, err := os.ReadFile(*f.keyPath)
 	if err != nil {
-		return nil, simulator.Errorf(simulator.EINVALID, "--"+name, "cannot read %s: %v", path, errors.Unwrap(err))
+		return "", "", nil, simulator.Errorf(simulator.EINVALID, "--"+f.keyFlag, "cannot read %s: %v", *f.keyPath, errors.Unwrap(err))
 	}
-	return b, nil
+	return pos[0], h, pemBytes, nil
 }
 
 func cryptoRSADecrypt(e *env, args []string) error {
-	f := newRSAFlags()
-	keyPath := f.string("private-key", "FILE (PEM, PKCS#8 or PKCS#1)", "the merchant's private key")
-	pos, err := f.parse(args, 1, "VALUE (Base64 ciphertext)")
-	if err != nil {
-		return err
-	}
-	h, err := f.oaepHash()
-	if err != nil {
-		return err
-	}
-	pemBytes, err := readKeyFile(f.flags, "private-key", *keyPath)
+	f := newRSAFlags("private-key", "FILE (PEM, PKCS#8 or PKCS#1)", "the merchant's private key")
+	value, h, pemBytes, err := f.load(args, "VALUE (Base64 ciphertext)")
 	if err != nil {
 		return err
 	}
@@ -205,7 +203,7 @@ func cryptoRSADecrypt(e *env, args []string) error {
 	if err != nil {
 		return invalid("--private-key", err)
 	}
-	plain, err := protocol.DecryptSecret(priv, h, pos[0])
+	plain, err := protocol.DecryptSecret(priv, h, value)
 	if _, ok := errors.AsType[*protocol.MalformedError](err); ok {
 		return invalid("VALUE", err)
 	}
@@ -217,17 +215,8 @@ func cryptoRSADecrypt(e *env, args []string) error {
 }
 
 func cryptoRSAEncrypt(e *env, args []string) error {
-	f := newRSAFlags()
-	keyPath := f.string("public-key", "FILE (PEM, SPKI or PKCS#1)", "the merchant's public key")
-	pos, err := f.parse(args, 1, "VALUE (the plaintext secret)")
-	if err != nil {
-		return err
-	}
-	h, err := f.oaepHash()
-	if err != nil {
-		return err
-	}
-	pemBytes, err := readKeyFile(f.flags, "public-key", *keyPath)
+	f := newRSAFlags("public-key", "FILE (PEM, SPKI or PKCS#1)", "the merchant's public key")
+	value, h, pemBytes, err := f.load(args, "VALUE (the plaintext secret)")
 	if err != nil {
 		return err
 	}
@@ -235,7 +224,7 @@ func cryptoRSAEncrypt(e *env, args []string) error {
 	if err != nil {
 		return invalid("--public-key", err)
 	}
-	out, err := protocol.EncryptSecret(e.random, pub, h, pos[0])
+	out, err := protocol.EncryptSecret(e.random, pub, h, value)
 	if err != nil {
 		return invalid("VALUE", err)
 	}

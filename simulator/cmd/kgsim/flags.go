@@ -101,6 +101,38 @@ func (f *flags) given(name string) bool {
 	return seen
 }
 
+// keyBodyFlags are the flags of every command that signs or checks a body
+// with a key.
+type keyBodyFlags struct {
+	*flags
+	key, body *string
+}
+
+func newKeyBodyFlags(keyForm, keyUsage, bodyUsage string) *keyBodyFlags {
+	f := newFlags()
+	return &keyBodyFlags{
+		flags: f,
+		key:   f.string("access-key", keyForm, keyUsage),
+		body:  f.string("body", "FILE (or - for standard input)", bodyUsage),
+	}
+}
+
+// load parses args, requires the key and the body, and reads the body.
+func (f *keyBodyFlags) load(e *env, args []string, want int, what string) ([]string, []byte, error) {
+	pos, err := f.parse(args, want, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.need("access-key", *f.key); err != nil {
+		return nil, nil, err
+	}
+	if err := f.need("body", *f.body); err != nil {
+		return nil, nil, err
+	}
+	body, err := readInput(e, "body", *f.body)
+	return pos, body, err
+}
+
 // readInput reads a file named by a flag, or standard input for "-".
 func readInput(e *env, flagName, path string) ([]byte, error) {
 	if path == "-" {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
+	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 // fixedNow is the clock of every test run: the S1 vector's timestamp.
@@ -46,30 +46,6 @@ func writeFile(t *testing.T, content string) string {
 	return p
 }
 
-// vectors returns the spec vectors of one kind, from the copy the protocol
-// package keeps in its testdata.
-func vectors(t *testing.T, file, kind string) []gjson.Result {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "protocol", "testdata", "vectors", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := gjson.ParseBytes(data)
-	if v := all.Get("vectors"); v.Exists() {
-		all = v
-	}
-	var out []gjson.Result
-	for _, v := range all.Array() {
-		if v.Get("kind").String() == kind {
-			out = append(out, v)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no %s vectors in %s", kind, file)
-	}
-	return out
-}
-
 // wantOutput checks a successful run that printed exactly want.
 func wantOutput(t *testing.T, r result, want string) {
 	t.Helper()
@@ -82,7 +58,7 @@ func wantOutput(t *testing.T, r result, want string) {
 // would reproduce it.
 func TestVectorsThroughCLI(t *testing.T) {
 	t.Run("v1", func(t *testing.T) {
-		for _, v := range vectors(t, "callbacks.json", "v1_authtoken") {
+		for _, v := range vectors.Of(t, "callbacks.json", "v1_authtoken") {
 			in := v.Get("inputs")
 			q := url.Values{}
 			for name, value := range in.Get("params").Map() {
@@ -95,7 +71,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("bodysign", func(t *testing.T) {
-		for _, v := range vectors(t, "callbacks.json", "v1_body_sign") {
+		for _, v := range vectors.Of(t, "callbacks.json", "v1_body_sign") {
 			in := v.Get("inputs")
 			key, body := in.Get("accessKey").String(), writeFile(t, in.Get("body").String())
 			header := v.Get("expectedHeader").String()
@@ -104,7 +80,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("v2", func(t *testing.T) {
-		for _, v := range vectors(t, "callbacks.json", "v2_signature") {
+		for _, v := range vectors.Of(t, "callbacks.json", "v2_signature") {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("accessKey").String(), in.Get("timestamp").String(), in.Get("nonce").String()
 			// S2 starts from a body in generation order with nulls: the
@@ -122,7 +98,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("kit", func(t *testing.T) {
-		for _, v := range vectors(t, "identity.json", "kit-x-sign") {
+		for _, v := range vectors.Of(t, "identity.json", "kit-x-sign") {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("kitKey").String(), in.Get("x-timestamp").String(), in.Get("x-nonce").String()
 			body, want := writeFile(t, in.Get("reqParams").String()), v.Get("expected").String()
@@ -132,7 +108,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("usage", func(t *testing.T) {
-		for _, v := range vectors(t, "identity.json", "usage-push-body-signature") {
+		for _, v := range vectors.Of(t, "identity.json", "usage-push-body-signature") {
 			in := v.Get("inputs")
 			key, ts, nonce := in.Get("basicKey").String(), in.Get("ts").String(), in.Get("nonce").String()
 			body, want := writeFile(t, in.Get("body").String()), v.Get("expected").String()
@@ -141,7 +117,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("apig", func(t *testing.T) {
-		for _, v := range vectors(t, "identity.json", "apig-sdk-hmac-sha256") {
+		for _, v := range vectors.Of(t, "identity.json", "apig-sdk-hmac-sha256") {
 			in := v.Get("inputs")
 			args := []string{"--ak", in.Get("ak").String(), "--sk", in.Get("sk").String(), "--method", in.Get("method").String()}
 			q := url.Values{}
@@ -169,7 +145,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("derive-key", func(t *testing.T) {
-		for _, v := range vectors(t, "callbacks.json", "sha1prng_aes_key") {
+		for _, v := range vectors.Of(t, "callbacks.json", "sha1prng_aes_key") {
 			key := v.Get("inputs.accessKey").String()
 			wantOutput(t, kgsim(t, "", "crypto", "derive-key", "--access-key", key), v.Get("expected.aes256").String())
 			wantOutput(t, kgsim(t, "", "crypto", "derive-key", "--access-key", key, "--encrypt-type", "1"), v.Get("expected.aes256").String())
@@ -177,7 +153,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("fields", func(t *testing.T) {
-		for _, v := range vectors(t, "callbacks.json", "aes_cbc_pkcs5_field") {
+		for _, v := range vectors.Of(t, "callbacks.json", "aes_cbc_pkcs5_field") {
 			in := v.Get("inputs")
 			key, et := in.Get("accessKey").String(), in.Get("encryptType").String()
 			plain, want := in.Get("plaintext").String(), v.Get("expected").String()
@@ -186,7 +162,7 @@ func TestVectorsThroughCLI(t *testing.T) {
 		}
 	})
 	t.Run("rsa", func(t *testing.T) {
-		vs := vectors(t, "identity.json", "rsa-oaep-decrypt")
+		vs := vectors.Of(t, "identity.json", "rsa-oaep-decrypt")
 		keyFile := writeFile(t, vs[0].Get("inputs.privateKeyPkcs8Pem").String())
 		for _, v := range vs {
 			hash := map[string]string{"SHA-256": "sha256", "SHA-1": "sha1"}[v.Get("inputs.oaepHash").String()]

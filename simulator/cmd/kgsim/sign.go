@@ -163,35 +163,24 @@ func timestampAndNonce(e *env, timestamp, nonce string) (freshSigning, error) {
 // bodyFlags are the flags of the commands that sign a JSON body with a
 // timestamp and a nonce.
 type bodyFlags struct {
-	*flags
-	key, body, timestamp, nonce *string
-	verbose                     *bool
+	*keyBodyFlags
+	timestamp, nonce *string
+	verbose          *bool
 }
 
 func newBodyFlags(keyUsage string) *bodyFlags {
-	f := newFlags()
+	f := newKeyBodyFlags("KEY", keyUsage, "the JSON body")
 	return &bodyFlags{
-		flags:     f,
-		key:       f.string("access-key", "KEY", keyUsage),
-		body:      f.string("body", "FILE (or - for standard input)", "the JSON body"),
-		timestamp: f.string("timestamp", "MS (Unix epoch milliseconds, 13 digits)", "signed timestamp"),
-		nonce:     f.string("nonce", "N (e.g. 64 hex characters)", "signed nonce"),
-		verbose:   f.fs.Bool("verbose", false, "print the signed string on standard error"),
+		keyBodyFlags: f,
+		timestamp:    f.string("timestamp", "MS (Unix epoch milliseconds, 13 digits)", "signed timestamp"),
+		nonce:        f.string("nonce", "N (e.g. 64 hex characters)", "signed nonce"),
+		verbose:      f.fs.Bool("verbose", false, "print the signed string on standard error"),
 	}
 }
 
 // load parses args and reads the body and the signing inputs.
 func (b *bodyFlags) load(e *env, args []string) ([]byte, freshSigning, error) {
-	if _, err := b.parse(args, 0, ""); err != nil {
-		return nil, freshSigning{}, err
-	}
-	if err := b.need("access-key", *b.key); err != nil {
-		return nil, freshSigning{}, err
-	}
-	if err := b.need("body", *b.body); err != nil {
-		return nil, freshSigning{}, err
-	}
-	body, err := readInput(e, "body", *b.body)
+	_, body, err := b.keyBodyFlags.load(e, args, 0, "")
 	if err != nil {
 		return nil, freshSigning{}, err
 	}
@@ -268,37 +257,28 @@ func signUsage(e *env, args []string) error {
 }
 
 func signBodySign(e *env, args []string) error {
-	f := newFlags()
-	key := f.string("access-key", "KEY", "the merchant's access key")
-	bodyPath := f.string("body", "FILE (or - for standard input)", "the exact response body")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return err
-	}
-	if err := f.need("body", *bodyPath); err != nil {
-		return err
-	}
-	body, err := readInput(e, "body", *bodyPath)
+	f := newKeyBodyFlags("KEY", "the merchant's access key", "the exact response body")
+	_, body, err := f.load(e, args, 0, "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, protocol.BodySignHeader(protocol.BodySign(*key, body)))
+	fmt.Fprintln(e.stdout, protocol.BodySignHeader(protocol.BodySign(*f.key, body)))
 	return nil
 }
 
 // apigFlags are the flags that describe an open-API request.
 type apigFlags struct {
 	*flags
-	method, rawURL, body, date *string
-	headers                    *[]string
+	ak, sk, method, rawURL, body, date *string
+	headers                            *[]string
 }
 
 func newAPIGFlags() *apigFlags {
 	f := newFlags()
 	return &apigFlags{
 		flags:   f,
+		ak:      f.string("ak", "AK", "access key ID"),
+		sk:      f.string("sk", "SK", "secret access key"),
 		method:  f.string("method", "METHOD (GET, POST ...)", "HTTP method (default GET)"),
 		rawURL:  f.string("url", "URL (e.g. https://mkt.myhuaweicloud.com/api/...?orderId=...)", "request URL"),
 		body:    f.string("body", "FILE (or - for standard input)", "request body (default empty)"),
@@ -307,10 +287,15 @@ func newAPIGFlags() *apigFlags {
 	}
 }
 
-// request builds the APIG request the flags describe.
-func (a *apigFlags) request(e *env) (*protocol.APIGRequest, error) {
-	if err := a.need("url", *a.rawURL); err != nil {
+// load parses args and builds the APIG request the flags describe.
+func (a *apigFlags) load(e *env, args []string) (*protocol.APIGRequest, error) {
+	if _, err := a.parse(args, 0, ""); err != nil {
 		return nil, err
+	}
+	for _, name := range []string{"ak", "sk", "url"} {
+		if err := a.need(name, a.fs.Lookup(name).Value.String()); err != nil {
+			return nil, err
+		}
 	}
 	u, err := url.Parse(*a.rawURL)
 	if err != nil || u.Host == "" {
@@ -344,19 +329,8 @@ const sdkDateLayout = "20060102T150405Z"
 
 func signAPIG(e *env, args []string) error {
 	f := newAPIGFlags()
-	ak := f.string("ak", "AK", "access key ID")
-	sk := f.string("sk", "SK", "secret access key")
 	verbose := f.fs.Bool("verbose", false, "print the canonical request and string to sign on standard error")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("ak", *ak); err != nil {
-		return err
-	}
-	if err := f.need("sk", *sk); err != nil {
-		return err
-	}
-	r, err := f.request(e)
+	r, err := f.load(e, args)
 	if err != nil {
 		return err
 	}
@@ -374,7 +348,7 @@ func signAPIG(e *env, args []string) error {
 	if *verbose {
 		fmt.Fprintf(e.stderr, "canonical request:\n%s\n\nstring to sign:\n%s\n\n", r.Canonical(signed), r.StringToSign(signed))
 	}
-	auth := protocol.SignAPIG(*ak, *sk, r, signed)
+	auth := protocol.SignAPIG(*f.ak, *f.sk, r, signed)
 	if *f.date == "" {
 		fmt.Fprintf(e.stdout, "X-Sdk-Date: %s\nAuthorization: %s\n", date, auth)
 	} else {

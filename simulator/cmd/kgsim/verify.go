@@ -152,21 +152,9 @@ func verifyV1(e *env, args []string) error {
 }
 
 func verifyV2(e *env, args []string) error {
-	f := newFlags()
-	key := f.string("access-key", "KEY", "the merchant's access key")
-	bodyPath := f.string("body", "FILE (or - for standard input)", "the exact request body")
+	f := newKeyBodyFlags("KEY", "the merchant's access key", "the exact request body")
 	at := f.string("at", "TIME (Unix ms or RFC 3339)", "check freshness as of TIME")
-	pos, err := f.parse(args, 1, "URL|QUERY (with signature, timestamp and nonce)")
-	if err != nil {
-		return err
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return err
-	}
-	if err := f.need("body", *bodyPath); err != nil {
-		return err
-	}
-	body, err := readInput(e, "body", *bodyPath)
+	pos, body, err := f.load(e, args, 1, "URL|QUERY (with signature, timestamp and nonce)")
 	if err != nil {
 		return err
 	}
@@ -182,22 +170,15 @@ func verifyV2(e *env, args []string) error {
 	for _, p := range params {
 		q[p.Name] = []string{p.Value}
 	}
-	err = protocol.VerifyV2(*key, q, body, now, protocol.FreshnessWindow)
+	err = protocol.VerifyV2(*f.key, q, body, now, protocol.FreshnessWindow)
 	return report(e, "v2", err, "signature matches and the timestamp is inside the 60 s window")
 }
 
 func verifyBodySign(e *env, args []string) error {
-	f := newFlags()
-	key := f.string("access-key", "KEY", "the merchant's access key")
+	f := newKeyBodyFlags("KEY", "the merchant's access key", "the exact response body")
 	header := f.string("header", `'sign_type="HMAC-SHA256", signature= "..."'`, "the Body-Sign header value")
-	bodyPath := f.string("body", "FILE (or - for standard input)", "the exact response body")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return err
-	}
-	if err := f.need("body", *bodyPath); err != nil {
+	_, body, err := f.load(e, args, 0, "")
+	if err != nil {
 		return err
 	}
 	// An empty value is allowed: it checks what a response without the
@@ -205,35 +186,20 @@ func verifyBodySign(e *env, args []string) error {
 	if !f.given("header") {
 		return f.need("header", "")
 	}
-	body, err := readInput(e, "body", *bodyPath)
-	if err != nil {
-		return err
-	}
 	value := *header
 	if name, rest, ok := strings.Cut(value, ":"); ok && strings.EqualFold(strings.TrimSpace(name), protocol.BodySignHeaderName) {
 		value = rest
 	}
-	return report(e, "bodysign", protocol.VerifyBodySign(*key, value, body), "Body-Sign matches the body bytes")
+	return report(e, "bodysign", protocol.VerifyBodySign(*f.key, value, body), "Body-Sign matches the body bytes")
 }
 
 func verifyKit(e *env, args []string) error {
-	f := newFlags()
-	key := f.string("access-key", "KITKEY", "the kit key")
+	f := newKeyBodyFlags("KITKEY", "the kit key", "the request body")
 	sign := f.string("sign", "X-SIGN (hex)", "the x-sign header")
 	ts := f.string("timestamp", "X-TIMESTAMP (Unix ms)", "the x-timestamp header")
 	nonce := f.string("nonce", "X-NONCE", "the x-nonce header")
-	bodyPath := f.string("body", "FILE (or - for standard input)", "the request body")
 	at := f.string("at", "TIME (Unix ms or RFC 3339)", "check freshness as of TIME")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return err
-	}
-	if err := f.need("body", *bodyPath); err != nil {
-		return err
-	}
-	body, err := readInput(e, "body", *bodyPath)
+	_, body, err := f.load(e, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -241,48 +207,26 @@ func verifyKit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = protocol.VerifyKit(*key, *sign, *ts, *nonce, body, now, protocol.FreshnessWindow)
+	err = protocol.VerifyKit(*f.key, *sign, *ts, *nonce, body, now, protocol.FreshnessWindow)
 	return report(e, "kit", err, "x-sign matches and x-timestamp is inside the 60 s window")
 }
 
 func verifyUsage(e *env, args []string) error {
-	f := newFlags()
-	key := f.string("access-key", "KEY", "the basic-interface access key")
+	f := newKeyBodyFlags("KEY", "the basic-interface access key", "the request body")
 	sig := f.string("signature", "SIG (Base64)", "the signature header")
 	ts := f.string("timestamp", "TS (Unix ms)", "the ts header")
 	nonce := f.string("nonce", "N", "the nonce header")
-	bodyPath := f.string("body", "FILE (or - for standard input)", "the request body")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return err
-	}
-	if err := f.need("body", *bodyPath); err != nil {
-		return err
-	}
-	body, err := readInput(e, "body", *bodyPath)
+	_, body, err := f.load(e, args, 0, "")
 	if err != nil {
 		return err
 	}
-	return report(e, "usage", protocol.VerifyUsage(*key, *ts, *nonce, *sig, body), "signature matches the canonical body")
+	return report(e, "usage", protocol.VerifyUsage(*f.key, *ts, *nonce, *sig, body), "signature matches the canonical body")
 }
 
 func verifyAPIG(e *env, args []string) error {
 	f := newAPIGFlags()
-	ak := f.string("ak", "AK", "access key ID")
-	sk := f.string("sk", "SK", "secret access key")
 	at := f.string("at", "TIME (Unix ms, RFC 3339 or yyyyMMddTHHmmssZ)", "check X-Sdk-Date as of TIME")
-	if _, err := f.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if err := f.need("ak", *ak); err != nil {
-		return err
-	}
-	if err := f.need("sk", *sk); err != nil {
-		return err
-	}
-	r, err := f.request(e)
+	r, err := f.load(e, args)
 	if err != nil {
 		return err
 	}
@@ -293,7 +237,7 @@ func verifyAPIG(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lookup := func(got string) (string, bool) { return *sk, got == *ak }
+	lookup := func(ak string) (string, bool) { return *f.sk, ak == *f.ak }
 	_, err = protocol.VerifyAPIG(lookup, r, now)
 	return report(e, "apig", err, "Authorization matches and X-Sdk-Date is inside the 15-minute window")
 }
