@@ -85,6 +85,9 @@ func Judge(c Call, a Answer) Judgement {
 		return Judgement{Verdict: v, Detail: detail, Message: message, Warnings: warnings}
 	}
 	if a.Err != nil {
+		if errors.Is(a.Err, errTooLarge) {
+			return fail(simulator.BodyParse, parseMessage, a.Err.Error())
+		}
 		if isTimeout(a.Err) {
 			return fail(simulator.Timeout, "调测失败,调用接口超时20s.", a.Err.Error())
 		}
