@@ -41,3 +41,19 @@ func (v Verdict) Failed() bool {
 	}
 	return true
 }
+
+// Outcome is where a callback's delivery ended (callbacks.md §12).
+type Outcome string
+
+const (
+	Pending               Outcome = "PENDING"
+	Succeeded             Outcome = "SUCCEEDED"
+	SucceededAfterRestart Outcome = "SUCCEEDED_AFTER_RESTART"
+	// OrderFailed: retries of a new purchase or upgrade ran out; the order
+	// failed and was unsubscribed automatically.
+	OrderFailed Outcome = "ORDER_FAILED_UNSUBSCRIBED"
+	// Stopped: retries ran out; the seller center's restart button is the
+	// way on.
+	Stopped       Outcome = "STOPPED_AWAITING_MANUAL_RESTART"
+	ChangeRefused Outcome = "REFUSED"
+)

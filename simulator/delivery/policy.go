@@ -1,0 +1,69 @@
+package delivery
+
+import (
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// Policy is the retry schedule of one activity (callbacks.md §9.2): when
+// each attempt is due, counted from the first, and the outcome once the
+// last one has failed.
+type Policy struct {
+	Offsets   []time.Duration // Offsets[0] is 0: the first attempt
+	Exhausted simulator.Outcome
+}
+
+// Attempts is how many attempts the policy makes before giving up.
+func (p Policy) Attempts() int { return len(p.Offsets) }
+
+// Next returns when attempt n+1 is due after n attempts (n >= 1) that
+// started at first, or false when the schedule is exhausted.
+func (p Policy) Next(first time.Time, n int) (time.Time, bool) {
+	if n >= len(p.Offsets) {
+		return time.Time{}, false
+	}
+	return first.Add(p.Offsets[n]), true
+}
+
+func every(interval time.Duration, attempts int) []time.Duration {
+	out := make([]time.Duration, attempts)
+	for i := range out {
+		out[i] = time.Duration(i) * interval
+	}
+	return out
+}
+
+// PolicyFor returns the schedule of an activity. The docs give the window
+// (3 hours for a new purchase or an upgrade, "once an hour"; 1 hour for the
+// others) and not the cadence; the cadence is the spec's decision.
+func PolicyFor(activity string) Policy {
+	switch activity {
+	case "newInstance", "upgrade", "upgradeInstance", "getLicense", "orderNotify":
+		// T0 and three hourly retries (callbacks.md §15 Q4).
+		return Policy{Offsets: every(time.Hour, 4), Exhausted: simulator.OrderFailed}
+	case "refreshInstance", "updateInstanceStatus", "instanceStatus", "expireInstance", "releaseInstance":
+		// Every 15 minutes through the documented hour (§15 Q2).
+		return Policy{Offsets: every(15*time.Minute, 5), Exhausted: simulator.Stopped}
+	case "changeInstanceCheck":
+		return Policy{Offsets: every(0, 1), Exhausted: simulator.ChangeRefused}
+	}
+	// queryInstance from the buyer's page, getLicenseAsync and anything
+	// unknown: one attempt, then the seller center's restart button.
+	return Policy{Offsets: every(0, 1), Exhausted: simulator.Stopped}
+}
+
+// pollWindow is how long V2 queryInstance is polled after a newInstance
+// answered 000004 (callbacks.md §10.1).
+const pollWindow = 3 * time.Hour
+
+// PollOffsets returns when queryInstance is polled after an asynchronous
+// newInstance answer: +10 s, +30 s, +1 min, +2 min, +5 min, then every
+// 10 min until 3 hours after the answer.
+func PollOffsets() []time.Duration {
+	out := []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
+	for d := 10 * time.Minute; d <= pollWindow; d += 10 * time.Minute {
+		out = append(out, d)
+	}
+	return out
+}

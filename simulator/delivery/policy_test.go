@@ -1,0 +1,67 @@
+package delivery
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+func TestPolicyFor(t *testing.T) {
+	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		activity string
+		due      []time.Duration // every attempt's offset from the first
+		outcome  simulator.Outcome
+	}{
+		{"newInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{"upgradeInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{"upgrade", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{"getLicense", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{"refreshInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{"releaseInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{"updateInstanceStatus", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{"expireInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{"changeInstanceCheck", []time.Duration{0}, simulator.ChangeRefused},
+		{"getLicenseAsync", []time.Duration{0}, simulator.Stopped},
+		{"queryInstance", []time.Duration{0}, simulator.Stopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.activity, func(t *testing.T) {
+			p := PolicyFor(tt.activity)
+			if p.Attempts() != len(tt.due) || p.Exhausted != tt.outcome {
+				t.Fatalf("%d attempts then %s, want %d then %s", p.Attempts(), p.Exhausted, len(tt.due), tt.outcome)
+			}
+			for n := 1; n < len(tt.due); n++ {
+				at, ok := p.Next(first, n)
+				if !ok || !at.Equal(first.Add(tt.due[n])) {
+					t.Errorf("attempt %d due %v (%v), want %v", n+1, at, ok, first.Add(tt.due[n]))
+				}
+			}
+			if _, ok := p.Next(first, len(tt.due)); ok {
+				t.Error("an attempt after the last")
+			}
+		})
+	}
+}
+
+func TestPollOffsets(t *testing.T) {
+	o := PollOffsets()
+	want := []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 20 * time.Minute}
+	for i, w := range want {
+		if o[i] != w {
+			t.Errorf("poll %d at %v, want %v", i+1, o[i], w)
+		}
+	}
+	if last := o[len(o)-1]; last != 3*time.Hour {
+		t.Errorf("last poll at %v, want 3h", last)
+	}
+	if len(o) != 5+18 {
+		t.Errorf("%d polls, want 23", len(o))
+	}
+	for i := 1; i < len(o); i++ {
+		if o[i] <= o[i-1] {
+			t.Fatalf("polls not increasing at %d", i)
+		}
+	}
+}
