@@ -1,0 +1,169 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/tidwall/gjson"
+)
+
+// Deliverer attempts the messages that are due, records every attempt and
+// schedules the next one from the activity's policy.
+type Deliverer struct {
+	Store  simulator.Store
+	Sender *Sender
+	// Key returns the access key of a product; keys are never stored in
+	// messages or attempts.
+	Key   func(productID string) (string, error)
+	Clock simulator.Clock  // schedules attempts
+	Wall  func() time.Time // signs them
+	// Random makes nonces and business IDs; crypto/rand when nil.
+	Random io.Reader
+}
+
+// batch is how many due messages one pass reads.
+const batch = 64
+
+// RunDue attempts every message due at the scheduling clock's now, queue
+// heads first, until none is due, and returns how many attempts it made.
+func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
+	made := 0
+	for {
+		due, err := d.Store.Due(ctx, d.Clock.Now(), batch)
+		if err != nil {
+			return made, err
+		}
+		if len(due) == 0 {
+			return made, nil
+		}
+		for _, m := range due {
+			if err := d.attempt(ctx, m); err != nil {
+				return made, err
+			}
+			made++
+		}
+	}
+}
+
+func (d *Deliverer) random() io.Reader {
+	if d.Random != nil {
+		return d.Random
+	}
+	return rand.Reader
+}
+
+// attempt makes one attempt at m and records it with m's new state.
+func (d *Deliverer) attempt(ctx context.Context, m simulator.Message) error {
+	key, err := d.Key(m.ProductID)
+	if err != nil {
+		return fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	now := d.Clock.Now()
+	req, err := d.request(m, key)
+	if err != nil {
+		return fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	started := d.Wall()
+	answer := d.Sender.Send(ctx, req)
+	j := Judge(Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: key}, answer)
+	a := simulator.Attempt{
+		MessageID: m.ID, N: m.Attempts + 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
+		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
+		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
+		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
+		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
+	}
+	if answer.Err != nil {
+		a.Error = answer.Err.Error()
+	}
+	m.Attempts = a.N
+	if m.FirstAttempt.IsZero() {
+		m.FirstAttempt = now
+	}
+	m.Outcome, m.NextAttemptAt = next(m, j.Verdict)
+	return d.Store.RecordAttempt(ctx, a, m)
+}
+
+// next is a message's state after an attempt judged v.
+func next(m simulator.Message, v simulator.Verdict) (simulator.Outcome, time.Time) {
+	switch {
+	case v == simulator.Refused:
+		return simulator.ChangeRefused, time.Time{}
+	case !v.Failed():
+		return simulator.Succeeded, time.Time{}
+	}
+	p := PolicyFor(m.Activity)
+	if at, ok := p.Next(m.FirstAttempt, m.Attempts); ok {
+		return simulator.Pending, at
+	}
+	return p.Exhausted, time.Time{}
+}
+
+// request builds the attempt's request, freshly signed. New purchases get a
+// new businessId on every attempt: "每一次请求,businessId皆不一致"
+// (callbacks.md §9.2).
+func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
+	params := gjson.ParseBytes(m.Params)
+	if !params.IsObject() {
+		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
+	}
+	if params.Get("businessId").Exists() {
+		id, err := d.businessID()
+		if err != nil {
+			return nil, err
+		}
+		m.Params = replaceMember(params, "businessId", `"`+id+`"`)
+	}
+	if m.Protocol == simulator.V1 {
+		var ps []protocol.Param
+		gjson.ParseBytes(m.Params).ForEach(func(k, v gjson.Result) bool {
+			ps = append(ps, protocol.Param{Name: k.Str, Value: v.String()})
+			return true
+		})
+		return NewV1Request(m.URL, key, ps, d.Wall())
+	}
+	nonce, err := protocol.NewNonce(d.random())
+	if err != nil {
+		return nil, err
+	}
+	return NewV2Request(m.URL, key, m.Params, d.Wall(), nonce, false)
+}
+
+// businessID returns a random UUID, the form of the docs' businessIds.
+func (d *Deliverer) businessID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(d.random(), b[:]); err != nil {
+		return "", err
+	}
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+// replaceMember returns obj with the value of one top-level member
+// replaced by raw JSON, keeping the member order.
+func replaceMember(obj gjson.Result, name, raw string) []byte {
+	out := []byte{'{'}
+	first := true
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(out, k.Raw...)
+		out = append(out, ':')
+		if k.Str == name {
+			out = append(out, raw...)
+		} else {
+			out = append(out, v.Raw...)
+		}
+		return true
+	})
+	return append(out, '}')
+}
