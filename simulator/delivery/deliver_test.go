@@ -58,7 +58,7 @@ func (f *flakyMerchant) setDown(down bool) {
 	f.mu.Unlock()
 }
 
-func newDeliverer(t *testing.T, clock *virtualClock) *Deliverer {
+func newDeliverer(t testing.TB, clock *virtualClock) *Deliverer {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
