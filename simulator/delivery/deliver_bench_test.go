@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 )
@@ -20,7 +19,6 @@ func BenchmarkDeliver(b *testing.B) {
 		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
 	}))
 	defer srv.Close()
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := &virtualClock{t0}
 	d := newDeliverer(b, clock)
 	ctx := context.Background()

@@ -75,6 +75,18 @@ func newDeliverer(t testing.TB, clock *virtualClock) *Deliverer {
 	}
 }
 
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// setup returns a deliverer on a virtual clock at t0, with a SQLite store,
+// and a merchant that is down until the test says otherwise.
+func setup(t *testing.T) (*Deliverer, *virtualClock, *flakyMerchant, string) {
+	t.Helper()
+	clock := &virtualClock{t0}
+	m := &flakyMerchant{down: true}
+	srv := m.serve(t, func() time.Time { return signedAt })
+	return newDeliverer(t, clock), clock, m, srv.URL
+}
+
 func newInstanceMessage(id, queue, url string, due time.Time) simulator.Message {
 	return simulator.Message{
 		ID: id, Kind: "LIFECYCLE", Protocol: simulator.V2, Activity: "newInstance", Queue: queue, ProductID: "P1",
@@ -95,13 +107,8 @@ func advance(t *testing.T, d *Deliverer, clock *virtualClock, at time.Time) int 
 }
 
 func TestMerchantDownTwoHoursGetsItsOrderThrough(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &virtualClock{t0}
-	d := newDeliverer(t, clock)
-	var m flakyMerchant
-	srv := m.serve(t, func() time.Time { return signedAt })
-	m.setDown(true)
-	if err := d.Store.Enqueue(context.Background(), newInstanceMessage("01", "CS1", srv.URL, t0)); err != nil {
+	d, clock, m, url := setup(t)
+	if err := d.Store.Enqueue(context.Background(), newInstanceMessage("01", "CS1", url, t0)); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -145,13 +152,8 @@ func TestMerchantDownTwoHoursGetsItsOrderThrough(t *testing.T) {
 }
 
 func TestMerchantDownThreeHoursFailsTheOrder(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &virtualClock{t0}
-	d := newDeliverer(t, clock)
-	var m flakyMerchant
-	srv := m.serve(t, func() time.Time { return signedAt })
-	m.setDown(true)
-	if err := d.Store.Enqueue(context.Background(), newInstanceMessage("01", "CS1", srv.URL, t0)); err != nil {
+	d, clock, m, url := setup(t)
+	if err := d.Store.Enqueue(context.Background(), newInstanceMessage("01", "CS1", url, t0)); err != nil {
 		t.Fatal(err)
 	}
 	for h := range 4 {
@@ -171,16 +173,11 @@ func TestMerchantDownThreeHoursFailsTheOrder(t *testing.T) {
 
 // A later callback of the same instance waits for the earlier one.
 func TestDeliveryKeepsQueueOrder(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &virtualClock{t0}
-	d := newDeliverer(t, clock)
-	var m flakyMerchant
-	srv := m.serve(t, func() time.Time { return signedAt })
-	m.setDown(true)
-	first := newInstanceMessage("01", "CS1", srv.URL, t0)
+	d, clock, m, url := setup(t)
+	first := newInstanceMessage("01", "CS1", url, t0)
 	second := first
 	second.ID, second.Activity, second.Params = "02", "releaseInstance", []byte(`{"activity":"releaseInstance","instanceId":"i-1"}`)
-	other := newInstanceMessage("03", "CS2", srv.URL, t0)
+	other := newInstanceMessage("03", "CS2", url, t0)
 	if err := d.Store.Enqueue(context.Background(), first, second, other); err != nil {
 		t.Fatal(err)
 	}
