@@ -58,16 +58,28 @@ func (d *Deliverer) random() io.Reader {
 	return rand.Reader
 }
 
-// attempt makes one attempt at m and records it with m's new state.
+// attempt makes one attempt at m on schedule and records it with m's next
+// state.
 func (d *Deliverer) attempt(ctx context.Context, m simulator.Message) error {
+	a, m, err := d.try(ctx, m)
+	if err != nil {
+		return err
+	}
+	m.Outcome, m.NextAttemptAt = next(m, a.Verdict, d.Clock.Now())
+	return d.Store.RecordAttempt(ctx, a, m)
+}
+
+// try sends one freshly signed attempt at m and judges the answer. It
+// returns the attempt and m with its attempt count and first attempt
+// updated; the caller decides the outcome and records both.
+func (d *Deliverer) try(ctx context.Context, m simulator.Message) (simulator.Attempt, simulator.Message, error) {
 	key, err := d.Key(m.ProductID)
 	if err != nil {
-		return fmt.Errorf("message %s: %w", m.ID, err)
+		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
 	}
-	now := d.Clock.Now()
 	req, err := d.request(m, key)
 	if err != nil {
-		return fmt.Errorf("message %s: %w", m.ID, err)
+		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
 	}
 	started := d.Wall()
 	answer := d.Sender.Send(ctx, req)
@@ -84,14 +96,50 @@ func (d *Deliverer) attempt(ctx context.Context, m simulator.Message) error {
 	}
 	m.Attempts = a.N
 	if m.FirstAttempt.IsZero() {
-		m.FirstAttempt = now
+		m.FirstAttempt = d.Clock.Now()
 	}
-	m.Outcome, m.NextAttemptAt = next(m, j.Verdict)
-	return d.Store.RecordAttempt(ctx, a, m)
+	return a, m, nil
 }
 
-// next is a message's state after an attempt judged v.
-func next(m simulator.Message, v simulator.Verdict) (simulator.Outcome, time.Time) {
+// Restart makes one new attempt at a message now, as the seller center's
+// "重新启动" button does (callbacks.md §9.3): for a message stopped after
+// its retries, or for a new purchase or upgrade still inside its 3-hour
+// window. A success ends it as SUCCEEDED_AFTER_RESTART; a failure leaves it
+// as it was (stopped, or on its schedule).
+func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, error) {
+	m, err := d.Store.Message(ctx, id)
+	if err != nil {
+		return simulator.Attempt{}, err
+	}
+	windowed := PolicyFor(m.Activity).Exhausted == simulator.OrderFailed
+	switch {
+	case m.Outcome == simulator.Stopped:
+	case m.Outcome == simulator.Pending && windowed:
+	case m.Outcome == simulator.Pending:
+		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s is still being retried on schedule (next attempt %s); restart is for messages that stopped", id, m.NextAttemptAt.Format(time.RFC3339))
+	case m.Outcome == simulator.OrderFailed:
+		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s: the 3-hour window is over and order %s was failed and unsubscribed; a restart is offered only during the window", id, m.OrderID)
+	default:
+		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s is already delivered (%s)", id, m.Outcome)
+	}
+	stopped := m.Outcome == simulator.Stopped
+	a, m, err := d.try(ctx, m)
+	if err != nil {
+		return a, err
+	}
+	switch {
+	case a.Verdict == simulator.Refused:
+		m.Outcome, m.NextAttemptAt = simulator.ChangeRefused, time.Time{}
+	case !a.Verdict.Failed():
+		m.Outcome, m.NextAttemptAt = simulator.SucceededAfterRestart, time.Time{}
+	case !stopped:
+		m.Outcome, m.NextAttemptAt = next(m, a.Verdict, d.Clock.Now())
+	}
+	return a, d.Store.RecordAttempt(ctx, a, m)
+}
+
+// next is a message's state after an attempt at now judged v.
+func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Outcome, time.Time) {
 	switch {
 	case v == simulator.Refused:
 		return simulator.ChangeRefused, time.Time{}
@@ -99,7 +147,7 @@ func next(m simulator.Message, v simulator.Verdict) (simulator.Outcome, time.Tim
 		return simulator.Succeeded, time.Time{}
 	}
 	p := PolicyFor(m.Activity)
-	if at, ok := p.Next(m.FirstAttempt, m.Attempts); ok {
+	if at, ok := p.Next(m.FirstAttempt, now); ok {
 		return simulator.Pending, at
 	}
 	return p.Exhausted, time.Time{}

@@ -17,13 +17,17 @@ type Policy struct {
 // Attempts is how many attempts the policy makes before giving up.
 func (p Policy) Attempts() int { return len(p.Offsets) }
 
-// Next returns when attempt n+1 is due after n attempts (n >= 1) that
-// started at first, or false when the schedule is exhausted.
-func (p Policy) Next(first time.Time, n int) (time.Time, bool) {
-	if n >= len(p.Offsets) {
-		return time.Time{}, false
+// Next returns the first scheduled attempt strictly after the attempt made
+// at, for a message first attempted at first, or false when the schedule
+// has none left. The schedule is by time, not by count: an extra attempt (a
+// manual restart) or a late one does not shift the others.
+func (p Policy) Next(first, at time.Time) (time.Time, bool) {
+	for _, o := range p.Offsets {
+		if t := first.Add(o); t.After(at) {
+			return t, true
+		}
 	}
-	return first.Add(p.Offsets[n]), true
+	return time.Time{}, false
 }
 
 func every(interval time.Duration, attempts int) []time.Duration {

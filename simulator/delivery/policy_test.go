@@ -33,12 +33,15 @@ func TestPolicyFor(t *testing.T) {
 				t.Fatalf("%d attempts then %s, want %d then %s", p.Attempts(), p.Exhausted, len(tt.due), tt.outcome)
 			}
 			for n := 1; n < len(tt.due); n++ {
-				at, ok := p.Next(first, n)
-				if !ok || !at.Equal(first.Add(tt.due[n])) {
-					t.Errorf("attempt %d due %v (%v), want %v", n+1, at, ok, first.Add(tt.due[n]))
+				// After the attempt due before it, on time or a little late.
+				for _, late := range []time.Duration{0, time.Second} {
+					at, ok := p.Next(first, first.Add(tt.due[n-1]+late))
+					if !ok || !at.Equal(first.Add(tt.due[n])) {
+						t.Errorf("attempt %d due %v (%v), want %v", n+1, at, ok, first.Add(tt.due[n]))
+					}
 				}
 			}
-			if _, ok := p.Next(first, len(tt.due)); ok {
+			if _, ok := p.Next(first, first.Add(tt.due[len(tt.due)-1])); ok {
 				t.Error("an attempt after the last")
 			}
 		})
@@ -63,5 +66,15 @@ func TestPollOffsets(t *testing.T) {
 		if o[i] <= o[i-1] {
 			t.Fatalf("polls not increasing at %d", i)
 		}
+	}
+}
+
+// A late attempt skips the retries whose time has passed rather than
+// making them all at once.
+func TestPolicyNextAfterALateAttempt(t *testing.T) {
+	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	at, ok := PolicyFor("newInstance").Next(first, first.Add(150*time.Minute))
+	if !ok || !at.Equal(first.Add(3*time.Hour)) {
+		t.Errorf("next after +2h30 = %v, %v; want +3h", at, ok)
 	}
 }
