@@ -81,7 +81,8 @@ func joinParams(params []Param) string {
 	return b.String()
 }
 
-func paramValue(params []Param, name string) (string, bool) {
+// ParamValue returns the value of the named parameter.
+func ParamValue(params []Param, name string) (string, bool) {
 	i := slices.IndexFunc(params, func(p Param) bool { return p.Name == name })
 	if i < 0 {
 		return "", false
@@ -99,7 +100,7 @@ func V1Timestamp(t time.Time) string {
 // Base64(HMAC-SHA256(accessKey + timeStamp, V1Canonical(params))). params
 // must include timeStamp.
 func SignV1(accessKey string, params []Param) (string, error) {
-	ts, ok := paramValue(params, V1TimeStamp)
+	ts, ok := ParamValue(params, V1TimeStamp)
 	if !ok {
 		return "", malformed("query", "no timeStamp parameter; the authToken key is accessKey + timeStamp")
 	}
@@ -135,11 +136,11 @@ func VerifyV1(accessKey, rawQuery string) error {
 	if err != nil {
 		return err
 	}
-	received, ok := paramValue(params, V1AuthToken)
+	received, ok := ParamValue(params, V1AuthToken)
 	if !ok {
 		return malformed(V1AuthToken, "parameter is missing")
 	}
-	ts, ok := paramValue(params, V1TimeStamp)
+	ts, ok := ParamValue(params, V1TimeStamp)
 	if !ok {
 		return malformed(V1TimeStamp, "parameter is missing; the authToken key is accessKey + timeStamp")
 	}

@@ -106,7 +106,7 @@ func signV1(e *env, args []string) error {
 	if err != nil {
 		return invalid("QUERY", err)
 	}
-	_, hasTS := paramValue(params, protocol.V1TimeStamp)
+	_, hasTS := protocol.ParamValue(params, protocol.V1TimeStamp)
 	if !hasTS {
 		params = append(params, protocol.Param{Name: protocol.V1TimeStamp, Value: protocol.V1Timestamp(e.now())})
 	}
@@ -115,7 +115,7 @@ func signV1(e *env, args []string) error {
 		return invalid("QUERY", err)
 	}
 	if *verbose {
-		ts, _ := paramValue(params, protocol.V1TimeStamp)
+		ts, _ := protocol.ParamValue(params, protocol.V1TimeStamp)
 		fmt.Fprintf(e.stderr, "signed string: %s\nHMAC key:      <accessKey>%s\n", protocol.V1Canonical(params), ts)
 	}
 	if hasTS {
@@ -124,15 +124,6 @@ func signV1(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, protocol.EncodeV1Query(params, token))
 	}
 	return nil
-}
-
-func paramValue(params []protocol.Param, name string) (string, bool) {
-	for _, p := range params {
-		if p.Name == name {
-			return p.Value, true
-		}
-	}
-	return "", false
 }
 
 // freshSigning holds the timestamp and nonce of a signing command: given by
