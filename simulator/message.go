@@ -56,10 +56,61 @@ type Attempt struct {
 	Warnings []string
 }
 
-// Store persists kgsim's state. Delivery state is written in one
-// transaction with the attempt that changed it, so that a crash loses
-// nothing acknowledged and repeats at most the attempt in flight.
+// Message kinds. A kind decides the retry schedule along with the
+// activity: debug calls and dial-test probes are tried once, polls follow
+// the polling schedule (callbacks.md §10.1).
+const (
+	KindLifecycle = "LIFECYCLE"
+	KindDebug     = "DEBUG"
+	KindDialTest  = "DIAL_TEST"
+	KindPoll      = "POLL" // queryInstance after a newInstance answered 000004
+)
+
+// Filters for listings. Zero fields match everything; Limit 0 means no
+// limit. Listings are oldest first.
+type (
+	MessageFilter struct {
+		Kind, ProductID, OrderID, Queue string
+		Outcome                         Outcome
+		Limit                           int
+	}
+	OrderFilter struct {
+		ProductID, CustomerID, InstanceKey string
+		State                              OrderState
+		SettledSince                       time.Time // orders settled at or after
+		Limit                              int
+	}
+	InstanceFilter struct {
+		ProductID, CustomerID string
+		ID                    string // the merchant's instanceId
+		State                 InstanceState
+		Limit                 int
+	}
+	NoticeFilter struct {
+		ProductID, OrderID, MessageID string
+		Unmailed                      bool
+		Limit                         int
+	}
+)
+
+// Store persists kgsim's state. Each method of the embedded Tx is a
+// transaction of its own; Update groups several into one, so that a
+// business change and the callbacks it causes, or an attempt and the state
+// it leads to, are committed together or not at all. A crash therefore
+// loses nothing acknowledged and repeats at most the attempt in flight.
 type Store interface {
+	Tx
+	// Update runs fn in one transaction, committed if fn returns nil.
+	// fn must use only tx: the store is busy until fn returns.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	Close() error
+}
+
+// Tx reads and writes kgsim's state. Reads of a missing record return an
+// ENOTFOUND error.
+type Tx interface {
+	// The outbox.
+
 	// Enqueue stores new pending messages.
 	Enqueue(ctx context.Context, msgs ...Message) error
 	// Due returns up to limit pending messages whose next attempt is due at
@@ -67,9 +118,50 @@ type Store interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
 	// RecordAttempt stores an attempt and the message state it led to.
 	RecordAttempt(ctx context.Context, a Attempt, m Message) error
-	// Message returns a stored message, or an ENOTFOUND error.
+	// PutMessage updates a stored message's delivery state.
+	PutMessage(ctx context.Context, m Message) error
 	Message(ctx context.Context, id string) (Message, error)
+	Messages(ctx context.Context, f MessageFilter) ([]Message, error)
 	// Attempts returns a message's attempts in order.
 	Attempts(ctx context.Context, messageID string) ([]Attempt, error)
-	Close() error
+	// Pending counts the messages not yet final: the outbox depth.
+	Pending(ctx context.Context) (int, error)
+
+	// The catalogue.
+
+	PutProduct(ctx context.Context, p Product) error
+	Product(ctx context.Context, id string) (Product, error)
+	Products(ctx context.Context) ([]Product, error)
+	PutCustomer(ctx context.Context, c Customer) error
+	Customer(ctx context.Context, id string) (Customer, error)
+	Customers(ctx context.Context) ([]Customer, error)
+
+	// Orders and instances.
+
+	PutOrder(ctx context.Context, o Order) error
+	Order(ctx context.Context, id string) (Order, error)
+	Orders(ctx context.Context, f OrderFilter) ([]Order, error)
+	PutInstance(ctx context.Context, i Instance) error
+	Instance(ctx context.Context, key string) (Instance, error)
+	Instances(ctx context.Context, f InstanceFilter) ([]Instance, error)
+	// DueInstances returns up to limit instances whose NextEventAt is set
+	// and at or before now, earliest first.
+	DueInstances(ctx context.Context, now time.Time, limit int) ([]Instance, error)
+
+	// Failure notices and dial tests.
+
+	AddNotice(ctx context.Context, n Notice) error
+	Notice(ctx context.Context, id string) (Notice, error)
+	Notices(ctx context.Context, f NoticeFilter) ([]Notice, error)
+	MarkMailed(ctx context.Context, id string, at time.Time) error
+	PutDialRun(ctx context.Context, r DialRun) error
+	// DialRuns returns a product's runs at or after since, oldest first.
+	DialRuns(ctx context.Context, productID string, since time.Time) ([]DialRun, error)
+}
+
+// Settler reacts to a recorded attempt inside the transaction that records
+// it: the engine completes or fails the order, the dial tester judges its
+// run. Whatever it writes commits with the attempt or not at all.
+type Settler interface {
+	Settle(ctx context.Context, tx Tx, m Message, a Attempt) error
 }

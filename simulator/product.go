@@ -1,6 +1,9 @@
 package simulator
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
 	"net/url"
 	"slices"
 )
@@ -34,6 +37,40 @@ type Product struct {
 	// (AES-256, the default) or "2".
 	EncryptType string `json:"encryptType,omitempty"`
 	DialTests   bool   `json:"dialTests"` // replay saved debug cases twice a day
+	// RequireBodySign makes a V2 answer without Body-Sign a failure
+	// rather than a warning (callbacks.md §4.6, v2RequireBodySign).
+	RequireBodySign bool `json:"v2RequireBodySign,omitempty"`
+	// TrialDays is how long a trial runs before it expires; 0 means 7.
+	TrialDays int `json:"trialDays,omitempty"`
+	// NoticeTo are the merchant's mailboxes failure notices go to: the
+	// account mailbox and the customer-service mailbox (callbacks.md §12).
+	NoticeTo []string `json:"noticeTo,omitempty"`
+	// DebugCases are the calls saved in the seller center's debugger
+	// ("调测并保存用例"); dial tests replay them.
+	DebugCases []DebugCase `json:"debugCases,omitempty"`
+	// Status is set by the marketplace, not by the merchant: empty in a
+	// fixture means on sale.
+	Status ProductStatus `json:"status,omitempty"`
+}
+
+// ProductStatus is whether a product can be bought.
+type ProductStatus string
+
+const (
+	OnSale ProductStatus = "ON_SALE"
+	// FrozenHidden: 5 consecutive days of failed dial tests froze trading
+	// and hid the product (callbacks.md §11).
+	FrozenHidden ProductStatus = "FROZEN_HIDDEN"
+	// Delisted: more than 5 orders failed in a calendar month
+	// (callbacks.md §9.2), or an operator's decision.
+	Delisted ProductStatus = "DELISTED"
+)
+
+// DebugCase is one saved debugger call: an activity and its parameters
+// (a JSON object, testFlag excluded: debug calls always carry "1").
+type DebugCase struct {
+	Activity string          `json:"activity"`
+	Params   json.RawMessage `json:"params"`
 }
 
 // Validate checks a product's configuration, naming the field at fault.
@@ -53,12 +90,29 @@ func (p *Product) Validate() error {
 		return Errorf(EINVALID, "protocol", "%q is neither v1 nor v2", p.Protocol)
 	case p.AccessKey == "":
 		return Errorf(EINVALID, "accessKey", "is required: the key bound to the basic interfaces in the seller center")
+	case p.TrialDays < 0:
+		return Errorf(EINVALID, "trialDays", "%d: must not be negative", p.TrialDays)
+	case p.Status != "" && !slices.Contains([]ProductStatus{OnSale, FrozenHidden, Delisted}, p.Status):
+		return Errorf(EINVALID, "status", "%q is not one of ON_SALE, FROZEN_HIDDEN, DELISTED", p.Status)
 	case p.EncryptType != "" && p.EncryptType != "1" && p.EncryptType != "2":
 		return Errorf(EINVALID, "encryptType", "%q is neither \"1\" (AES-256) nor \"2\" (AES-128)", p.EncryptType)
 	}
 	u, err := url.Parse(p.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
 		return Errorf(EINVALID, "url", "%q is not an absolute http(s) URL without a #fragment", p.URL)
+	}
+	for i, c := range p.DebugCases {
+		if c.Activity == "" {
+			return Errorf(EINVALID, fmt.Sprintf("debugCases[%d].activity", i), "is required")
+		}
+		if len(c.Params) > 0 && !json.Valid(c.Params) || len(c.Params) > 0 && c.Params[0] != '{' {
+			return Errorf(EINVALID, fmt.Sprintf("debugCases[%d].params", i), "must be a JSON object")
+		}
+	}
+	for i, to := range p.NoticeTo {
+		if _, err := mail.ParseAddress(to); err != nil {
+			return Errorf(EINVALID, fmt.Sprintf("noticeTo[%d]", i), "%q is not an e-mail address", to)
+		}
 	}
 	return nil
 }

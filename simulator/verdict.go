@@ -54,6 +54,9 @@ const (
 	OrderFailed Outcome = "ORDER_FAILED_UNSUBSCRIBED"
 	// Stopped: retries ran out; the seller center's restart button is the
 	// way on.
-	Stopped       Outcome = "STOPPED_AWAITING_MANUAL_RESTART"
+	Stopped Outcome = "STOPPED_AWAITING_MANUAL_RESTART"
+	// Polling: newInstance answered 000004; a POLL message carries on
+	// (callbacks.md §10.1).
+	Polling       Outcome = "POLLING"
 	ChangeRefused Outcome = "REFUSED"
 )
