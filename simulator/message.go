@@ -10,12 +10,12 @@ import (
 // (callbacks.md §12). It is stored before it is sent and keeps its ID
 // across retries, restarts and crashes.
 type Message struct {
-	ID       string // sortable: IDs of one queue are delivered in ID order
+	ID       string // unique; NewID makes them
 	Kind     string // LIFECYCLE, DEBUG or DIAL_TEST
 	Protocol Protocol
 	Activity string
-	// Queue orders delivery: the messages of one queue (one instance, or
-	// one order before its instance exists) go one at a time, in ID order.
+	// Queue orders delivery: the messages of one queue (one instance, a
+	// dial-test run) go one at a time, in the order they were enqueued.
 	Queue                                                   string
 	ProductID, OrderID, OrderLineID, InstanceID, CustomerID string
 	URL                                                     string // the production URL as configured
@@ -114,7 +114,8 @@ type Tx interface {
 	// Enqueue stores new pending messages.
 	Enqueue(ctx context.Context, msgs ...Message) error
 	// Due returns up to limit pending messages whose next attempt is due at
-	// now, each the oldest pending message of its queue, oldest first.
+	// now, each the first-enqueued pending message of its queue, earliest
+	// due first.
 	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
 	// RecordAttempt stores an attempt and the message state it led to.
 	RecordAttempt(ctx context.Context, a Attempt, m Message) error

@@ -30,6 +30,9 @@ const (
 	ResultCode       Verdict = "RESULT_CODE"
 	MissingField     Verdict = "MISSING_FIELD"
 	FieldLength      Verdict = "FIELD_LENGTH"
+	// NotReady: a poll after 000004 was answered, but without the
+	// instance's access data yet (callbacks.md §10.1).
+	NotReady Verdict = "NOT_READY"
 )
 
 // Failed reports whether the verdict makes the marketplace count the call
