@@ -6,9 +6,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -17,8 +20,10 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is a Store in one SQLite file.
+// DB is a Store in one SQLite file. Each of its Tx methods is a transaction
+// of its own; Update groups several.
 type DB struct {
+	store
 	db *sql.DB
 }
 
@@ -37,12 +42,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// One connection: SQLite has one writer, and a pool of them only
 	// trades "database is locked" errors for throughput it cannot have.
+	// It also serialises Update: while fn runs, every other call waits.
 	db.SetMaxOpenConns(1)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	return &DB{store: store{db}, db: db}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -65,24 +71,167 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err != nil {
 			return err
 		}
-		tx, err := db.BeginTx(ctx, nil)
+		err = inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+				return fmt.Errorf("migration %s: %w", names[i], err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
 		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", names[i], err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// Update runs fn in one transaction, committed if fn returns nil and
+// rolled back if it returns an error or panics; a panic goes on up after
+// the rollback. The database has one connection, held by the transaction
+// until fn returns: fn must use only tx, since a call on the DB itself
+// would wait for that connection until ctx ends.
+func (d *DB) Update(ctx context.Context, fn func(tx simulator.Tx) error) error {
+	return inTx(ctx, d.db, func(tx *sql.Tx) error { return fn(store{tx}) })
+}
+
+// inTx runs fn in a transaction, committed if fn returns nil. The deferred
+// rollback also undoes a panicking fn's writes.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// store implements simulator.Tx over the DB (each call its own
+// transaction) or over a transaction of Update.
+type store struct {
+	q querier
+}
+
+// atomic runs fn with several statements as one transaction: a new one
+// when s is the DB, the enclosing one when s is already a transaction.
+func (s store) atomic(ctx context.Context, fn func(s store) error) error {
+	db, ok := s.q.(*sql.DB)
+	if !ok {
+		return fn(s)
+	}
+	return inTx(ctx, db, func(tx *sql.Tx) error { return fn(store{tx}) })
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// one reads the single row query returns; notFound is the error for none.
+func one[T any](ctx context.Context, q querier, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound
+	}
+	return v, err
+}
+
+// list reads every row query returns.
+func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// where builds a listing's conditions from a filter, whose zero fields
+// match everything.
+type where struct {
+	terms []string
+	args  []any
+}
+
+// eq adds column = value unless value is empty.
+func (w *where) eq(column, value string) {
+	if value != "" {
+		w.add(column+" = ?", value)
+	}
+}
+
+func (w *where) add(term string, args ...any) {
+	w.terms = append(w.terms, term)
+	w.args = append(w.args, args...)
+}
+
+// sql returns the WHERE clause, ORDER BY order and the LIMIT, with their
+// arguments. A limit of 0 means none.
+func (w *where) sql(order string, limit int) (string, []any, error) {
+	if limit < 0 {
+		return "", nil, simulator.Errorf(simulator.EINVALID, "limit", "%d: must be 0 (no limit) or more", limit)
+	}
+	if limit == 0 {
+		limit = -1
+	}
+	clause := ""
+	if len(w.terms) > 0 {
+		clause = " WHERE " + strings.Join(w.terms, " AND ")
+	}
+	return clause + " ORDER BY " + order + " LIMIT ?", append(w.args, limit), nil
+}
+
+// positive checks the limit of Due and DueInstances: they return at most
+// limit records, so 0 would return none.
+func positive(limit int) error {
+	if limit < 1 {
+		return simulator.Errorf(simulator.EINVALID, "limit", "%d: must be at least 1", limit)
+	}
+	return nil
+}
+
+// nanos stores a time as Unix nanoseconds, the zero time as 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos reads a time back in UTC, 0 as the zero time.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// exists reports ENOTFOUND when an update touched no row.
+func exists(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}

@@ -101,19 +101,23 @@ func due(t *testing.T, s simulator.Store, now time.Time, limit int) []string {
 	return ids(ms)
 }
 
-// Messages of one queue go one at a time, in ID order.
+// Messages of one queue go one at a time, in the order they were enqueued,
+// whatever their IDs: a2 and a3 are enqueued before a1, in two calls.
 func dueHeadsOfQueues(t *testing.T, s simulator.Store) {
 	ctx := context.Background()
-	a1, a2 := Pending("01A1", "A", t0), Pending("01A2", "A", t0)
+	a1, a2, a3 := Pending("01A1", "A", t0), Pending("01A2", "A", t0), Pending("01A3", "A", t0)
 	b1 := Pending("01B1", "B", t0.Add(time.Minute))
-	if err := s.Enqueue(ctx, a2, a1, b1); err != nil {
+	if err := s.Enqueue(ctx, a3, a2); err != nil {
 		t.Fatal(err)
 	}
-	if got := due(t, s, t0, 10); !reflect.DeepEqual(got, []string{"01A1"}) {
-		t.Fatalf("due at t0 = %v, want [01A1]", got)
+	if err := s.Enqueue(ctx, a1, b1); err != nil {
+		t.Fatal(err)
 	}
-	a1.Outcome, a1.Attempts, a1.FirstAttempt, a1.NextAttemptAt = simulator.Succeeded, 1, t0, time.Time{}
-	if err := s.RecordAttempt(ctx, simulator.Attempt{MessageID: a1.ID, N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Success}, a1); err != nil {
+	if got := due(t, s, t0, 10); !reflect.DeepEqual(got, []string{"01A3"}) {
+		t.Fatalf("due at t0 = %v, want [01A3]", got)
+	}
+	a3.Outcome, a3.Attempts, a3.FirstAttempt, a3.NextAttemptAt = simulator.Succeeded, 1, t0, time.Time{}
+	if err := s.RecordAttempt(ctx, simulator.Attempt{MessageID: a3.ID, N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Success}, a3); err != nil {
 		t.Fatal(err)
 	}
 	if got := due(t, s, t0.Add(time.Minute), 10); !reflect.DeepEqual(got, []string{"01A2", "01B1"}) {
