@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/notice"
 )
 
 // Settle judges a dial-test run once the last of its probes has its
@@ -27,7 +28,7 @@ func (t *Tester) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messag
 	if err != nil {
 		return err
 	}
-	calls := make([]call, 0, len(probes))
+	calls := make([]notice.Call, 0, len(probes))
 	failed := 0
 	for _, p := range probes {
 		if p.ID == m.ID {
@@ -48,7 +49,7 @@ func (t *Tester) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messag
 		if len(attempts) == 0 || attempts[len(attempts)-1].Verdict.Failed() {
 			failed++
 		}
-		calls = append(calls, call{Message: p, Attempts: attempts})
+		calls = append(calls, notice.Call{Message: p, Attempts: attempts})
 	}
 	run, err := findRun(ctx, tx, m, runID)
 	if err != nil || run.Done {
@@ -63,12 +64,6 @@ func (t *Tester) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messag
 		return nil
 	}
 	return t.failed(ctx, tx, run, calls)
-}
-
-// call is a probe with its attempts, as a notice reports it.
-type call struct {
-	Message  simulator.Message
-	Attempts []simulator.Attempt
 }
 
 // findRun returns the run a probe belongs to. A run starts when its probes
@@ -88,13 +83,15 @@ func findRun(ctx context.Context, tx simulator.Tx, m simulator.Message, id strin
 
 // failed raises the notice of a failed run and freezes the product when
 // this run's day makes FreezeAfter consecutive failing days.
-func (t *Tester) failed(ctx context.Context, tx simulator.Tx, run simulator.DialRun, calls []call) error {
+func (t *Tester) failed(ctx context.Context, tx simulator.Tx, run simulator.DialRun, calls []notice.Call) error {
 	p, err := tx.Product(ctx, run.ProductID)
 	if err != nil {
 		return err
 	}
-	// TODO: notice.ForDialRun once package notice exists.
-	_ = calls
+	now := t.Clock.Now()
+	if err := t.addNotice(ctx, tx, now, func(id string) simulator.Notice { return notice.ForDialRun(p, run, calls, id, now) }); err != nil {
+		return err
+	}
 	if p.Status != "" && p.Status != simulator.OnSale {
 		return nil // frozen or delisted already
 	}
@@ -110,8 +107,17 @@ func (t *Tester) failed(ctx context.Context, tx simulator.Tx, run simulator.Dial
 	if err := tx.PutProduct(ctx, p); err != nil {
 		return err
 	}
-	// TODO: notice.ForProduct once package notice exists.
-	return nil
+	reason := fmt.Sprintf("dial tests failed on %d consecutive days, the last %s (Asia/Shanghai)", days, day(run.At))
+	return t.addNotice(ctx, tx, now, func(id string) simulator.Notice { return notice.ForProduct(p, p.Status, reason, id, now) })
+}
+
+// addNotice stores the notice render makes under a new ID.
+func (t *Tester) addNotice(ctx context.Context, tx simulator.Tx, now time.Time, render func(id string) simulator.Notice) error {
+	id, err := simulator.NewID("n", now, t.random())
+	if err != nil {
+		return err
+	}
+	return tx.AddNotice(ctx, render(id))
 }
 
 func (t *Tester) freezeAfter() int {
