@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/protocol"
+)
+
+// The parameters of each activity, per protocol, in the order of the
+// spec's field tables (callbacks.md §5). Lifecycle calls are live traffic
+// and carry no testFlag (§2.6). Members whose value is the instance's
+// merchant ID are only built once that ID is known: every action but the
+// purchase requires an acknowledged instance.
+
+// purchase is the callback of a new purchase: V1 newInstance with the
+// whole order and the buyer (§5.1), V1 getLicense for a V1 License product
+// (§5.16, "parameters like V1 newInstance"), V2 the thin newInstance
+// (§5.8). businessId is a placeholder: delivery replaces it on every
+// attempt ("每一次请求,businessId皆不一致").
+func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Order) (*params, error) {
+	if p.Protocol == simulator.V2 {
+		return newParams("newInstance").
+			str("orderId", o.ID).
+			str("orderLineId", o.LineID).
+			str("businessId", o.ID), nil
+	}
+	activity := "newInstance"
+	if p.License {
+		activity = "getLicense"
+	}
+	ps := newParams(activity).
+		str("customerId", c.ID).
+		str("customerName", c.Name).
+		str("userId", c.UserID).
+		str("userName", c.UserName)
+	if c.MobilePhone != "" || c.Email != "" {
+		variant, err := protocol.ParseEncryptType(p.EncryptType)
+		if err != nil {
+			return nil, err
+		}
+		cipher := protocol.NewFieldCipher(p.AccessKey, variant)
+		for _, f := range []struct{ name, plain string }{{"mobilePhone", c.MobilePhone}, {"email", c.Email}} {
+			if f.plain == "" {
+				continue
+			}
+			// A fresh iv per value, as the reference code draws it (§6).
+			iv, err := protocol.NewIV(t.e.random())
+			if err != nil {
+				return nil, err
+			}
+			v, err := cipher.Encrypt(f.plain, iv)
+			if err != nil {
+				return nil, err
+			}
+			ps.str(f.name, v)
+		}
+	}
+	trial := "0"
+	if o.Trial {
+		trial = "1"
+	}
+	return ps.
+		str("businessId", o.ID).
+		str("orderId", o.ID).
+		str("productId", o.ProductID).
+		str("skuCode", o.SKUCode).
+		str("trialFlag", trial).
+		str("chargingMode", string(p.ChargingMode)).
+		str("periodType", o.PeriodType).
+		num("periodNumber", o.PeriodNumber).
+		decimal("orderAmount", o.Amount).
+		str("expireTime", expireTime(o.ExpireTime)).
+		num("amount", o.LinearAmount).
+		num("diskSize", o.DiskSize).
+		num("bandWidth", o.Bandwidth), nil
+}
+
+// refresh tells the merchant of a renewal, a trial turned formal, an
+// unsubscribed renewal period or a renewal with a spec change: V1
+// refreshInstance (§5.2), V2 refreshInstance with its scene (§5.10).
+// productId is sent only when the order moves the instance to another
+// product (a period type change).
+func refresh(p simulator.Product, inst simulator.Instance, o simulator.Order) *params {
+	productID := ""
+	if o.ProductID != inst.ProductID {
+		productID = o.ProductID
+	}
+	if p.Protocol == simulator.V2 {
+		return newParams("refreshInstance").
+			str("scene", string(o.Kind)).
+			str("orderId", o.ID).
+			str("orderLineId", o.LineID).
+			str("instanceId", inst.ID).
+			str("productId", productID).
+			str("expireTime", expireTime(o.ExpireTime))
+	}
+	trialToFormal := ""
+	if o.Kind == simulator.TrialToFormal {
+		trialToFormal = "1"
+	}
+	return newParams("refreshInstance").
+		str("orderId", o.ID).
+		str("instanceId", inst.ID).
+		str("productId", productID).
+		str("expireTime", expireTime(o.ExpireTime)).
+		str("trialToFormal", trialToFormal).
+		str("periodType", o.PeriodType).
+		num("periodNumber", o.PeriodNumber).
+		decimal("orderAmount", o.Amount)
+}
+
+// expire freezes an instance at its expiry: V1 expireInstance with the
+// purchase order (§5.3), V2 updateInstanceStatus FREEZE (§5.11).
+func expire(p simulator.Product, inst simulator.Instance) *params {
+	if p.Protocol == simulator.V2 {
+		return status(p, inst, true)
+	}
+	return newParams("expireInstance").
+		str("instanceId", inst.ID).
+		str("orderId", inst.OrderID)
+}
+
+// status freezes or unfreezes an instance: V1 instanceStatus FREEZE or
+// NORMAL (§5.6), V2 updateInstanceStatus FREEZE or UNFREEZE (§5.11).
+func status(p simulator.Product, inst simulator.Instance, freeze bool) *params {
+	if p.Protocol == simulator.V2 {
+		s := "UNFREEZE"
+		if freeze {
+			s = "FREEZE"
+		}
+		return newParams("updateInstanceStatus").
+			str("instanceId", inst.ID).
+			str("status", s)
+	}
+	s := "NORMAL"
+	if freeze {
+		s = "FREEZE"
+	}
+	return newParams("instanceStatus").
+		str("instanceId", inst.ID).
+		str("instanceStatus", s)
+}
+
+// release ends an instance: V1 releaseInstance with the purchase order
+// (§5.4), V2 releaseInstance with the unsubscribe order when the buyer
+// unsubscribed (§5.12); unsub is nil for a release after retention.
+func release(p simulator.Product, inst simulator.Instance, unsub *simulator.Order) *params {
+	if p.Protocol == simulator.V1 {
+		return newParams("releaseInstance").
+			str("instanceId", inst.ID).
+			str("orderId", inst.OrderID)
+	}
+	ps := newParams("releaseInstance").str("instanceId", inst.ID)
+	if unsub != nil {
+		ps.str("orderId", unsub.ID).str("orderLineId", unsub.LineID)
+	}
+	return ps
+}
+
+// upgrade tells the merchant of a paid upgrade: V1 upgrade with the new
+// spec (§5.5), V2 upgradeInstance with the upgrade order (§5.13).
+func upgrade(p simulator.Product, inst simulator.Instance, o simulator.Order) *params {
+	if p.Protocol == simulator.V2 {
+		return newParams("upgradeInstance").
+			str("instanceId", inst.ID).
+			str("orderId", o.ID).
+			str("orderLineId", o.LineID)
+	}
+	return newParams("upgrade").
+		str("instanceId", inst.ID).
+		str("orderId", o.ID).
+		str("skuCode", o.SKUCode).
+		str("productId", o.ProductID).
+		num("amount", o.LinearAmount).
+		num("diskSize", o.DiskSize).
+		num("bandWidth", o.Bandwidth)
+}
+
+// changeCheck asks a V2 merchant whether a renewal may change the spec
+// (§5.14); productInfo is the target spec, members as the rich
+// newInstance example has them.
+func changeCheck(inst simulator.Instance, o simulator.Order) *params {
+	info := newObject().str("skuCode", o.SKUCode).str("productId", o.ProductID).num("linearValue", o.LinearAmount)
+	return newParams("changeInstanceCheck").
+		str("instanceId", inst.ID).
+		raw("productInfo", info.bytes())
+}
+
+// query is the buyer's "查询资源信息": queryInstance for one instance
+// (§5.7, §5.9).
+func query(inst simulator.Instance) *params {
+	return newParams("queryInstance").str("instanceId", inst.ID)
+}
+
+// license asks a V2 License merchant for a License (§5.17): effective now,
+// until the instance's expiry for periodic products.
+func license(inst simulator.Instance, eventID, fingerprint string, now, expireAt time.Time) *params {
+	return newParams("getLicenseAsync").
+		str("instanceId", inst.ID).
+		str("effectiveTime", licenseTime(now)).
+		str("expireTime", licenseTime(expireAt)).
+		str("eventId", eventID).
+		str("deviceFingerprint", fingerprint)
+}

@@ -1,0 +1,157 @@
+// Package engine is the marketplace's lifecycle state machine: products,
+// orders and instances. Every action is one store transaction that checks
+// the current state, writes the order and instance changes and enqueues
+// the callbacks they cause (callbacks.md §2), so that a refused action
+// writes and sends nothing, and an accepted one is never half done.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// Engine runs the lifecycles of a store's products, orders and instances.
+type Engine struct {
+	Store simulator.Store
+	// Clock is the scheduling clock: order times, expiry, retention.
+	Clock simulator.Clock
+	// Random makes order IDs, message IDs and the ivs of encrypted
+	// fields; crypto/rand when nil.
+	Random io.Reader
+	// Retention is how long an instance frozen at expiry is kept before
+	// it is released; 0 means 15 days, the docs' longest (callbacks.md
+	// §2.1).
+	Retention time.Duration
+	// Notify, when set, is called after a committed transaction enqueued
+	// callbacks, to wake the delivery loop.
+	Notify func()
+}
+
+// DefaultRetention is the freeze period after expiry when Retention is 0.
+const DefaultRetention = 15 * 24 * time.Hour
+
+func (e *Engine) retention() time.Duration {
+	if e.Retention > 0 {
+		return e.Retention
+	}
+	return DefaultRetention
+}
+
+func (e *Engine) random() io.Reader {
+	if e.Random != nil {
+		return e.Random
+	}
+	return rand.Reader
+}
+
+// update runs one action: fn checks and writes through t and queues its
+// callbacks with t.send; they are enqueued in the same transaction, and
+// delivery is woken once it has committed.
+func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
+	sent := 0
+	err := e.Store.Update(ctx, func(tx simulator.Tx) error {
+		t := &txn{e: e, ctx: ctx, tx: tx, now: e.Clock.Now().UTC()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		sent = len(t.out)
+		return t.flush()
+	})
+	if err == nil && sent > 0 && e.Notify != nil {
+		e.Notify()
+	}
+	return err
+}
+
+// txn is one transaction of the engine: the moment it happens at and the
+// callbacks it sends.
+type txn struct {
+	e   *Engine
+	ctx context.Context
+	tx  simulator.Tx
+	now time.Time
+	out []simulator.Message
+}
+
+// send queues one lifecycle callback about inst, for the order named (the
+// order whose callback it is, or the purchase for the marketplace's own
+// acts), with ps as its parameters.
+func (t *txn) send(p simulator.Product, inst simulator.Instance, orderID, orderLineID string, ps *params) (simulator.Message, error) {
+	id, err := simulator.NewID("m", t.now, t.e.random())
+	if err != nil {
+		return simulator.Message{}, err
+	}
+	m := simulator.Message{
+		ID:          id,
+		Kind:        simulator.KindLifecycle,
+		Protocol:    p.Protocol,
+		Activity:    ps.activity,
+		Queue:       inst.Key,
+		ProductID:   p.ID,
+		OrderID:     orderID,
+		OrderLineID: orderLineID,
+		InstanceID:  inst.ID,
+		CustomerID:  inst.CustomerID,
+		URL:         p.URL,
+		Params:      ps.bytes(),
+		Outcome:     simulator.Pending,
+		// Due now: delivery keeps the queue's order, so a callback sent
+		// after another waits for it.
+		NextAttemptAt: t.now,
+		CreatedAt:     t.now,
+	}
+	t.out = append(t.out, m)
+	return m, nil
+}
+
+// flush enqueues the queued callbacks in the order they were sent.
+func (t *txn) flush() error {
+	if len(t.out) == 0 {
+		return nil
+	}
+	return t.tx.Enqueue(t.ctx, t.out...)
+}
+
+// Load stores a catalogue: products and customers are inserted or
+// replaced, all or none. A product already stored keeps its Status, which
+// the marketplace sets (dial tests, failed orders), not the merchant; a new
+// one without a Status is on sale.
+func (e *Engine) Load(ctx context.Context, products []simulator.Product, customers []simulator.Customer) error {
+	for i := range products {
+		if err := products[i].Validate(); err != nil {
+			return err
+		}
+	}
+	for i := range customers {
+		if err := customers[i].Validate(); err != nil {
+			return err
+		}
+	}
+	return e.Store.Update(ctx, func(tx simulator.Tx) error {
+		for _, p := range products {
+			stored, err := tx.Product(ctx, p.ID)
+			switch {
+			case err == nil:
+				p.Status = stored.Status
+			case simulator.ErrorCode(err) != simulator.ENOTFOUND:
+				return err
+			}
+			if p.Status == "" {
+				p.Status = simulator.OnSale
+			}
+			if err := tx.PutProduct(ctx, p); err != nil {
+				return err
+			}
+		}
+		for _, c := range customers {
+			if err := tx.PutCustomer(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
