@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
@@ -30,6 +31,7 @@ type env struct {
 	tester *Tester
 	// notified counts Notify calls.
 	notified int
+	delivery *delivery.Deliverer // made by deliverer
 }
 
 func newEnv(t testing.TB, products ...simulator.Product) *env {
