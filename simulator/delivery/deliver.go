@@ -6,84 +6,84 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
 
 // Deliverer attempts the messages that are due, records every attempt and
-// schedules the next one from the activity's policy.
+// schedules the next one from the message's policy. Its zero value is not
+// usable: Store, Sender, Clock and Wall are required. It must not be
+// copied once used.
 type Deliverer struct {
 	Store  simulator.Store
 	Sender *Sender
-	// Key returns the access key of a product; keys are never stored in
-	// messages or attempts.
-	Key   func(productID string) (string, error)
-	Clock simulator.Clock  // schedules attempts
-	Wall  func() time.Time // signs them
-	// Random makes nonces and business IDs; crypto/rand when nil.
+	Clock  simulator.Clock  // schedules attempts
+	Wall   func() time.Time // signs them
+	// Random makes nonces, business IDs and record IDs; crypto/rand when
+	// nil. It need not be safe for concurrent use.
 	Random io.Reader
+	// Settlers react to every recorded attempt, in this order, inside the
+	// transaction that records it.
+	Settlers []simulator.Settler
+	// Workers bounds the attempts in flight at once; 0 means
+	// DefaultWorkers.
+	Workers int
+	Metrics *Metrics // nil records none
+
+	run      sync.Mutex // one RunDue at a time
+	mu       sync.Mutex // guards busy and released
+	busy     map[string]bool
+	released map[string]bool
+	randMu   sync.Mutex
 }
 
-// batch is how many due messages one pass reads.
-const batch = 64
-
-// RunDue attempts every message due at the scheduling clock's now, queue
-// heads first, until none is due, and returns how many attempts it made.
-func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
-	made := 0
-	for {
-		due, err := d.Store.Due(ctx, d.Clock.Now(), batch)
-		if err != nil {
-			return made, err
-		}
-		if len(due) == 0 {
-			return made, nil
-		}
-		for _, m := range due {
-			if err := d.attempt(ctx, m); err != nil {
-				return made, err
-			}
-			made++
-		}
-	}
-}
-
-func (d *Deliverer) random() io.Reader {
-	if d.Random != nil {
-		return d.Random
-	}
-	return rand.Reader
-}
-
-// attempt makes one attempt at m on schedule and records it with m's next
-// state.
-func (d *Deliverer) attempt(ctx context.Context, m simulator.Message) error {
-	a, m, err := d.try(ctx, m)
+// attempt makes one attempt at m on its schedule and records it with m's
+// next state. The caller holds m's queue.
+func (d *Deliverer) attempt(ctx context.Context, m simulator.Message) (simulator.Attempt, error) {
+	p, err := d.product(ctx, m)
 	if err != nil {
-		return err
+		return simulator.Attempt{}, err
 	}
-	m.Outcome, m.NextAttemptAt = next(m, a.Verdict, d.Clock.Now())
-	return d.Store.RecordAttempt(ctx, a, m)
+	a, after, err := d.try(ctx, m, p)
+	if err != nil {
+		return a, err
+	}
+	after.Outcome, after.NextAttemptAt = next(after, a.Verdict, d.Clock.Now())
+	return a, d.record(ctx, p, m.Outcome, after, a)
+}
+
+// product reads the product a message is for: its access key signs the
+// request and checks the answer's Body-Sign, and its settings say how
+// strictly. It is read for every attempt, so a key or setting changed in
+// the store applies from the next attempt on.
+func (d *Deliverer) product(ctx context.Context, m simulator.Message) (simulator.Product, error) {
+	p, err := d.Store.Product(ctx, m.ProductID)
+	if err != nil {
+		return p, fmt.Errorf("message %s: its product %q signs it: %w", m.ID, m.ProductID, err)
+	}
+	return p, nil
 }
 
 // try sends one freshly signed attempt at m and judges the answer. It
 // returns the attempt and m with its attempt count and first attempt
 // updated; the caller decides the outcome and records both.
-func (d *Deliverer) try(ctx context.Context, m simulator.Message) (simulator.Attempt, simulator.Message, error) {
-	key, err := d.Key(m.ProductID)
+func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Product) (simulator.Attempt, simulator.Message, error) {
+	req, err := d.request(m, p.AccessKey)
 	if err != nil {
 		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
 	}
-	req, err := d.request(m, key)
-	if err != nil {
-		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
+	call := Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: p.AccessKey, RequireV2BodySign: p.RequireBodySign}
+	if m.Kind == simulator.KindPoll {
+		call.Polled = m.InstanceID
 	}
 	started := d.Wall()
 	answer := d.Sender.Send(ctx, req)
-	j := Judge(Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: key}, answer)
+	j := Judge(call, answer)
 	a := simulator.Attempt{
 		MessageID: m.ID, N: m.Attempts + 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
 		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
@@ -101,52 +101,171 @@ func (d *Deliverer) try(ctx context.Context, m simulator.Message) (simulator.Att
 	return a, m, nil
 }
 
+// record stores an attempt, m's state after it (was is m's outcome before
+// it), the poll a 000004 answer starts, the failure notices the attempt
+// raises and whatever the settlers make of it, in one transaction.
+//
+// A settler's error rolls all of it back and is returned: the message
+// stays due and its next run sends it again. That repeats a call the
+// merchant may have acted on, which the protocol allows (merchants must be
+// idempotent, callbacks.md §10); committing the attempt without its
+// settlement would instead leave the order or dial-test run it settles
+// waiting for an answer that is never asked for again.
+func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulator.Outcome, m simulator.Message, a simulator.Attempt) error {
+	now := d.Clock.Now()
+	var raised []simulator.NoticeKind
+	err := d.Store.Update(ctx, func(tx simulator.Tx) error {
+		if err := tx.RecordAttempt(ctx, a, m); err != nil {
+			return fmt.Errorf("message %s: recording attempt %d: %w", m.ID, a.N, err)
+		}
+		if m.Outcome == simulator.Polling {
+			poll, err := d.poll(m, a, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, poll); err != nil {
+				return fmt.Errorf("message %s: enqueueing its poll: %w", m.ID, err)
+			}
+		}
+		raised = noticesFor(was, m, a)
+		if err := d.notify(ctx, tx, p, m, raised, now); err != nil {
+			return err
+		}
+		for _, s := range d.Settlers {
+			if err := s.Settle(ctx, tx, m, a); err != nil {
+				return fmt.Errorf("message %s: settling attempt %d: %w", m.ID, a.N, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.Metrics.recorded(m, a, raised)
+	return nil
+}
+
+// noticesFor returns the failure notices an attempt raises (callbacks.md
+// §12): one for a failed attempt and one when retries run out. Debug calls
+// and dial-test probes raise none here: the dial tester sends one per
+// failed run. A poll answered without the instance's access data
+// (NOT_READY) is no failure notice: the merchant answered as asynchronous
+// provisioning allows, and mailing it every few minutes for three hours
+// would drown the notices that matter; if polling runs out, the final
+// notice says so.
+func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt) []simulator.NoticeKind {
+	if m.Kind != simulator.KindLifecycle && m.Kind != simulator.KindPoll {
+		return nil
+	}
+	var kinds []simulator.NoticeKind
+	if a.Verdict.Failed() && a.Verdict != simulator.NotReady {
+		kinds = append(kinds, simulator.NoticeAttemptFailed)
+	}
+	if m.Outcome != was && (m.Outcome == simulator.OrderFailed || m.Outcome == simulator.Stopped) {
+		kinds = append(kinds, simulator.NoticeFinal)
+	}
+	return kinds
+}
+
+// notify stores the notices of the given kinds about m. Only failures get
+// here, so reading every attempt back costs nothing on the common path.
+func (d *Deliverer) notify(ctx context.Context, tx simulator.Tx, p simulator.Product, m simulator.Message, kinds []simulator.NoticeKind, now time.Time) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	attempts, err := tx.Attempts(ctx, m.ID)
+	if err != nil {
+		return fmt.Errorf("message %s: reading its attempts for a notice: %w", m.ID, err)
+	}
+	for _, kind := range kinds {
+		id, err := simulator.NewID("n", now, d.random())
+		if err != nil {
+			return err
+		}
+		n := notice.ForAttempt(kind, p, notice.Call{Message: m, Attempts: attempts}, id, now)
+		if err := tx.AddNotice(ctx, n); err != nil {
+			return fmt.Errorf("message %s: storing its %s notice: %w", m.ID, kind, err)
+		}
+	}
+	return nil
+}
+
 // Restart makes one new attempt at a message now, as the seller center's
 // "重新启动" button does (callbacks.md §9.3): for a message stopped after
-// its retries, or for a new purchase or upgrade still inside its 3-hour
-// window. A success ends it as SUCCEEDED_AFTER_RESTART; a failure leaves it
-// as it was (stopped, or on its schedule).
+// its retries, or for a new purchase or upgrade (or its poll) still inside
+// its 3-hour window. A success ends it as SUCCEEDED_AFTER_RESTART; a
+// failure leaves it as it was (stopped, or on its schedule). Debug calls
+// and dial-test probes are never restarted.
 func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, error) {
 	m, err := d.Store.Message(ctx, id)
 	if err != nil {
 		return simulator.Attempt{}, err
 	}
-	windowed := PolicyFor(m.Activity).Exhausted == simulator.OrderFailed
-	switch {
-	case m.Outcome == simulator.Stopped:
-	case m.Outcome == simulator.Pending && windowed:
-	case m.Outcome == simulator.Pending:
-		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s is still being retried on schedule (next attempt %s); restart is for messages that stopped", id, m.NextAttemptAt.Format(time.RFC3339))
-	case m.Outcome == simulator.OrderFailed:
-		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s: the 3-hour window is over and order %s was failed and unsubscribed; a restart is offered only during the window", id, m.OrderID)
-	default:
-		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message", "%s is already delivered (%s)", id, m.Outcome)
+	if !d.claim(m.Queue, false) {
+		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message",
+			"%s: a callback of its queue %s is being attempted right now; restart it once that attempt is recorded", id, m.Queue)
 	}
-	stopped := m.Outcome == simulator.Stopped
-	a, m, err := d.try(ctx, m)
+	defer d.release(m.Queue)
+	// Again, now that nothing else attempts the queue: an attempt that
+	// just ended may have delivered the message.
+	if m, err = d.Store.Message(ctx, id); err != nil {
+		return simulator.Attempt{}, err
+	}
+	if err := restartable(m); err != nil {
+		return simulator.Attempt{}, err
+	}
+	p, err := d.product(ctx, m)
+	if err != nil {
+		return simulator.Attempt{}, err
+	}
+	a, after, err := d.try(ctx, m, p)
 	if err != nil {
 		return a, err
 	}
+	after.Outcome, after.NextAttemptAt = next(after, a.Verdict, d.Clock.Now())
 	switch {
-	case a.Verdict == simulator.Refused:
-		m.Outcome, m.NextAttemptAt = simulator.ChangeRefused, time.Time{}
-	case !a.Verdict.Failed():
-		m.Outcome, m.NextAttemptAt = simulator.SucceededAfterRestart, time.Time{}
-	case !stopped:
-		m.Outcome, m.NextAttemptAt = next(m, a.Verdict, d.Clock.Now())
+	case after.Outcome == simulator.Succeeded:
+		after.Outcome = simulator.SucceededAfterRestart
+	case m.Outcome == simulator.Stopped && a.Verdict.Failed():
+		after.Outcome, after.NextAttemptAt = simulator.Stopped, time.Time{}
 	}
-	return a, d.Store.RecordAttempt(ctx, a, m)
+	return a, d.record(ctx, p, m.Outcome, after, a)
 }
 
-// next is a message's state after an attempt at now judged v.
+// restartable says why m cannot be restarted, if it cannot.
+func restartable(m simulator.Message) error {
+	switch {
+	case m.Kind == simulator.KindDebug || m.Kind == simulator.KindDialTest:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s is a %s probe: a probe is tried once and never restarted; run the saved debug case again instead", m.ID, m.Kind)
+	case m.Outcome == simulator.Stopped:
+	case m.Outcome == simulator.Pending && PolicyFor(m).Exhausted == simulator.OrderFailed:
+	case m.Outcome == simulator.Pending:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s is still being retried on schedule (next attempt %s); restart is for messages that stopped", m.ID, m.NextAttemptAt.Format(time.RFC3339))
+	case m.Outcome == simulator.OrderFailed:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s: the 3-hour window is over and order %s was failed and unsubscribed; a restart is offered only during the window", m.ID, m.OrderID)
+	case m.Outcome == simulator.Polling:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s was accepted asynchronously (000004) and queryInstance is polled for instance %s; restart that poll, not the purchase", m.ID, m.InstanceID)
+	default:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s is already delivered (%s)", m.ID, m.Outcome)
+	}
+	return nil
+}
+
+// next is a message's state after an attempt at now judged v. A V2
+// purchase answered 000004 waits for its poll; getLicenseAsync answered
+// 000004 is done, because the merchant uploads the License later
+// through the open API (callbacks.md §5.17); a probe answered 000004 is
+// done too, since the debugger only checks the answer.
 func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Outcome, time.Time) {
 	switch {
 	case v == simulator.Refused:
 		return simulator.ChangeRefused, time.Time{}
+	case v == simulator.AcceptedAsync && m.Kind == simulator.KindLifecycle && m.Activity == "newInstance":
+		return simulator.Polling, time.Time{}
 	case !v.Failed():
 		return simulator.Succeeded, time.Time{}
 	}
-	p := PolicyFor(m.Activity)
+	p := PolicyFor(m)
 	if at, ok := p.Next(m.FirstAttempt, now); ok {
 		return simulator.Pending, at
 	}
@@ -181,6 +300,26 @@ func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
 		return nil, err
 	}
 	return NewV2Request(m.URL, key, m.Params, d.Wall(), nonce, false)
+}
+
+// random returns the source of nonces and IDs, safe for the workers to
+// share.
+func (d *Deliverer) random() io.Reader {
+	if d.Random == nil {
+		return rand.Reader
+	}
+	return lockedReader{&d.randMu, d.Random}
+}
+
+type lockedReader struct {
+	mu *sync.Mutex
+	r  io.Reader
+}
+
+func (l lockedReader) Read(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(b)
 }
 
 // businessID returns a random UUID, the form of the docs' businessIds.

@@ -21,7 +21,7 @@ func BenchmarkDeliver(b *testing.B) {
 	}))
 	defer srv.Close()
 	clock := &virtualClock{t0}
-	d := newDeliverer(b, clock)
+	d := newDeliverer(b, clock, srv.URL)
 	ctx := context.Background()
 	// Enqueued in batches, so the benchmark itself holds little.
 	for i := 0; i < b.N; i += 1000 {

@@ -2,11 +2,14 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,17 +61,25 @@ func (f *flakyMerchant) setDown(down bool) {
 	f.mu.Unlock()
 }
 
-func newDeliverer(t testing.TB, clock *virtualClock) *Deliverer {
+// newDeliverer returns a deliverer on a fresh SQLite store holding
+// product P1, a V2 product at url signed with key.
+func newDeliverer(t testing.TB, clock *virtualClock, url string) *Deliverer {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	p := simulator.Product{
+		ID: "P1", SKUCode: "S1", Name: "P1", ChargingMode: simulator.Period, PeriodType: "month",
+		URL: url, Protocol: simulator.V2, AccessKey: key, NoticeTo: []string{"ops@merchant.example"},
+	}
+	if err := store.PutProduct(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
 	return &Deliverer{
 		Store:  store,
 		Sender: NewSender(DefaultTimeout),
-		Key:    func(string) (string, error) { return key, nil },
 		Clock:  clock,
 		Wall:   func() time.Time { return signedAt },
 		Random: rand.NewChaCha8([32]byte{42}),
@@ -84,7 +95,7 @@ func setup(t *testing.T) (*Deliverer, *virtualClock, *flakyMerchant, string) {
 	clock := &virtualClock{t0}
 	m := &flakyMerchant{down: true}
 	srv := m.serve(t, func() time.Time { return signedAt })
-	return newDeliverer(t, clock), clock, m, srv.URL
+	return newDeliverer(t, clock, srv.URL), clock, m, srv.URL
 }
 
 func newInstanceMessage(id, queue, url string, due time.Time) simulator.Message {
@@ -171,32 +182,45 @@ func TestMerchantDownThreeHoursFailsTheOrder(t *testing.T) {
 	}
 }
 
-// A later callback of the same instance waits for the earlier one.
+// A later callback of the same instance waits for the earlier one, with one
+// worker (the order is then exact) and with several.
 func TestDeliveryKeepsQueueOrder(t *testing.T) {
-	d, clock, m, url := setup(t)
-	first := newInstanceMessage("01", "CS1", url, t0)
-	second := first
-	second.ID, second.Activity, second.Params = "02", "releaseInstance", []byte(`{"activity":"releaseInstance","instanceId":"i-1"}`)
-	other := newInstanceMessage("03", "CS2", url, t0)
-	if err := d.Store.Enqueue(context.Background(), first, second, other); err != nil {
-		t.Fatal(err)
-	}
-	advance(t, d, clock, t0) // 01 and 03 fail; 02 waits behind 01
-	m.setDown(false)
-	advance(t, d, clock, t0.Add(time.Hour))
-	var order []string
-	for _, b := range m.bodies {
-		order = append(order, gjson.GetBytes(b, "activity").Str+"/"+gjson.GetBytes(b, "orderId").Str)
-	}
-	// At +1h both newInstance retries are due; the release, due since t0,
-	// becomes its queue's head only once CS1's newInstance succeeded.
-	want := []string{"newInstance/CS1", "newInstance/CS2", "newInstance/CS1", "newInstance/CS2", "releaseInstance/"}
-	if len(order) != len(want) {
-		t.Fatalf("merchant got %v, want %v", order, want)
-	}
-	for i := range want {
-		if order[i] != want[i] {
-			t.Fatalf("merchant got %v, want %v", order, want)
-		}
+	for _, workers := range []int{1, 0} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			d, clock, m, url := setup(t)
+			d.Workers = workers
+			first := newInstanceMessage("01", "CS1", url, t0)
+			second := first
+			second.ID, second.Activity, second.Params = "02", "releaseInstance", []byte(`{"activity":"releaseInstance","instanceId":"i-1"}`)
+			other := newInstanceMessage("03", "CS2", url, t0)
+			if err := d.Store.Enqueue(context.Background(), first, second, other); err != nil {
+				t.Fatal(err)
+			}
+			advance(t, d, clock, t0) // 01 and 03 fail; 02 waits behind 01
+			m.setDown(false)
+			advance(t, d, clock, t0.Add(time.Hour))
+			var all, cs1 []string
+			for _, b := range m.bodies {
+				call := gjson.GetBytes(b, "activity").Str + "/" + gjson.GetBytes(b, "orderId").Str
+				all = append(all, call)
+				if !strings.HasSuffix(call, "CS2") {
+					cs1 = append(cs1, call)
+				}
+			}
+			// At +1h both newInstance retries are due; the release, due
+			// since t0, becomes its queue's head only once CS1's
+			// newInstance succeeded.
+			want, got := []string{"newInstance/CS1", "newInstance/CS2", "newInstance/CS1", "newInstance/CS2", "releaseInstance/"}, all
+			if workers != 1 {
+				// Queues go in parallel: only each queue's order is fixed.
+				want, got = []string{"newInstance/CS1", "newInstance/CS1", "releaseInstance/"}, cs1
+				if len(all) != 5 {
+					t.Fatalf("merchant got %v, want 5 calls", all)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("merchant got %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -28,6 +28,10 @@ type Call struct {
 	// instead of a warning (callbacks.md §4.6, product setting
 	// v2RequireBodySign).
 	RequireV2BodySign bool
+	// Polled is the instanceId a queryInstance polls for after newInstance
+	// answered 000004: a success then also needs that instance's access
+	// data, else the verdict is NOT_READY (callbacks.md §10.1).
+	Polled string
 }
 
 // Answer is what came back from one attempt: a complete response, or the
@@ -152,6 +156,10 @@ func Judge(c Call, a Answer) Judgement {
 		}
 	}
 	warnings = append(warnings, asciiWarnings(body)...)
+	if c.Polled != "" && !ready(body, c.Polled) {
+		return Judgement{Verdict: simulator.NotReady, Warnings: warnings,
+			Detail: "info has no entry with instanceId " + strconv.Quote(c.Polled) + " and a non-empty appInfo.frontEndUrl yet; polling goes on (callbacks.md §10.1)"}
+	}
 	return Judgement{Verdict: verdict, Warnings: warnings}
 }
 
@@ -191,6 +199,17 @@ func missingField(c Call, body gjson.Result) string {
 		}
 	}
 	return ""
+}
+
+// ready reports whether a queryInstance answer carries the polled
+// instance's access data: its info entry with appInfo.frontEndUrl.
+func ready(body gjson.Result, instanceID string) bool {
+	found := false
+	body.Get("info").ForEach(func(_, info gjson.Result) bool {
+		found = info.Get("instanceId").String() == instanceID && info.Get("appInfo.frontEndUrl").String() != ""
+		return !found
+	})
+	return found
 }
 
 // values returns the values at path, flattening the "info.#." arrays.

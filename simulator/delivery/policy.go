@@ -6,11 +6,14 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 )
 
-// Policy is the retry schedule of one activity (callbacks.md §9.2): when
+// Policy is the retry schedule of one message (callbacks.md §9.2): when
 // each attempt is due, counted from the first, and the outcome once the
 // last one has failed.
 type Policy struct {
-	Offsets   []time.Duration // Offsets[0] is 0: the first attempt
+	// Offsets are from the message's first attempt; Offsets[0] is 0, but
+	// for a poll, whose FirstAttempt is the time of the newInstance answer
+	// it follows and whose first poll is 10 s later.
+	Offsets   []time.Duration
 	Exhausted simulator.Outcome
 }
 
@@ -38,10 +41,24 @@ func every(interval time.Duration, attempts int) []time.Duration {
 	return out
 }
 
-// PolicyFor returns the schedule of an activity. The docs give the window
-// (3 hours for a new purchase or an upgrade, "once an hour"; 1 hour for the
-// others) and not the cadence; the cadence is the spec's decision.
-func PolicyFor(activity string) Policy {
+// PolicyFor returns the schedule of a message. Debug calls and dial-test
+// probes are tried once and stop; a poll after 000004 follows the polling
+// schedule and fails the order when it runs out (callbacks.md §10.1); a
+// lifecycle callback's schedule is its activity's.
+func PolicyFor(m simulator.Message) Policy {
+	switch m.Kind {
+	case simulator.KindDebug, simulator.KindDialTest:
+		return Policy{Offsets: every(0, 1), Exhausted: simulator.Stopped}
+	case simulator.KindPoll:
+		return Policy{Offsets: PollOffsets(), Exhausted: simulator.OrderFailed}
+	}
+	return activityPolicy(m.Activity)
+}
+
+// activityPolicy is a lifecycle callback's schedule. The docs give the
+// window (3 hours for a new purchase or an upgrade, "once an hour"; 1 hour
+// for the others) and not the cadence; the cadence is the spec's decision.
+func activityPolicy(activity string) Policy {
 	switch activity {
 	case "newInstance", "upgrade", "upgradeInstance", "getLicense", "orderNotify":
 		// T0 and three hourly retries (callbacks.md §15 Q4).
@@ -62,8 +79,8 @@ func PolicyFor(activity string) Policy {
 const pollWindow = 3 * time.Hour
 
 // PollOffsets returns when queryInstance is polled after an asynchronous
-// newInstance answer: +10 s, +30 s, +1 min, +2 min, +5 min, then every
-// 10 min until 3 hours after the answer.
+// newInstance answer, counted from the answer: +10 s, +30 s, +1 min,
+// +2 min, +5 min, then every 10 min until 3 hours after the answer.
 func PollOffsets() []time.Duration {
 	out := []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
 	for d := 10 * time.Minute; d <= pollWindow; d += 10 * time.Minute {

@@ -28,7 +28,7 @@ func TestPolicyFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.activity, func(t *testing.T) {
-			p := PolicyFor(tt.activity)
+			p := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Activity: tt.activity})
 			if p.Attempts() != len(tt.due) || p.Exhausted != tt.outcome {
 				t.Fatalf("%d attempts then %s, want %d then %s", p.Attempts(), p.Exhausted, len(tt.due), tt.outcome)
 			}
@@ -73,8 +73,37 @@ func TestPollOffsets(t *testing.T) {
 // making them all at once.
 func TestPolicyNextAfterALateAttempt(t *testing.T) {
 	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	at, ok := PolicyFor("newInstance").Next(first, first.Add(150*time.Minute))
+	at, ok := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Activity: "newInstance"}).Next(first, first.Add(150*time.Minute))
 	if !ok || !at.Equal(first.Add(3*time.Hour)) {
 		t.Errorf("next after +2h30 = %v, %v; want +3h", at, ok)
+	}
+}
+
+// Probes are tried once; a poll follows the polling schedule from the
+// answer it polls after, and fails the order when it runs out.
+func TestPolicyByKind(t *testing.T) {
+	answer := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest} {
+		p := PolicyFor(simulator.Message{Kind: kind, Activity: "newInstance"})
+		if p.Attempts() != 1 || p.Exhausted != simulator.Stopped {
+			t.Errorf("%s newInstance: %d attempts then %s, want 1 then STOPPED", kind, p.Attempts(), p.Exhausted)
+		}
+	}
+	if p := PolicyFor(simulator.Message{Activity: "refreshInstance", Kind: simulator.KindLifecycle}); p.Attempts() != 5 {
+		t.Errorf("a lifecycle refresh: %d attempts, want 5", p.Attempts())
+	}
+	p := PolicyFor(simulator.Message{Kind: simulator.KindPoll, Activity: "queryInstance"})
+	if p.Exhausted != simulator.OrderFailed || p.Attempts() != 23 {
+		t.Fatalf("poll: %d attempts then %s, want 23 then ORDER_FAILED_UNSUBSCRIBED", p.Attempts(), p.Exhausted)
+	}
+	for _, tt := range []struct{ after, want time.Duration }{
+		{0, 10 * time.Second}, {10 * time.Second, 30 * time.Second}, {5 * time.Minute, 10 * time.Minute}, {170 * time.Minute, 3 * time.Hour},
+	} {
+		if at, ok := p.Next(answer, answer.Add(tt.after)); !ok || !at.Equal(answer.Add(tt.want)) {
+			t.Errorf("poll after +%v: %v, %v; want +%v", tt.after, at.Sub(answer), ok, tt.want)
+		}
+	}
+	if _, ok := p.Next(answer, answer.Add(3*time.Hour)); ok {
+		t.Error("a poll after +3h")
 	}
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,33 @@ func TestRestartRefusals(t *testing.T) {
 	}
 	if _, err := d.Restart(ctx, "03"); simulator.ErrorCode(err) != simulator.ECONFLICT || !strings.Contains(err.Error(), "still being retried") {
 		t.Errorf("restart of a refresh on schedule: %v", err)
+	}
+}
+
+// A probe is never restarted: the dial tester or the debugger runs its case
+// again instead.
+func TestRestartRefusesProbes(t *testing.T) {
+	ctx := context.Background()
+	d, clock, _, url := setup(t)
+	for i, kind := range []string{simulator.KindDialTest, simulator.KindDebug} {
+		probe := newInstanceMessage(fmt.Sprintf("p%d", i), fmt.Sprintf("run%d", i), url, t0)
+		probe.Kind = kind
+		if err := d.Store.Enqueue(ctx, probe); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := advance(t, d, clock, t0); n != 2 {
+		t.Fatalf("%d attempts, want 2", n)
+	}
+	for _, id := range []string{"p0", "p1"} {
+		if got := outcome(t, d, id); got.Outcome != simulator.Stopped || got.Attempts != 1 {
+			t.Errorf("probe %s: %s after %d attempts, want STOPPED after 1", id, got.Outcome, got.Attempts)
+		}
+		if _, err := d.Restart(ctx, id); simulator.ErrorCode(err) != simulator.ECONFLICT || !strings.Contains(err.Error(), "never restarted") {
+			t.Errorf("restart of probe %s: %v", id, err)
+		}
+	}
+	if n := advance(t, d, clock, t0.Add(4*time.Hour)); n != 0 {
+		t.Errorf("a probe was retried")
 	}
 }
