@@ -24,7 +24,9 @@ import (
 type Tester struct {
 	Store simulator.Store
 	Clock simulator.Clock // the scheduling clock
-	// Random makes IDs; crypto/rand when nil.
+	// Random makes IDs; crypto/rand when nil. It is read only inside
+	// Store.Update, which runs one transaction at a time, so it need not
+	// be safe for concurrent use.
 	Random io.Reader
 	// Times are the offsets into a day in Asia/Shanghai at which runs
 	// start; nil means 10:00 and 15:00.
@@ -52,7 +54,9 @@ const queuePrefix = "dial/"
 //
 // A product runs when it is on sale (an empty status counts), has dial
 // tests on and has at least one saved debug case: without one there is
-// nothing to replay.
+// nothing to replay. Each run is stored in a transaction of its own, so
+// delivery is not held up while a large catalogue starts; a product whose
+// run cannot start is reported in the error after the others started.
 func (t *Tester) RunDue(ctx context.Context) (int, error) {
 	s, err := newSchedule(t.Times)
 	if err != nil {
@@ -67,7 +71,8 @@ func (t *Tester) RunDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	started := 0
+	started, failed := 0, 0
+	var first error
 	for _, p := range products {
 		if !scheduled(p) {
 			continue
@@ -92,13 +97,23 @@ func (t *Tester) RunDue(ctx context.Context) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return started, fmt.Errorf("dial test of product %s: %w", p.ID, err)
+			// One product's bad case must not stop the others' runs.
+			failed++
+			if first == nil {
+				first = fmt.Errorf("dial test of product %s: %w", p.ID, err)
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
 	}
 	if started > 0 && t.Notify != nil {
 		t.Notify()
 	}
-	return started, nil
+	if failed > 1 {
+		return started, fmt.Errorf("%d products could not start their runs; the first: %w", failed, first)
+	}
+	return started, first
 }
 
 // NextDue returns the next scheduled time at which some product would

@@ -296,17 +296,20 @@ func TestRunNow(t *testing.T) {
 	}
 }
 
-func TestBadCaseParamsNameTheCase(t *testing.T) {
-	e := newEnv(t, product("P1", "http://127.0.0.1:1/produce", func(p *simulator.Product) {
-		p.DebugCases[1].Params = []byte(`"not an object"`)
-	}))
+func TestBadCaseParamsNameTheCaseAndStopNoOtherRun(t *testing.T) {
+	e := newEnv(t,
+		product("P1", "http://127.0.0.1:1/produce", func(p *simulator.Product) { p.DebugCases[1].Params = []byte(`"not an object"`) }),
+		product("P2", "http://127.0.0.1:1/produce"))
 	e.clock.now = cst(0, 10, 0)
-	_, err := e.tester.RunDue(context.Background())
+	n, err := e.tester.RunDue(context.Background())
 	if simulator.ErrorCode(err) != simulator.EINVALID || !containsAll(err.Error(), "P1", "debugCases[1].params") {
 		t.Fatalf("error %v: want EINVALID naming the product and debugCases[1].params", err)
 	}
 	if got := e.runs("P1"); len(got) != 0 {
 		t.Errorf("a run half made is stored: %+v", got)
+	}
+	if n != 1 || len(e.runs("P2")) != 1 {
+		t.Errorf("%d runs started, P2 has %d; want P2's run started anyway", n, len(e.runs("P2")))
 	}
 }
 
