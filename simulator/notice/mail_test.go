@@ -303,6 +303,35 @@ func TestMailerLeavesANoticeUnmailedWhenSendingFails(t *testing.T) {
 	})
 }
 
+// Every SMTP step is bounded: a server that accepts the connection and
+// then says nothing fails the send after the timeout.
+func TestMailerGivesUpOnASilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	st := openStore(t)
+	storedNotice(t, st, "ntc-silent", "ops@merchant.example.com")
+	sent, err := (&notice.Mailer{Addr: l.Addr().String(), Store: st, Timeout: 100 * time.Millisecond}).SendPending(context.Background())
+	var netErr net.Error
+	if sent != 0 || !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Fatalf("SendPending = %d, %v; want a timeout", sent, err)
+	}
+	if n, _ := st.Notice(context.Background(), "ntc-silent"); !n.MailedAt.IsZero() {
+		t.Errorf("the notice was marked mailed")
+	}
+}
+
 // A notice without recipients is stored but not sent, and is no error.
 func TestMailerSkipsNoticesWithoutRecipients(t *testing.T) {
 	ctx := context.Background()
