@@ -104,7 +104,7 @@ func TestFinalNoticeOfANewInstanceThatTimedOutFourTimes(t *testing.T) {
 	if want := "[KooGallery simulator] newInstance call failed: ORDER_FAILED_UNSUBSCRIBED after 4 attempts, last TIMEOUT (order CS2503011000ABCDE)"; n.Subject != want {
 		t.Errorf("Subject = %q\nwant      %q", n.Subject, want)
 	}
-	for _, want := range []string{
+	bodyHas(t, n.Body,
 		"Product:   Cloud Notes (prod-cloud-notes), SKU sku-notes-pro",
 		"Order:     CS2503011000ABCDE (line CS2503011000ABCDE-000001)",
 		"Instance:  none yet",
@@ -119,11 +119,7 @@ func TestFinalNoticeOfANewInstanceThatTimedOutFourTimes(t *testing.T) {
 		"the order failed and was unsubscribed automatically (ORDER_FAILED_UNSUBSCRIBED)",
 		"the buyer has to order again",
 		"Call ID: msg0195a1b2c3d4e5f60718",
-	} {
-		if !strings.Contains(n.Body, want) {
-			t.Errorf("body lacks %q:\n%s", want, n.Body)
-		}
-	}
+	)
 	if strings.Contains(n.Body, "Next attempt") || strings.Contains(n.Body, "Response body") {
 		t.Errorf("a final notice after timeouts shows no next attempt and no answer:\n%s", n.Body)
 	}
@@ -181,7 +177,7 @@ func TestAttemptFailedNoticeShowsTheAnswerAndTheNextRetry(t *testing.T) {
 	if n.AttemptN != 2 || n.Kind != simulator.NoticeAttemptFailed {
 		t.Errorf("attempt %d kind %s, want 2 ATTEMPT_FAILED", n.AttemptN, n.Kind)
 	}
-	for _, want := range []string{
+	bodyHas(t, n.Body,
 		"Attempt 2 at 2025-03-01T03:00:00.000Z",
 		"Debugger:    调测失败,接口响应httpCode=502,请检查服务器日志,定位失败原因.",
 		"Detail:      HTTP status 502, want 200",
@@ -189,11 +185,7 @@ func TestAttemptFailedNoticeShowsTheAnswerAndTheNextRetry(t *testing.T) {
 		"Response body (25 bytes):\n    | <html>Bad Gateway</html>\n",
 		"Next attempt: 2025-03-01T04:00:00.000Z (2025-03-01 12:00:00 Beijing time)",
 		"Call ID: msg0195a1b2c3d4e5f60718",
-	} {
-		if !strings.Contains(n.Body, want) {
-			t.Errorf("body lacks %q:\n%s", want, n.Body)
-		}
-	}
+	)
 	if strings.Contains(n.Body, "#1 ") {
 		t.Errorf("a notice of one failed attempt lists only that attempt:\n%s", n.Body)
 	}
@@ -364,18 +356,14 @@ func TestDialRunNoticeListsEveryProbe(t *testing.T) {
 	if want := "[KooGallery simulator] dial test failed: 2 of 3 cases (product prod-cloud-notes, run run-7)"; n.Subject != want {
 		t.Errorf("Subject = %q, want %q", n.Subject, want)
 	}
-	for _, want := range []string{
+	bodyHas(t, n.Body,
 		"1. newInstance (call probe-1): passed, SUCCESS, 200",
 		"2. refreshInstance (call probe-2): FAILED at 2025-03-01T02:00:01.000Z",
 		"Verdict:     BODY_SIGN_MISMATCH",
 		"Detail:      expected 3f2a..., received 00ff...",
 		"3. releaseInstance (call probe-3): not attempted",
 		"5 consecutive failing days",
-	} {
-		if !strings.Contains(n.Body, want) {
-			t.Errorf("body lacks %q:\n%s", want, n.Body)
-		}
-	}
+	)
 	var rec notice.DialRunRecord
 	if err := json.Unmarshal(n.Record, &rec); err != nil {
 		t.Fatal(err)
@@ -448,6 +436,16 @@ func assertNoKey(t *testing.T, n simulator.Notice) {
 	for what, s := range map[string]string{"subject": n.Subject, "body": n.Body, "record": string(n.Record), "e-mail": string(mail), "e-mail text": text, "attachment": string(rec)} {
 		if strings.Contains(s, testKey) {
 			t.Errorf("notice %s (%s): the %s holds the access key", n.ID, n.Kind, what)
+		}
+	}
+}
+
+// bodyHas checks that a notice's text has each of want.
+func bodyHas(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("body lacks %q:\n%s", w, body)
 		}
 	}
 }
