@@ -1,0 +1,217 @@
+// Package httpapi is kgsim's HTTP surface: the admin API, /healthz and
+// /metrics, routed with gorilla/mux.
+//
+// The admin API takes and answers JSON under /admin/v1. An error is
+// {"error":{"code":"invalid|not_found|conflict|internal|method_not_allowed","message":...,"field":...}}
+// with status 400, 404, 409, 500 or 405; a body over 1 MiB is a 413 in the
+// same shape. Listings take limit (1..1000, default 100), are oldest first
+// and refuse unknown or repeated filters. No answer ever holds an access
+// key: products show it masked, and any key a merchant echoes into a
+// stored record is replaced by <accessKey>.
+//
+//	GET  /healthz                                   "ok" when the store answers, 503 otherwise
+//	GET  /metrics                                   Prometheus text format
+//
+//	GET  /admin/v1/products                         {"products":[product]}
+//	GET  /admin/v1/products/{id}                    product
+//	PUT  /admin/v1/products/{id}                    product in, product out (201 when new)
+//	PUT  /admin/v1/products/{id}/status             {"status":"ON_SALE|FROZEN_HIDDEN|DELISTED"} -> product
+//	POST /admin/v1/products/{id}/dial-tests         -> 201 dial run (its probes are delivered as due)
+//	GET  /admin/v1/products/{id}/dial-tests         ?since=RFC3339 -> {"runs":[run]}
+//	GET  /admin/v1/customers                        {"customers":[customer]}
+//	POST /admin/v1/customers                        customer in -> 201 customer (409 if it exists)
+//	GET  /admin/v1/customers/{id}                   customer
+//	GET  /admin/v1/orders                           ?productId&customerId&instanceKey&state&settledSince&limit -> {"orders":[order]}
+//	POST /admin/v1/orders                           purchase in -> 201 {"order","instance"}
+//	GET  /admin/v1/orders/{id}                      order
+//	GET  /admin/v1/instances                        ?productId&customerId&instanceId&state&limit -> {"instances":[instance]}
+//	GET  /admin/v1/instances/{key}                  instance
+//	POST /admin/v1/instances/{key}/renew            {"periodNumber","amount","productId"} -> {"order","instance"}
+//	POST /admin/v1/instances/{key}/convert-trial    as renew
+//	POST /admin/v1/instances/{key}/unsubscribe-renewal  -> {"order","instance"}
+//	POST /admin/v1/instances/{key}/change-spec      {"skuCode","productId","linearAmount","periodNumber"} -> {"order","instance"}
+//	POST /admin/v1/instances/{key}/upgrade          {"skuCode","productId","linearAmount"} -> {"order","instance"}
+//	POST /admin/v1/instances/{key}/unsubscribe      -> {"order","instance"}
+//	POST /admin/v1/instances/{key}/freeze           -> {"instance"}
+//	POST /admin/v1/instances/{key}/unfreeze         -> {"instance"}
+//	POST /admin/v1/instances/{key}/query            -> {"message","instance"}
+//	POST /admin/v1/instances/{key}/license          {"deviceFingerprint"} -> {"message","instance"}
+//	GET  /admin/v1/messages                         ?kind&productId&orderId&queue&outcome&limit -> {"messages":[message]}
+//	GET  /admin/v1/messages/{id}                    message with "attempts" (the call record's)
+//	POST /admin/v1/messages/{id}/restart            -> {"attempt","message"}
+//	GET  /admin/v1/notices                          ?productId&orderId&messageId&unmailed&limit -> {"notices":[notice without record]}
+//	GET  /admin/v1/notices/{id}                     notice with "record" (JSON)
+//	GET  /admin/v1/clock                            {"now","virtual"}
+//	POST /admin/v1/clock/advance                    {"by":"3h"|"30d"} or {"to":RFC3339} -> {"from","to","instants","work","now"}; 409 on a real clock
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/dialtest"
+	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/schedule"
+)
+
+// Config is what the HTTP surface serves. Every field is required.
+type Config struct {
+	Store     simulator.Store
+	Engine    *engine.Engine
+	Deliverer *delivery.Deliverer
+	Dial      *dialtest.Tester
+	Scheduler *schedule.Scheduler
+	// Registry is served on /metrics; the HTTP metrics are registered on
+	// it.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// api holds the handlers' dependencies.
+type api struct {
+	store     simulator.Store
+	engine    *engine.Engine
+	deliverer *delivery.Deliverer
+	dial      *dialtest.Tester
+	scheduler *schedule.Scheduler
+	log       *slog.Logger
+	metrics   *httpMetrics
+	router    *mux.Router
+}
+
+// New returns the handler of kgsim's HTTP surface and registers its
+// metrics on c.Registry.
+func New(c Config) (http.Handler, error) {
+	var missing []string
+	for name, set := range map[string]bool{
+		"Store": c.Store != nil, "Engine": c.Engine != nil, "Deliverer": c.Deliverer != nil, "Dial": c.Dial != nil,
+		"Scheduler": c.Scheduler != nil, "Registry": c.Registry != nil, "Logger": c.Logger != nil,
+	} {
+		if !set {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, errors.New("httpapi: Config needs " + strings.Join(missing, ", "))
+	}
+	m, err := newHTTPMetrics(c.Registry, c.Store, c.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, scheduler: c.Scheduler,
+		log: c.Logger, metrics: m, router: mux.NewRouter()}
+	a.routes(c.Registry)
+	return a.observe(a.router), nil
+}
+
+// handler is an admin API handler: it returns the status and value to
+// answer with, or an error.
+type handler func(w http.ResponseWriter, r *http.Request) (int, any, error)
+
+func (a *api) json(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, v, err := h(w, r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.writeJSON(w, r, status, v)
+	})
+}
+
+func (a *api) routes(reg *prometheus.Registry) {
+	r := a.router
+	r.Use(nameRoute)
+	r.NotFoundHandler = http.HandlerFunc(a.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(a.methodNotAllowed)
+
+	r.Handle("/healthz", http.HandlerFunc(a.healthz)).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(a.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg,
+		// Each scrape counts the outbox: a few at once is plenty.
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	})).Methods(http.MethodGet)
+
+	const v1 = "/admin/v1"
+	for _, rt := range []struct {
+		method, path string
+		h            handler
+	}{
+		{http.MethodGet, "/products", a.listProducts},
+		{http.MethodGet, "/products/{id}", a.getProduct},
+		{http.MethodPut, "/products/{id}", a.putProduct},
+		{http.MethodPut, "/products/{id}/status", a.setProductStatus},
+		{http.MethodPost, "/products/{id}/dial-tests", a.runDialTest},
+		{http.MethodGet, "/products/{id}/dial-tests", a.listDialRuns},
+		{http.MethodGet, "/customers", a.listCustomers},
+		{http.MethodPost, "/customers", a.addCustomer},
+		{http.MethodGet, "/customers/{id}", a.getCustomer},
+		{http.MethodGet, "/orders", a.listOrders},
+		{http.MethodPost, "/orders", a.buy},
+		{http.MethodGet, "/orders/{id}", a.getOrder},
+		{http.MethodGet, "/instances", a.listInstances},
+		{http.MethodGet, "/instances/{key}", a.getInstance},
+		{http.MethodGet, "/messages", a.listMessages},
+		{http.MethodGet, "/messages/{id}", a.getMessage},
+		{http.MethodPost, "/messages/{id}/restart", a.restart},
+		{http.MethodGet, "/notices", a.listNotices},
+		{http.MethodGet, "/notices/{id}", a.getNotice},
+		{http.MethodGet, "/clock", a.getClock},
+		{http.MethodPost, "/clock/advance", a.advance},
+	} {
+		r.Handle(v1+rt.path, a.json(rt.h)).Methods(rt.method)
+	}
+	for name, act := range a.instanceActions() {
+		r.Handle(v1+"/instances/{key}/"+name, a.json(a.instanceAction(act))).Methods(http.MethodPost)
+	}
+}
+
+// healthz answers "ok" when the store answers.
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if _, err := a.store.Pending(ctx); err != nil {
+		a.log.ErrorContext(r.Context(), "health check: the store does not answer", "requestId", requestID(r), "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("store unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+func (a *api) notFound(w http.ResponseWriter, r *http.Request) {
+	a.writeError(w, r, simulator.Errorf(simulator.ENOTFOUND, "", "no route %s %s; the admin API is under /admin/v1", r.Method, r.URL.Path))
+}
+
+// methodNotAllowed answers 405 with the methods the path does take.
+func (a *api) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if a.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	a.writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{errorDetail{
+		Code:    "method_not_allowed",
+		Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allowed, ", "),
+	}})
+}

@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/notice"
+)
+
+var (
+	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll}
+	outcomes     = []simulator.Outcome{simulator.Pending, simulator.Succeeded, simulator.SucceededAfterRestart,
+		simulator.OrderFailed, simulator.Stopped, simulator.Polling, simulator.ChangeRefused}
+)
+
+// messageView is a callback as the admin API shows it.
+type messageView struct {
+	ID            string             `json:"messageId"`
+	Kind          string             `json:"kind"`
+	Protocol      simulator.Protocol `json:"protocol"`
+	Activity      string             `json:"activity"`
+	Queue         string             `json:"queue"`
+	ProductID     string             `json:"productId,omitempty"`
+	OrderID       string             `json:"orderId,omitempty"`
+	OrderLineID   string             `json:"orderLineId,omitempty"`
+	InstanceID    string             `json:"instanceId,omitempty"`
+	CustomerID    string             `json:"customerId,omitempty"`
+	URL           string             `json:"url"`
+	Params        json.RawMessage    `json:"params,omitempty"`
+	Outcome       simulator.Outcome  `json:"outcome"`
+	AttemptCount  int                `json:"attemptCount"`
+	FirstAttempt  time.Time          `json:"firstAttemptAt,omitzero"`
+	NextAttemptAt time.Time          `json:"nextAttemptAt,omitzero"`
+	CreatedAt     time.Time          `json:"createdAt"`
+}
+
+func viewMessage(m simulator.Message) messageView {
+	v := messageView{
+		ID: m.ID, Kind: m.Kind, Protocol: m.Protocol, Activity: m.Activity, Queue: m.Queue,
+		ProductID: m.ProductID, OrderID: m.OrderID, OrderLineID: m.OrderLineID, InstanceID: m.InstanceID, CustomerID: m.CustomerID,
+		URL: m.URL, Outcome: m.Outcome, AttemptCount: m.Attempts,
+		FirstAttempt: m.FirstAttempt, NextAttemptAt: m.NextAttemptAt, CreatedAt: m.CreatedAt,
+	}
+	if json.Valid(m.Params) {
+		v.Params = m.Params
+	}
+	return v
+}
+
+// attemptRecords renders attempts as the call record of a notice does
+// (callbacks.md §12), so the console, a notice and kgsim replay show an
+// attempt alike.
+func attemptRecords(m simulator.Message, attempts []simulator.Attempt) ([]notice.AttemptRecord, error) {
+	raw, err := notice.Record(notice.Call{Message: m, Attempts: attempts})
+	if err != nil {
+		return nil, err
+	}
+	var rec notice.CallRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("reading back the call record of %s: %w", m.ID, err)
+	}
+	return rec.Attempts, nil
+}
+
+func (a *api) listMessages(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := newQuery(r, "kind", "productId", "orderId", "queue", "outcome", "limit")
+	f := simulator.MessageFilter{
+		Kind: oneOf(q, "kind", messageKinds...), ProductID: q.str("productId"), OrderID: q.str("orderId"),
+		Queue: q.str("queue"), Outcome: oneOf(q, "outcome", outcomes...), Limit: q.limit(),
+	}
+	if q.err != nil {
+		return 0, nil, q.err
+	}
+	ms, err := a.store.Messages(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]messageView, len(ms))
+	for i, m := range ms {
+		out[i] = viewMessage(m)
+	}
+	return http.StatusOK, map[string]any{"messages": out}, nil
+}
+
+// getMessage shows a callback with every attempt made at it.
+func (a *api) getMessage(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	ctx := r.Context()
+	m, err := a.store.Message(ctx, mux.Vars(r)["id"])
+	if err != nil {
+		return 0, nil, err
+	}
+	attempts, err := a.store.Attempts(ctx, m.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	recs, err := attemptRecords(m, attempts)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, struct {
+		messageView
+		Attempts []notice.AttemptRecord `json:"attempts"`
+	}{viewMessage(m), recs}, nil
+}
+
+// restart makes one new attempt at a stopped callback, as the seller
+// center's restart button does, and answers with the attempt and the
+// callback's new state.
+func (a *api) restart(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	if err := decode(w, r, &struct{}{}, false); err != nil {
+		return 0, nil, err
+	}
+	ctx := context.WithoutCancel(r.Context())
+	id := mux.Vars(r)["id"]
+	at, err := a.deliverer.Restart(ctx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	// A delivered callback may free the ones queued behind it.
+	a.scheduler.Wake()
+	m, err := a.store.Message(ctx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	recs, err := attemptRecords(m, []simulator.Attempt{at})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, struct {
+		Attempt notice.AttemptRecord `json:"attempt"`
+		Message messageView          `json:"message"`
+	}{recs[0], viewMessage(m)}, nil
+}
+
+// noticeView is a notice with its call record as JSON rather than bytes.
+type noticeView struct {
+	simulator.Notice
+	Record json.RawMessage `json:"record,omitempty"`
+}
+
+func (a *api) listNotices(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := newQuery(r, "productId", "orderId", "messageId", "unmailed", "limit")
+	f := simulator.NoticeFilter{
+		ProductID: q.str("productId"), OrderID: q.str("orderId"), MessageID: q.str("messageId"),
+		Unmailed: q.bool("unmailed"), Limit: q.limit(),
+	}
+	if q.err != nil {
+		return 0, nil, q.err
+	}
+	ns, err := a.store.Notices(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	// A listing leaves the records out: each holds every attempt's exact
+	// request and answer.
+	out := make([]noticeView, len(ns))
+	for i, n := range ns {
+		n.Record = nil
+		out[i] = noticeView{Notice: n}
+	}
+	return http.StatusOK, map[string]any{"notices": out}, nil
+}
+
+func (a *api) getNotice(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	n, err := a.store.Notice(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return 0, nil, err
+	}
+	v := noticeView{Notice: n}
+	if json.Valid(n.Record) {
+		v.Record = n.Record
+	}
+	return http.StatusOK, v, nil
+}

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// errorBody is every error answer: {"error":{"code","message","field"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// statusOf maps an application error code to its HTTP status: the one
+// place where that mapping is made.
+func statusOf(code string) int {
+	switch code {
+	case simulator.EINVALID:
+		return http.StatusBadRequest
+	case simulator.ENOTFOUND:
+		return http.StatusNotFound
+	case simulator.ECONFLICT:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers with err. Application errors show their message and
+// field; anything else is a 500 whose detail goes to the log only, since it
+// may say more about kgsim's internals than a client should see.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := simulator.ErrorCode(err)
+	status := statusOf(code)
+	var body errorBody
+	if e, ok := errors.AsType[*simulator.Error](err); ok && status != http.StatusInternalServerError {
+		body.Error = errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	} else {
+		status, code = http.StatusInternalServerError, simulator.EINTERNAL
+		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", routeOf(r), "requestId", requestID(r), "err", err)
+		body.Error = errorDetail{Code: code, Message: "internal error; the kgsim log has the detail under requestId " + requestID(r)}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		status = http.StatusRequestEntityTooLarge
+	}
+	a.writeJSON(w, r, status, body)
+}
+
+// writeJSON answers with v as indented JSON. Should any product's access
+// key appear in it (a merchant may echo it in an answer or choose it as an
+// instanceId), every occurrence is replaced by <accessKey>: whatever a
+// merchant sends, the admin API never shows a key.
+func (a *api) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	out, err := encode(v)
+	if err == nil {
+		out, err = a.scrub(r, out)
+	}
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "writing an answer failed", "route", routeOf(r), "requestId", requestID(r), "err", err)
+		status = http.StatusInternalServerError
+		out, _ = encode(errorBody{errorDetail{Code: simulator.EINTERNAL, Message: "internal error; the kgsim log has the detail under requestId " + requestID(r)}})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(out)
+}
+
+// encode writes v for people to read, without escaping <, > and & (so
+// "<accessKey>" reads as itself).
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// minScrubbed is the shortest key scrub looks for: a shorter one matches
+// too much ordinary text to be replaced, and is no secret anyway.
+const minScrubbed = 6
+
+// scrub replaces the access keys of all products in out by <accessKey>.
+// Most answers hold none: they are returned as they are after one scan.
+// One that does is decoded and its strings rewritten, so the answer stays
+// valid JSON whatever the key's characters.
+func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
+	products, err := a.store.Products(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, p := range products {
+		if len(p.AccessKey) >= minScrubbed && bytes.Contains(out, []byte(p.AccessKey)) {
+			keys = append(keys, p.AccessKey)
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return encode(redact(v, keys))
+}
+
+// redact returns v with every key replaced in its strings and names.
+func redact(v any, keys []string) any {
+	replace := func(s string) string {
+		for _, k := range keys {
+			s = strings.ReplaceAll(s, k, "<accessKey>")
+		}
+		return s
+	}
+	switch v := v.(type) {
+	case string:
+		return replace(v)
+	case []any:
+		for i := range v {
+			v[i] = redact(v[i], keys)
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for name, x := range v {
+			out[replace(name)] = redact(x, keys)
+		}
+		return out
+	}
+	return v
+}
+
+// maskKey shows enough of an access key to tell two apart: its last two
+// characters when it is long enough that they give nothing away.
+func maskKey(key string) string {
+	if len(key) < 2*minScrubbed {
+		return "****"
+	}
+	return "****" + key[len(key)-2:]
+}

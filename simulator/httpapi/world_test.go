@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tidwall/gjson"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/dialtest"
+	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/schedule"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
+)
+
+// t0 is 08:00 in Beijing, before the day's first dial tests.
+var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// The access key of the test products: long, so it can only appear in an
+// answer by leaking.
+const accessKey = "kgsim-test-key-8f2c41d9e7b6a053"
+
+// merchant is a V2 production interface that checks every callback's
+// signature and answers as the spec asks, or 503 while it is down. echo
+// makes it misbehave: the key comes back in its answers and as the
+// instanceId.
+type merchant struct {
+	t        *testing.T
+	down     atomic.Bool
+	echo     bool
+	mu       sync.Mutex
+	received []string // activity of each signed request
+}
+
+func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		m.t.Errorf("merchant: reading the callback: %v", err)
+		return
+	}
+	if err := protocol.VerifyV2(accessKey, r.URL.Query(), body, time.Now(), time.Minute); err != nil {
+		m.t.Errorf("merchant: the callback does not verify: %v", err)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	activity := gjson.GetBytes(body, "activity").String()
+	m.mu.Lock()
+	m.received = append(m.received, activity)
+	m.mu.Unlock()
+	if m.down.Load() {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	answer := map[string]any{"resultCode": "000000", "resultMsg": "success."}
+	if activity == "newInstance" {
+		answer["instanceId"] = "inst-" + gjson.GetBytes(body, "orderLineId").String()
+		if m.echo {
+			answer["instanceId"] = accessKey
+		}
+	}
+	if m.echo {
+		answer["resultMsg"] = "your key is " + accessKey
+		w.Header().Set("X-Debug-Key", accessKey)
+	}
+	out, _ := json.Marshal(answer)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(accessKey, out)))
+	w.Write(out)
+}
+
+func (m *merchant) activities() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.received...)
+}
+
+// world is a running kgsim, wired as kgsim serve wires it but on a virtual
+// clock, with its admin API on loopback and one merchant.
+type world struct {
+	t        *testing.T
+	store    *sqlite.DB
+	merchant *merchant
+	mURL     string
+	api      *httptest.Server
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newWorld(t *testing.T, clock simulator.Clock) *world {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m := &merchant{t: t}
+	ms := httptest.NewServer(m)
+	t.Cleanup(ms.Close)
+
+	reg := prometheus.NewRegistry()
+	e := &engine.Engine{Store: store, Clock: clock}
+	dial := &dialtest.Tester{Store: store, Clock: clock, Metrics: dialtest.NewMetrics(reg)}
+	d := &delivery.Deliverer{Store: store, Sender: delivery.NewSender(5 * time.Second), Clock: clock, Wall: time.Now,
+		Settlers: []simulator.Settler{e, dial}, Metrics: delivery.NewMetrics(reg)}
+	s := schedule.New(clock, nil, e, dial, d)
+	logs := &syncBuffer{}
+	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Scheduler: s, Registry: reg,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(h)
+	t.Cleanup(api.Close)
+	return &world{t: t, store: store, merchant: m, mURL: ms.URL, api: api, logs: logs}
+}
+
+// answer is an admin API answer.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a answer) get(path string) gjson.Result { return gjson.GetBytes(a.body, path) }
+
+// call makes an admin API request. Every answer of every test comes
+// through here and is checked for the access key.
+func (w *world) call(method, path, body string) answer {
+	w.t.Helper()
+	req, err := http.NewRequest(method, w.api.URL+path, strings.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(accessKey)) {
+		w.t.Errorf("%s %s: the answer holds the access key:\n%s", method, path, b)
+	}
+	for name, vs := range resp.Header {
+		if strings.Contains(name+strings.Join(vs, ","), accessKey) {
+			w.t.Errorf("%s %s: header %s holds the access key", method, path, name)
+		}
+	}
+	return answer{resp.StatusCode, resp.Header, b}
+}
+
+// must makes a request that must answer want.
+func (w *world) must(want int, method, path, body string) answer {
+	w.t.Helper()
+	a := w.call(method, path, body)
+	if a.status != want {
+		w.t.Fatalf("%s %s = %d, want %d:\n%s", method, path, a.status, want, a.body)
+	}
+	return a
+}
+
+// productJSON is a V2 yearly product at the world's merchant.
+func (w *world) productJSON(id string, extra string) string {
+	return `{"skuCode":"` + id + `-basic","name":"Test ` + id + `","chargingMode":"PERIOD","periodType":"year",` +
+		`"url":"` + w.mURL + `/produce","protocol":"v2","accessKey":"` + accessKey + `","dialTests":false,` +
+		`"noticeTo":["ops@merchant.test"]` + extra + `}`
+}
+
+// catalogue puts product p1 and customer c1 through the API.
+func (w *world) catalogue() {
+	w.t.Helper()
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/p1", w.productJSON("p1", ""))
+	w.must(http.StatusCreated, "POST", "/admin/v1/customers", `{"customerId":"c1","customerName":"Acme Ltd","email":"ops@acme.example"}`)
+}
+
+// active buys a year of p1 for c1 and has it provisioned; it returns the
+// order.
+func (w *world) active() gjson.Result {
+	w.t.Helper()
+	a := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1","periodNumber":1,"amount":"120.5"}`)
+	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
+	return a.get("order")
+}
