@@ -48,10 +48,16 @@ func scanNotice(s scanner) (simulator.Notice, error) {
 	var n simulator.Notice
 	var kind string
 	var to []byte
+	var record any
 	var created, mailed int64
 	if err := s.Scan(&n.ID, &kind, &n.ProductID, &n.OrderID, &n.InstanceID, &n.MessageID, &n.AttemptN, &to, &n.Subject, &n.Body,
-		&n.Record, &created, &mailed); err != nil {
+		&record, &created, &mailed); err != nil {
 		return n, err
+	}
+	// The driver reads an empty BLOB as a nil []byte; only NULL is no
+	// record.
+	if b, ok := record.([]byte); ok {
+		n.Record = append([]byte{}, b...)
 	}
 	n.Kind, n.CreatedAt, n.MailedAt = simulator.NoticeKind(kind), fromNanos(created), fromNanos(mailed)
 	return n, json.Unmarshal(to, &n.To)

@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +58,95 @@ func TestRefusesNewerSchema(t *testing.T) {
 	_, err := Open(ctx, path)
 	if err == nil || !strings.Contains(err.Error(), "schema version 999") {
 		t.Fatalf("err = %v, want a refusal naming the version", err)
+	}
+}
+
+// A database an earlier kgsim left at schema version 2 migrates keeping
+// its messages and attempts, and its queues keep the order their messages
+// were enqueued in (version 2 knew no seq; insertion order is that order).
+func TestMigratesVersion2(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "kgsim.db")
+	v2, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"migrations/0001_outbox.sql", "migrations/0002_due_index.sql"} {
+		script, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v2.ExecContext(ctx, string(script)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	// As version 2 enqueued them: 02 before 01 in queue q.
+	msgs := []simulator.Message{storetest.Pending("02", "q", t0), storetest.Pending("01", "q", t0), storetest.Pending("03", "r", t0.Add(time.Hour))}
+	for _, m := range msgs {
+		if _, err := v2.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID, m.InstanceID, m.CustomerID,
+			m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := v2.ExecContext(ctx, `INSERT INTO attempts VALUES ('03', 1, 0, 0, '{"Method":"POST"}', x'', 0, '{}', x'', 'TIMEOUT')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	v2.Close()
+
+	db := open(t, path)
+	defer db.Close()
+	var version int
+	latest, _ := fs.Glob(migrations, "migrations/*.sql")
+	if err := db.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != len(latest) || version < 3 {
+		t.Fatalf("schema version %d, %v; want %d", version, err, len(latest))
+	}
+	for _, m := range msgs {
+		if got, err := db.Message(ctx, m.ID); err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("message %s after migrating: %+v, %v", m.ID, got, err)
+		}
+	}
+	if a, err := db.Attempts(ctx, "03"); err != nil || len(a) != 1 || a[0].Method != "POST" || a[0].Verdict != simulator.Timeout {
+		t.Errorf("attempts of 03 after migrating: %+v, %v", a, err)
+	}
+	due := func(want ...string) {
+		t.Helper()
+		ms, err := db.Due(ctx, t0.Add(time.Hour), 10)
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.ID)
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("due = %v, %v; want %v", got, err, want)
+		}
+	}
+	done := func(id string) {
+		t.Helper()
+		m := storetest.Pending(id, "q", t0)
+		m.Outcome, m.NextAttemptAt = simulator.Succeeded, time.Time{}
+		if err := db.PutMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due("02", "03")
+	// A message enqueued now goes after those enqueued before the upgrade.
+	if err := db.Enqueue(ctx, storetest.Pending("00", "q", t0)); err != nil {
+		t.Fatal(err)
+	}
+	done("02")
+	due("01", "03")
+	done("01")
+	due("00", "03")
+}
+
+// Debug cases are copied field by field into debugCaseDoc; a field added
+// to DebugCase must be added there too, or it would not be stored.
+func TestDebugCaseDocHasEveryField(t *testing.T) {
+	if n, m := reflect.TypeFor[simulator.DebugCase]().NumField(), reflect.TypeFor[debugCaseDoc]().NumField(); n != m {
+		t.Errorf("DebugCase has %d fields, debugCaseDoc %d", n, m)
 	}
 }

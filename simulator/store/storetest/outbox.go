@@ -1,0 +1,154 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// Reads of records that were never stored, and updates of them, say
+// ENOTFOUND.
+func unknownRecords(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	check(t, s.Enqueue(ctx, Pending("01A", "q", t0)))
+	check(t, s.PutProduct(ctx, product("P1")))
+	check(t, s.PutCustomer(ctx, simulator.Customer{ID: "C1", Name: "Buyer"}))
+	check(t, s.PutOrder(ctx, order("CS1", "P1", t0)))
+	check(t, s.PutInstance(ctx, instance("CS1-000001", "P1", t0)))
+	check(t, s.AddNotice(ctx, simulator.Notice{ID: "N1", Kind: simulator.NoticeFinal, ProductID: "P1", CreatedAt: t0}))
+	reads := map[string]func() error{
+		"Message":  func() error { _, err := s.Message(ctx, "01B"); return err },
+		"Product":  func() error { _, err := s.Product(ctx, "P2"); return err },
+		"Customer": func() error { _, err := s.Customer(ctx, "C2"); return err },
+		"Order":    func() error { _, err := s.Order(ctx, "CS2"); return err },
+		// The merchant's instanceId is not the key.
+		"Instance":   func() error { _, err := s.Instance(ctx, "CS2-000001"); return err },
+		"Notice":     func() error { _, err := s.Notice(ctx, "N2"); return err },
+		"PutMessage": func() error { return s.PutMessage(ctx, Pending("01B", "q", t0)) },
+		"MarkMailed": func() error { return s.MarkMailed(ctx, "N2", t0) },
+	}
+	for name, read := range reads {
+		notFound(t, name, read())
+	}
+	if _, err := s.Instance(ctx, "i-CS1-000001"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		t.Errorf("Instance by the merchant's instanceId: err = %v, want ENOTFOUND (instances are read by key)", err)
+	}
+}
+
+// PutMessage changes what delivery changes and nothing else: the message
+// keeps its contents and its place in its queue.
+func putMessageUpdatesDeliveryState(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	m1, m2 := Pending("01A", "q", t0), Pending("01B", "q", t0)
+	check(t, s.Enqueue(ctx, m1, m2))
+	put := m1
+	put.Outcome, put.Attempts, put.FirstAttempt, put.NextAttemptAt = simulator.Stopped, 7, t0.Add(time.Minute), time.Time{}
+	put.URL, put.Params, put.Queue, put.CreatedAt = "http://127.0.0.1:2/other", []byte(`{}`), "other", t0.Add(time.Hour)
+	check(t, s.PutMessage(ctx, put))
+	want := m1
+	want.Outcome, want.Attempts, want.FirstAttempt, want.NextAttemptAt = simulator.Stopped, 7, t0.Add(time.Minute), time.Time{}
+	if got, err := s.Message(ctx, "01A"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("after PutMessage\n got %+v, %v\nwant %+v", got, err, want)
+	}
+	if got := due(t, s, t0, 10); !reflect.DeepEqual(got, []string{"01B"}) {
+		t.Errorf("due after stopping 01A = %v, want [01B]", got)
+	}
+	put.Outcome, put.NextAttemptAt = simulator.Pending, t0
+	check(t, s.PutMessage(ctx, put))
+	if got := due(t, s, t0, 10); !reflect.DeepEqual(got, []string{"01A"}) {
+		t.Errorf("due after putting 01A back = %v, want [01A]: it keeps its place ahead of 01B", got)
+	}
+}
+
+// Every filter field narrows a listing; listings go in enqueue order, not
+// ID order.
+func messageFilters(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	m := func(id, queue, kind, product, order string, outcome simulator.Outcome) simulator.Message {
+		msg := Pending(id, queue, t0)
+		msg.Kind, msg.ProductID, msg.OrderID, msg.Outcome = kind, product, order, outcome
+		return msg
+	}
+	check(t, s.Enqueue(ctx,
+		m("05", "q1", simulator.KindLifecycle, "P1", "CS1", simulator.Pending),
+		m("04", "q1", simulator.KindLifecycle, "P1", "CS2", simulator.Succeeded),
+		m("03", "q2", simulator.KindPoll, "P1", "CS1", simulator.Pending),
+	))
+	check(t, s.Enqueue(ctx,
+		m("02", "q3", simulator.KindDialTest, "P2", "", simulator.Stopped),
+		m("01", "q1", simulator.KindLifecycle, "P2", "CS3", simulator.Pending),
+	))
+	tests := []struct {
+		name string
+		f    simulator.MessageFilter
+		want []string
+	}{
+		{"all", simulator.MessageFilter{}, []string{"05", "04", "03", "02", "01"}},
+		{"kind", simulator.MessageFilter{Kind: simulator.KindLifecycle}, []string{"05", "04", "01"}},
+		{"product", simulator.MessageFilter{ProductID: "P2"}, []string{"02", "01"}},
+		{"order", simulator.MessageFilter{OrderID: "CS1"}, []string{"05", "03"}},
+		{"queue", simulator.MessageFilter{Queue: "q1"}, []string{"05", "04", "01"}},
+		{"outcome", simulator.MessageFilter{Outcome: simulator.Pending}, []string{"05", "03", "01"}},
+		{"limit", simulator.MessageFilter{Limit: 2}, []string{"05", "04"}},
+		{"fields together", simulator.MessageFilter{Queue: "q1", ProductID: "P1", Outcome: simulator.Pending}, []string{"05"}},
+		{"limit after filter", simulator.MessageFilter{Outcome: simulator.Pending, Limit: 2}, []string{"05", "03"}},
+		{"nothing matches", simulator.MessageFilter{Kind: simulator.KindDebug}, nil},
+	}
+	for _, tt := range tests {
+		ms, err := s.Messages(ctx, tt.f)
+		same(t, tt.name, ids(ms), err, tt.want...)
+	}
+}
+
+// Pending is the outbox depth: pending messages only, whether due or not.
+func pendingCountsOutboxDepth(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	pending := func(want int) {
+		t.Helper()
+		if n, err := s.Pending(ctx); err != nil || n != want {
+			t.Errorf("Pending = %d, %v; want %d", n, err, want)
+		}
+	}
+	pending(0)
+	later := Pending("3", "q3", t0.Add(time.Hour))
+	polling := Pending("4", "q4", t0)
+	polling.Outcome = simulator.Polling
+	check(t, s.Enqueue(ctx, Pending("1", "q", t0), Pending("2", "q", t0), later, polling))
+	pending(3)
+	m := Pending("1", "q", t0)
+	m.Outcome, m.Attempts, m.NextAttemptAt = simulator.Succeeded, 1, time.Time{}
+	check(t, s.RecordAttempt(ctx, simulator.Attempt{MessageID: "1", N: 1, Verdict: simulator.Success}, m))
+	pending(2)
+	later.Outcome, later.NextAttemptAt = simulator.Stopped, time.Time{}
+	check(t, s.PutMessage(ctx, later))
+	pending(1)
+}
+
+// A limit that can only be a mistake is refused rather than read as "none"
+// or "all".
+func badLimits(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	check(t, s.Enqueue(ctx, Pending("1", "q", t0)))
+	calls := map[string]func() error{
+		"Due(0)":                  func() error { _, err := s.Due(ctx, t0, 0); return err },
+		"DueInstances(0)":         func() error { _, err := s.DueInstances(ctx, t0, 0); return err },
+		"Messages(Limit: -1)":     func() error { _, err := s.Messages(ctx, simulator.MessageFilter{Limit: -1}); return err },
+		"Orders(Limit: -1)":       func() error { _, err := s.Orders(ctx, simulator.OrderFilter{Limit: -1}); return err },
+		"Instances(Limit: -1)":    func() error { _, err := s.Instances(ctx, simulator.InstanceFilter{Limit: -1}); return err },
+		"Notices(Limit: -1)":      func() error { _, err := s.Notices(ctx, simulator.NoticeFilter{Limit: -1}); return err },
+		"PutOrder without ID":     func() error { return s.PutOrder(ctx, simulator.Order{ProductID: "P1"}) },
+		"PutInstance without key": func() error { return s.PutInstance(ctx, simulator.Instance{ID: "i-1"}) },
+		"PutProduct without ID":   func() error { return s.PutProduct(ctx, simulator.Product{Name: "x"}) },
+		"PutCustomer without ID":  func() error { return s.PutCustomer(ctx, simulator.Customer{Name: "x"}) },
+		"AddNotice without ID":    func() error { return s.AddNotice(ctx, simulator.Notice{ProductID: "P1"}) },
+		"PutDialRun without ID":   func() error { return s.PutDialRun(ctx, simulator.DialRun{ProductID: "P1"}) },
+		"MarkMailed at zero time": func() error { return s.MarkMailed(ctx, "N1", time.Time{}) },
+	}
+	for name, call := range calls {
+		if err := call(); simulator.ErrorCode(err) != simulator.EINVALID {
+			t.Errorf("%s: err = %v, want EINVALID", name, err)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// businessChange is what a lifecycle step and a recorded attempt write in
+// one Update: new callbacks, an attempt at an enqueued message with its new
+// state, and an order. It reads its own writes back on the way.
+func businessChange(t *testing.T, tx simulator.Tx) error {
+	ctx := t.Context()
+	if err := tx.Enqueue(ctx, Pending("02", "CS2", t0), Pending("03", "CS2", t0)); err != nil {
+		return err
+	}
+	if _, err := tx.Message(ctx, "02"); err != nil {
+		return fmt.Errorf("a message enqueued in the transaction cannot be read in it: %w", err)
+	}
+	m := Pending("01", "CS1", t0)
+	m.Outcome, m.Attempts, m.FirstAttempt, m.NextAttemptAt = simulator.Succeeded, 1, t0, time.Time{}
+	if err := tx.RecordAttempt(ctx, simulator.Attempt{MessageID: "01", N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Success}, m); err != nil {
+		return err
+	}
+	return tx.PutOrder(ctx, order("CS2", "P1", t0))
+}
+
+// enqueueFirst stores the message businessChange attempts, outside any
+// Update.
+func enqueueFirst(t *testing.T, s simulator.Store) {
+	t.Helper()
+	check(t, s.Enqueue(t.Context(), Pending("01", "CS1", t0)))
+}
+
+// nothingChanged fails the test if any of businessChange's writes is
+// visible. It gives up after a while: a transaction left open would hold
+// the store.
+func nothingChanged(t *testing.T, s simulator.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	notFound(t, "message 02", func() error { _, err := s.Message(ctx, "02"); return err }())
+	notFound(t, "message 03", func() error { _, err := s.Message(ctx, "03"); return err }())
+	notFound(t, "order CS2", func() error { _, err := s.Order(ctx, "CS2"); return err }())
+	if a, err := s.Attempts(ctx, "01"); err != nil || len(a) != 0 {
+		t.Errorf("attempts of 01 = %v, %v; want none", a, err)
+	}
+	if m, err := s.Message(ctx, "01"); err != nil || !reflect.DeepEqual(m, Pending("01", "CS1", t0)) {
+		t.Errorf("message 01 = %+v, %v; want it as enqueued", m, err)
+	}
+	if n, err := s.Pending(ctx); err != nil || n != 1 {
+		t.Errorf("Pending = %d, %v; want 1", n, err)
+	}
+}
+
+func updateCommits(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	enqueueFirst(t, s)
+	check(t, s.Update(ctx, func(tx simulator.Tx) error { return businessChange(t, tx) }))
+	ms, err := s.Messages(ctx, simulator.MessageFilter{})
+	same(t, "messages", ids(ms), err, "01", "02", "03")
+	if m, err := s.Message(ctx, "01"); err != nil || m.Outcome != simulator.Succeeded {
+		t.Errorf("message 01 = %+v, %v; want SUCCEEDED", m, err)
+	}
+	if a, err := s.Attempts(ctx, "01"); err != nil || len(a) != 1 {
+		t.Errorf("attempts of 01 = %v, %v; want one", a, err)
+	}
+	if o, err := s.Order(ctx, "CS2"); err != nil || !reflect.DeepEqual(o, order("CS2", "P1", t0)) {
+		t.Errorf("order CS2 = %+v, %v", o, err)
+	}
+	if got := due(t, s, t0, 10); !reflect.DeepEqual(got, []string{"02"}) {
+		t.Errorf("due = %v, want [02]", got)
+	}
+}
+
+// When fn fails, none of its writes is kept, and Update returns fn's error.
+func updateRollsBackOnError(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	enqueueFirst(t, s)
+	refused := errors.New("the merchant refused the change")
+	err := s.Update(ctx, func(tx simulator.Tx) error {
+		if err := businessChange(t, tx); err != nil {
+			t.Errorf("the change itself failed: %v", err)
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Errorf("Update = %v, want fn's error", err)
+	}
+	nothingChanged(t, s)
+	// A failing write inside fn (a duplicate ID) undoes the earlier ones.
+	err = s.Update(ctx, func(tx simulator.Tx) error {
+		if err := tx.PutOrder(ctx, order("CS2", "P1", t0)); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, Pending("02", "CS2", t0), Pending("01", "CS1", t0))
+	})
+	if err == nil {
+		t.Error("enqueueing a duplicate ID in Update succeeded")
+	}
+	nothingChanged(t, s)
+}
+
+// A panic in fn rolls its writes back and goes on up; the store stays
+// usable.
+func updateRollsBackOnPanic(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	enqueueFirst(t, s)
+	type bug struct{}
+	func() {
+		defer func() {
+			if r := recover(); r != (bug{}) {
+				t.Errorf("recovered %v, want fn's panic", r)
+			}
+		}()
+		s.Update(ctx, func(tx simulator.Tx) error {
+			if err := businessChange(t, tx); err != nil {
+				t.Errorf("the change itself failed: %v", err)
+			}
+			panic(bug{})
+		})
+		t.Error("Update returned after fn panicked")
+	}()
+	nothingChanged(t, s)
+	check(t, s.Update(ctx, func(tx simulator.Tx) error { return businessChange(t, tx) }))
+	if _, err := s.Order(ctx, "CS2"); err != nil {
+		t.Errorf("after the panic, a later Update was lost: %v", err)
+	}
+}
+
+// Updates and single calls from several goroutines all land; none fails
+// with a busy database.
+func updatesInParallel(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*workers)
+	for w := range workers {
+		wg.Go(func() {
+			errs <- s.Update(ctx, func(tx simulator.Tx) error {
+				for i := range each {
+					if err := tx.Enqueue(ctx, Pending(fmt.Sprintf("u%d-%d", w, i), fmt.Sprintf("q%d", w), t0)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		wg.Go(func() { errs <- s.Enqueue(ctx, Pending(fmt.Sprintf("e%d", w), "e", t0)) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		check(t, err)
+	}
+	if n, err := s.Pending(ctx); err != nil || n != workers*each+workers {
+		t.Errorf("Pending = %d, %v; want %d", n, err, workers*each+workers)
+	}
+}
