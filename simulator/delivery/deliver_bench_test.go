@@ -13,8 +13,14 @@ import (
 
 // BenchmarkDeliver measures signed callbacks per second end to end:
 // persisted in SQLite, signed, sent to a fast merchant on loopback, judged
-// and recorded, one attempt after another.
+// and recorded, with one worker and with the default number.
 func BenchmarkDeliver(b *testing.B) {
+	for _, workers := range []int{1, 2, 4, DefaultWorkers, 16} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchmarkDeliver(b, workers) })
+	}
+}
+
+func benchmarkDeliver(b *testing.B, workers int) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
@@ -22,6 +28,7 @@ func BenchmarkDeliver(b *testing.B) {
 	defer srv.Close()
 	clock := &virtualClock{t0}
 	d := newDeliverer(b, clock, srv.URL)
+	d.Workers = workers
 	ctx := context.Background()
 	// Enqueued in batches, so the benchmark itself holds little.
 	for i := 0; i < b.N; i += 1000 {

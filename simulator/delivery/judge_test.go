@@ -182,3 +182,37 @@ func TestVerdictFailed(t *testing.T) {
 		}
 	}
 }
+
+// A poll after 000004 succeeds only once the polled instance's entry has
+// its frontEndUrl (callbacks.md §10.1); a poll's failures stay failures.
+func TestJudgePoll(t *testing.T) {
+	call := Call{Protocol: simulator.V2, Activity: "queryInstance", AccessKey: key, Polled: "i-7"}
+	for _, tt := range []struct {
+		name, body string
+		verdict    simulator.Verdict
+	}{
+		{"no info", `{"resultCode":"000000","resultMsg":"ok"}`, simulator.NotReady},
+		{"empty info", `{"resultCode":"000000","resultMsg":"ok","info":[]}`, simulator.NotReady},
+		{"entry without appInfo", `{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"i-7"}]}`, simulator.NotReady},
+		{"empty frontEndUrl", `{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"i-7","appInfo":{"frontEndUrl":""}}]}`, simulator.NotReady},
+		{"another instance is ready", `{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"i-8","appInfo":{"frontEndUrl":"https://a"}}]}`, simulator.NotReady},
+		{"ready", `{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"i-8"},{"instanceId":"i-7","appInfo":{"frontEndUrl":"https://a"}}]}`, simulator.Success},
+		{"still processing", `{"resultCode":"000004","resultMsg":"wait","info":[]}`, simulator.ResultCode},
+		{"entry without instanceId", `{"resultCode":"000000","resultMsg":"ok","info":[{"appInfo":{"frontEndUrl":"https://a"}}]}`, simulator.MissingField},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j := Judge(call, answer(simulator.V2, tt.body))
+			if j.Verdict != tt.verdict {
+				t.Fatalf("verdict %s (%s), want %s", j.Verdict, j.Detail, tt.verdict)
+			}
+			if tt.verdict == simulator.NotReady && !strings.Contains(j.Detail, `"i-7"`) {
+				t.Errorf("detail %q does not name the polled instance", j.Detail)
+			}
+		})
+	}
+	// A buyer's queryInstance (no poll) needs no access data.
+	call.Polled = ""
+	if j := Judge(call, answer(simulator.V2, `{"resultCode":"000000","resultMsg":"ok","info":[]}`)); j.Verdict != simulator.Success {
+		t.Errorf("a buyer's query: %s", j.Verdict)
+	}
+}

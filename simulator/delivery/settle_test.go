@@ -101,9 +101,9 @@ func TestSettlerErrorRollsTheAttemptBack(t *testing.T) {
 	}
 }
 
-// The product's settings apply from the next attempt after an edit: a
+// A product edited in the store applies from the next run on: a
 // product that requires a V2 Body-Sign fails an answer without one.
-func TestProductSettingsAreReadForEveryAttempt(t *testing.T) {
+func TestProductEditsApplyFromTheNextRun(t *testing.T) {
 	ctx := context.Background()
 	d, clock, m, url := setup(t)
 	m.setDown(false)

@@ -50,6 +50,7 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 	}
 	for first == nil {
 		d.snapshot()
+		products := &products{store: d.Store}
 		due, err := d.Store.Due(ctx, d.Clock.Now(), batch+workers)
 		if err != nil {
 			first = err
@@ -69,7 +70,7 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 			inFlight++
 			started++
 			go func() {
-				_, err := d.attempt(ctx, m)
+				err := d.attempt(ctx, m, products)
 				d.release(m.Queue) // before the result: the next read may hand out its new head
 				results <- err
 			}()
