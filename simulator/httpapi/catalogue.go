@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -66,17 +67,16 @@ func (a *api) putProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil && simulator.ErrorCode(err) != simulator.ENOTFOUND {
 		return 0, nil, err
 	}
-	if exists {
-		if p.AccessKey == "" || p.AccessKey == maskKey(stored.AccessKey) {
-			p.AccessKey = stored.AccessKey
-		}
-		if p.Status != "" && p.Status != stored.Status {
-			return 0, nil, simulator.Errorf(simulator.EINVALID, "status", "is %s; the marketplace sets it: use PUT /admin/v1/products/%s/status to change it", stored.Status, id)
-		}
+	if exists && (p.AccessKey == "" || p.AccessKey == maskKey(stored.AccessKey)) {
+		p.AccessKey = stored.AccessKey
 	}
-	if err := p.Validate(); err != nil {
-		return 0, nil, err
+	if strings.HasPrefix(p.AccessKey, maskPrefix) {
+		return 0, nil, simulator.Errorf(simulator.EINVALID, "accessKey", "is masked as the admin API shows keys, and not this product's; give the real key")
 	}
+	if exists && p.Status != "" && p.Status != stored.Status {
+		return 0, nil, simulator.Errorf(simulator.EINVALID, "status", "is %s; the marketplace sets it: use PUT /admin/v1/products/%s/status to change it", stored.Status, id)
+	}
+	// Load validates the product, naming the field at fault.
 	if err := a.engine.Load(ctx, []simulator.Product{p}, nil); err != nil {
 		return 0, nil, err
 	}

@@ -6,8 +6,10 @@
 // with status 400, 404, 409, 500 or 405; a body over 1 MiB is a 413 in the
 // same shape. Listings take limit (1..1000, default 100), are oldest first
 // and refuse unknown or repeated filters. No answer ever holds an access
-// key: products show it masked, and any key a merchant echoes into a
-// stored record is replaced by <accessKey>.
+// key: products show it masked ("****" and its last 2 characters), and any
+// key a merchant echoes into a stored record is replaced by <accessKey>.
+// Actions run to their end even if the client goes away, and wake
+// delivery for the callbacks they enqueued.
 //
 //	GET  /healthz                                   "ok" when the store answers, 503 otherwise
 //	GET  /metrics                                   Prometheus text format
@@ -15,7 +17,7 @@
 //	GET  /admin/v1/products                         {"products":[product]}
 //	GET  /admin/v1/products/{id}                    product
 //	PUT  /admin/v1/products/{id}                    product in, product out (201 when new)
-//	PUT  /admin/v1/products/{id}/status             {"status":"ON_SALE|FROZEN_HIDDEN|DELISTED"} -> product
+//	PUT  /admin/v1/products/{id}/status             {"status":"ON_SALE|FROZEN_HIDDEN|DELISTED","reason"} -> product
 //	POST /admin/v1/products/{id}/dial-tests         -> 201 dial run (its probes are delivered as due)
 //	GET  /admin/v1/products/{id}/dial-tests         ?since=RFC3339 -> {"runs":[run]}
 //	GET  /admin/v1/customers                        {"customers":[customer]}

@@ -68,6 +68,7 @@ func TestMetrics(t *testing.T) {
 	w.must(http.StatusNotFound, "GET", "/admin/v1/orders/CS404", "")
 	w.must(http.StatusNotFound, "GET", "/no/such/path", "")
 	w.must(http.StatusBadRequest, "GET", "/admin/v1/orders?limit=0", "")
+	w.must(http.StatusMethodNotAllowed, "BREW", "/admin/v1/orders", "")
 
 	fams := w.scrape()
 	checks := []struct {
@@ -82,6 +83,7 @@ func TestMetrics(t *testing.T) {
 		{"kgsim_http_requests_total", map[string]string{"route": "/admin/v1/orders", "method": "GET", "status": "400"}, 1},
 		{"kgsim_http_requests_total", map[string]string{"route": "/admin/v1/clock/advance", "method": "POST", "status": "200"}, 1},
 		{"kgsim_http_requests_total", map[string]string{"route": "unmatched", "method": "GET", "status": "404"}, 1},
+		{"kgsim_http_requests_total", map[string]string{"route": "unmatched", "method": "OTHER", "status": "405"}, 1},
 		{"kgsim_http_requests_total", map[string]string{"route": "/admin/v1/products/{id}", "method": "PUT", "status": "201"}, 1},
 		{"kgsim_http_request_duration_seconds", map[string]string{"route": "/admin/v1/orders/{id}"}, 3},
 		{"kgsim_callbacks_total", map[string]string{"activity": "newInstance", "verdict": "HTTP_STATUS"}, 1},

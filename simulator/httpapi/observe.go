@@ -148,15 +148,30 @@ func (a *api) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			a.metrics.requests.WithLabelValues(facts.route, r.Method, strconv.Itoa(status)).Inc()
+			a.metrics.requests.WithLabelValues(facts.route, methodLabel(r.Method), strconv.Itoa(status)).Inc()
 			a.metrics.duration.WithLabelValues(facts.route).Observe(elapsed.Seconds())
-			a.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			level := slog.LevelInfo
+			if facts.route == "/metrics" || facts.route == "/healthz" {
+				level = slog.LevelDebug // every few seconds, from a machine
+			}
+			a.log.LogAttrs(r.Context(), level, "http request",
 				slog.String("requestId", facts.id), slog.String("method", r.Method), slog.String("route", facts.route),
 				slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int("bytes", rec.bytes),
 				slog.Duration("elapsed", elapsed), slog.String("remote", r.RemoteAddr))
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// methodLabel is a request's method as a label value: a client may send
+// any token as a method, and each would be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 // newRequestID returns 8 random bytes in hex: enough to find one request

@@ -148,7 +148,10 @@ func redact(v any, keys []string) any {
 // characters when it is long enough that they give nothing away.
 func maskKey(key string) string {
 	if len(key) < 2*minScrubbed {
-		return "****"
+		return maskPrefix
 	}
-	return "****" + key[len(key)-2:]
+	return maskPrefix + key[len(key)-2:]
 }
+
+// maskPrefix starts every masked key; no real key does.
+const maskPrefix = "****"
