@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -97,7 +98,9 @@ const minScrubbed = 6
 // One that does is decoded and its strings rewritten, so the answer stays
 // valid JSON whatever the key's characters.
 func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
-	products, err := a.store.Products(r.Context())
+	// Not cut short by a client gone while a long action ran: that is no
+	// failure worth logging.
+	products, err := a.store.Products(context.WithoutCancel(r.Context()))
 	if err != nil {
 		return nil, err
 	}
