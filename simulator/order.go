@@ -51,7 +51,9 @@ type Order struct {
 	PeriodNumber int        `json:"periodNumber,omitempty"`
 	Amount       string     `json:"amount,omitempty"` // CNY, at most 3 decimals, as sent
 	// Linear attributes of the spec bought (quantity, GB, Mbps).
-	LinearAmount, DiskSize, Bandwidth int `json:",omitempty"`
+	LinearAmount int `json:"linearAmount,omitempty"`
+	DiskSize     int `json:"diskSize,omitempty"`
+	Bandwidth    int `json:"bandwidth,omitempty"`
 	// ExpireTime is the instance's expiry once this order is through
 	// (periodic products), zero otherwise.
 	ExpireTime time.Time `json:"expireTime,omitzero"`
