@@ -74,15 +74,19 @@ func scanProduct(s scanner) (simulator.Product, error) {
 	return simulator.Product(doc.productFields), nil
 }
 
+// selectProduct is hot: delivery reads the product for its key on every
+// attempt.
+const selectProduct = `SELECT doc FROM products WHERE id = ?`
+
 // Product returns one stored product.
 func (s store) Product(ctx context.Context, id string) (simulator.Product, error) {
-	return one(ctx, s.q, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id),
-		`SELECT doc FROM products WHERE id = ?`, id)
+	return one(ctx, s, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id),
+		selectProduct, id)
 }
 
 // Products lists the products in the order they were first stored.
 func (s store) Products(ctx context.Context) ([]simulator.Product, error) {
-	return list(ctx, s.q, scanProduct, `SELECT doc FROM products ORDER BY seq`)
+	return list(ctx, s, scanProduct, `SELECT doc FROM products ORDER BY seq`)
 }
 
 // PutCustomer stores a customer, replacing the one with its ID. Customer
@@ -102,13 +106,13 @@ func scanCustomer(s scanner) (simulator.Customer, error) {
 
 // Customer returns one stored customer.
 func (s store) Customer(ctx context.Context, id string) (simulator.Customer, error) {
-	return one(ctx, s.q, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id),
+	return one(ctx, s, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id),
 		`SELECT doc FROM customers WHERE id = ?`, id)
 }
 
 // Customers lists the customers in the order they were first stored.
 func (s store) Customers(ctx context.Context) ([]simulator.Customer, error) {
-	return list(ctx, s.q, scanCustomer, `SELECT doc FROM customers ORDER BY seq`)
+	return list(ctx, s, scanCustomer, `SELECT doc FROM customers ORDER BY seq`)
 }
 
 // putDoc upserts a JSON document into table; a replaced row keeps its seq.
@@ -117,7 +121,7 @@ func putDoc(ctx context.Context, s store, table, id string, doc any) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.q.ExecContext(ctx, `INSERT INTO `+table+` (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, id, string(b))
+	_, err = s.exec(ctx, `INSERT INTO `+table+` (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, id, string(b))
 	return err
 }
 

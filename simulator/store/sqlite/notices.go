@@ -12,6 +12,10 @@ import (
 const noticeColumns = `id, kind, product_id, order_id, instance_id, message_id, attempt_n, recipients, subject, body, record,
 	created_at, mailed_at`
 
+// addNotice is hot when a merchant is down: a notice per failed attempt.
+const addNotice = `INSERT INTO notices (` + noticeColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO NOTHING`
+
 func noNotice(id string) error {
 	return simulator.Errorf(simulator.ENOTFOUND, "noticeId", "no notice %s", id)
 }
@@ -27,8 +31,7 @@ func (s store) AddNotice(ctx context.Context, n simulator.Notice) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.q.ExecContext(ctx, `INSERT INTO notices (`+noticeColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (id) DO NOTHING`,
+	res, err := s.exec(ctx, addNotice,
 		n.ID, string(n.Kind), n.ProductID, n.OrderID, n.InstanceID, n.MessageID, n.AttemptN, string(to), n.Subject, n.Body, n.Record,
 		nanos(n.CreatedAt), nanos(n.MailedAt))
 	if err != nil {
@@ -65,7 +68,7 @@ func scanNotice(s scanner) (simulator.Notice, error) {
 
 // Notice returns one stored notice.
 func (s store) Notice(ctx context.Context, id string) (simulator.Notice, error) {
-	return one(ctx, s.q, scanNotice, noNotice(id), `SELECT `+noticeColumns+` FROM notices WHERE id = ?`, id)
+	return one(ctx, s, scanNotice, noNotice(id), `SELECT `+noticeColumns+` FROM notices WHERE id = ?`, id)
 }
 
 // Notices lists notices oldest first (by CreatedAt, then as stored).
@@ -81,7 +84,7 @@ func (s store) Notices(ctx context.Context, f simulator.NoticeFilter) ([]simulat
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s.q, scanNotice, `SELECT `+noticeColumns+` FROM notices`+clause, args...)
+	return list(ctx, s, scanNotice, `SELECT `+noticeColumns+` FROM notices`+clause, args...)
 }
 
 // MarkMailed records when a notice went out over SMTP.
@@ -89,7 +92,7 @@ func (s store) MarkMailed(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
 		return simulator.Errorf(simulator.EINVALID, "mailedAt", "is required: the time notice %s was sent", id)
 	}
-	res, err := s.q.ExecContext(ctx, `UPDATE notices SET mailed_at = ? WHERE id = ?`, nanos(at), id)
+	res, err := s.exec(ctx, `UPDATE notices SET mailed_at = ? WHERE id = ?`, nanos(at), id)
 	if err != nil {
 		return err
 	}
@@ -101,7 +104,7 @@ func (s store) PutDialRun(ctx context.Context, r simulator.DialRun) error {
 	if r.ID == "" {
 		return simulator.Errorf(simulator.EINVALID, "runId", "is required to store a dial-test run")
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO dial_runs (id, product_id, at, done, passed) VALUES (?,?,?,?,?)
+	_, err := s.exec(ctx, `INSERT INTO dial_runs (id, product_id, at, done, passed) VALUES (?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, at = excluded.at, done = excluded.done, passed = excluded.passed`,
 		r.ID, r.ProductID, nanos(r.At), r.Done, r.Passed)
 	return err
@@ -118,6 +121,6 @@ func scanDialRun(s scanner) (simulator.DialRun, error) {
 // DialRuns returns a product's runs at or after since, oldest first; runs
 // at the same time go in the order they were first stored.
 func (s store) DialRuns(ctx context.Context, productID string, since time.Time) ([]simulator.DialRun, error) {
-	return list(ctx, s.q, scanDialRun, `SELECT id, product_id, at, done, passed FROM dial_runs
+	return list(ctx, s, scanDialRun, `SELECT id, product_id, at, done, passed FROM dial_runs
 		WHERE product_id = ? AND at >= ? ORDER BY at, seq`, productID, nanos(since))
 }

@@ -13,20 +13,35 @@ import (
 const messageColumns = `id, kind, protocol, activity, queue, product_id, order_id, order_line_id, instance_id,
 	customer_id, url, params, outcome, attempts, first_attempt, next_attempt_at, created_at`
 
+// The hot queries of the outbox (see statements).
+const (
+	enqueueMessage = `INSERT INTO messages (` + messageColumns + `, seq)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
+		ON CONFLICT (id) DO NOTHING`
+	// Due walks messages_due and looks each head up in messages_head, so
+	// it reads little more than it returns.
+	dueMessages = `SELECT ` + messageColumns + ` FROM messages m INDEXED BY messages_due
+		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
+		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
+		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
+	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
+	insertAttempt = `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`
+	// The partial index messages_due holds only pending messages: counting
+	// them costs the outbox depth, not the history.
+	countPending = `SELECT count(*) FROM messages INDEXED BY messages_due WHERE outcome = 'PENDING'`
+)
+
 func noMessage(id string) error {
 	return simulator.Errorf(simulator.ENOTFOUND, "message", "no message %s", id)
 }
 
 // Enqueue stores new pending messages, all or none, each after every
-// message enqueued before it: seq is one more than the highest so far.
+// message enqueued before it: seq is one more than the highest so far. A
+// message without Params gets {}. An ID already stored is an ECONFLICT.
 func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 	return s.atomic(ctx, func(s store) error {
-		stmt, err := s.q.PrepareContext(ctx, `INSERT INTO messages (`+messageColumns+`, seq)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for _, m := range msgs {
 			if m.ID == "" || m.Queue == "" {
 				return simulator.Errorf(simulator.EINVALID, "message", "a message needs an ID and a queue")
@@ -34,10 +49,13 @@ func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 			if m.Params == nil {
 				m.Params = []byte("{}")
 			}
-			_, err := stmt.ExecContext(ctx, m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID,
+			res, err := s.exec(ctx, enqueueMessage, m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID,
 				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt))
 			if err != nil {
 				return fmt.Errorf("enqueue %s: %w", m.ID, err)
+			}
+			if err := exists(res, simulator.Errorf(simulator.ECONFLICT, "message", "%s is already enqueued; a message is enqueued once", m.ID)); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -45,16 +63,12 @@ func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 }
 
 // Due returns the due heads of the pending queues, earliest due first,
-// ties in enqueue order. It walks messages_due and looks each head up in
-// messages_head, so it reads little more than it returns.
+// ties in enqueue order.
 func (s store) Due(ctx context.Context, now time.Time, limit int) ([]simulator.Message, error) {
 	if err := positive(limit); err != nil {
 		return nil, err
 	}
-	return list(ctx, s.q, scanMessage, `SELECT `+messageColumns+` FROM messages m INDEXED BY messages_due
-		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
-		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
-		ORDER BY m.next_attempt_at, m.seq LIMIT ?`, now.UnixNano(), limit)
+	return list(ctx, s, scanMessage, dueMessages, now.UnixNano(), limit)
 }
 
 func scanMessage(s scanner) (simulator.Message, error) {
@@ -70,7 +84,7 @@ func scanMessage(s scanner) (simulator.Message, error) {
 
 // Message returns one stored message.
 func (s store) Message(ctx context.Context, id string) (simulator.Message, error) {
-	return one(ctx, s.q, scanMessage, noMessage(id), `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
+	return one(ctx, s, scanMessage, noMessage(id), selectMessage, id)
 }
 
 // Messages lists messages in enqueue order.
@@ -85,15 +99,13 @@ func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simul
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s.q, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
+	return list(ctx, s, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
 }
 
-// Pending counts the pending messages through the partial index
-// messages_due, which holds only them: the cost is the outbox depth, not
-// the history.
+// Pending counts the pending messages.
 func (s store) Pending(ctx context.Context) (int, error) {
 	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM messages INDEXED BY messages_due WHERE outcome = 'PENDING'`).Scan(&n)
+	err := s.queryRow(ctx, countPending).Scan(&n)
 	return n, err
 }
 
@@ -101,7 +113,7 @@ func (s store) Pending(ctx context.Context) (int, error) {
 // Attempts, FirstAttempt and NextAttemptAt. Its other fields, and its
 // place in its queue, stay as enqueued.
 func (s store) PutMessage(ctx context.Context, m simulator.Message) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`,
+	res, err := s.exec(ctx, updateMessage,
 		string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), m.ID)
 	if err != nil {
 		return err
@@ -135,8 +147,7 @@ func (s store) RecordAttempt(ctx context.Context, a simulator.Attempt, m simulat
 		return err
 	}
 	return s.atomic(ctx, func(s store) error {
-		if _, err := s.q.ExecContext(ctx, `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, a.MessageID, a.N, nanos(a.StartedAt), nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
+		if _, err := s.exec(ctx, insertAttempt, a.MessageID, a.N, nanos(a.StartedAt), nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
 			nonNil(a.ResponseBody), string(a.Verdict)); err != nil {
 			return fmt.Errorf("record attempt %d of %s: %w", a.N, a.MessageID, err)
 		}
@@ -153,7 +164,7 @@ func nonNil(b []byte) []byte {
 
 // Attempts returns a message's attempts in order.
 func (s store) Attempts(ctx context.Context, messageID string) ([]simulator.Attempt, error) {
-	return list(ctx, s.q, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
+	return list(ctx, s, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
 		FROM attempts WHERE message_id = ? ORDER BY n`, messageID)
 }
 

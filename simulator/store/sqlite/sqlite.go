@@ -24,7 +24,6 @@ var migrations embed.FS
 // of its own; Update groups several.
 type DB struct {
 	store
-	db *sql.DB
 }
 
 var _ simulator.Store = (*DB)(nil)
@@ -48,7 +47,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &DB{store: store{db}, db: db}, nil
+	hot, err := prepare(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{store{db: db, hot: hot}}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -91,7 +95,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // until fn returns: fn must use only tx, since a call on the DB itself
 // would wait for that connection until ctx ends.
 func (d *DB) Update(ctx context.Context, fn func(tx simulator.Tx) error) error {
-	return inTx(ctx, d.db, func(tx *sql.Tx) error { return fn(store{tx}) })
+	return d.atomic(ctx, func(s store) error { return fn(s) })
 }
 
 // inTx runs fn in a transaction, committed if fn returns nil. The deferred
@@ -109,37 +113,112 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	for _, st := range d.hot {
+		st.Close()
+	}
+	return d.db.Close()
+}
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// store implements simulator.Tx over the DB, each call its own
+// transaction, or inside a transaction of Update.
+type store struct {
+	db  *sql.DB
+	tx  *sql.Tx // nil outside a transaction
+	hot statements
+}
+
+// atomic runs fn with several statements as one transaction: a new one
+// outside a transaction, else the enclosing one.
+func (s store) atomic(ctx context.Context, fn func(s store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	return inTx(ctx, s.db, func(tx *sql.Tx) error {
+		s.tx = tx
+		return fn(s)
+	})
+}
+
+// statements are the queries delivery and the engine run for every
+// callback and instance, prepared once when the database opens: SQLite
+// takes longer to parse most of them than to run them. They must be
+// prepared before any transaction starts, since the one connection is then
+// the transaction's.
+type statements map[string]*sql.Stmt
+
+func prepare(ctx context.Context, db *sql.DB) (statements, error) {
+	hot := statements{}
+	for _, query := range []string{
+		enqueueMessage, dueMessages, selectMessage, updateMessage, insertAttempt, countPending,
+		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
+	} {
+		st, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			for _, st := range hot {
+				st.Close()
+			}
+			return nil, fmt.Errorf("prepare %q: %w", query, err)
+		}
+		hot[query] = st
+	}
+	return hot, nil
+}
+
+// querier is what *sql.DB, *sql.Tx and prepared have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// store implements simulator.Tx over the DB (each call its own
-// transaction) or over a transaction of Update.
-type store struct {
-	q querier
-}
-
-// atomic runs fn with several statements as one transaction: a new one
-// when s is the DB, the enclosing one when s is already a transaction.
-func (s store) atomic(ctx context.Context, fn func(s store) error) error {
-	db, ok := s.q.(*sql.DB)
-	if !ok {
-		return fn(s)
+// on returns what runs query: its prepared statement if it is hot, bound
+// to the transaction if there is one; else the transaction or the DB.
+func (s store) on(ctx context.Context, query string) querier {
+	st := s.hot[query]
+	switch {
+	case st != nil && s.tx != nil:
+		return prepared{s.tx.StmtContext(ctx, st)}
+	case st != nil:
+		return prepared{st}
+	case s.tx != nil:
+		return s.tx
 	}
-	return inTx(ctx, db, func(tx *sql.Tx) error { return fn(store{tx}) })
+	return s.db
+}
+
+func (s store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.on(ctx, query).ExecContext(ctx, query, args...)
+}
+
+func (s store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.on(ctx, query).QueryContext(ctx, query, args...)
+}
+
+func (s store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.on(ctx, query).QueryRowContext(ctx, query, args...)
+}
+
+// prepared runs its statement, whose query it already has.
+type prepared struct{ st *sql.Stmt }
+
+func (p prepared) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.st.ExecContext(ctx, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.st.QueryRowContext(ctx, args...)
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
 // one reads the single row query returns; notFound is the error for none.
-func one[T any](ctx context.Context, q querier, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
-	v, err := scan(q.QueryRowContext(ctx, query, args...))
+func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
+	v, err := scan(s.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, notFound
 	}
@@ -147,8 +226,8 @@ func one[T any](ctx context.Context, q querier, scan func(scanner) (T, error), n
 }
 
 // list reads every row query returns.
-func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -224,14 +303,14 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// exists reports ENOTFOUND when an update touched no row.
-func exists(res sql.Result, notFound error) error {
+// exists returns none, the caller's error, when a write touched no row.
+func exists(res sql.Result, none error) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return notFound
+		return none
 	}
 	return nil
 }
