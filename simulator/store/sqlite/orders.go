@@ -130,5 +130,5 @@ func (s store) DueInstances(ctx context.Context, now time.Time, limit int) ([]si
 	if err := positive(limit); err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanInstance, dueInstances, now.UnixNano(), limit)
+	return list(ctx, s, scanInstance, dueInstances, nanos(now), limit)
 }

@@ -68,7 +68,7 @@ func (s store) Due(ctx context.Context, now time.Time, limit int) ([]simulator.M
 	if err := positive(limit); err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanMessage, dueMessages, now.UnixNano(), limit)
+	return list(ctx, s, scanMessage, dueMessages, nanos(now), limit)
 }
 
 func scanMessage(s scanner) (simulator.Message, error) {

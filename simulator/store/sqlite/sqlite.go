@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -287,10 +288,19 @@ func positive(limit int) error {
 	return nil
 }
 
-// nanos stores a time as Unix nanoseconds, the zero time as 0.
+// nanos stores a time as Unix nanoseconds, the zero time as 0. Unix
+// nanoseconds cover the years 1678 to 2262; beyond them UnixNano wraps
+// around, so a far-future "now" (find the next due message) would read as
+// a date in the past: such times are clamped to the range instead.
 func nanos(t time.Time) int64 {
-	if t.IsZero() {
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	switch sec := t.Unix(); {
+	case t.IsZero():
 		return 0
+	case sec >= maxSeconds:
+		return math.MaxInt64
+	case sec <= -maxSeconds:
+		return math.MinInt64 + 1
 	}
 	return t.UnixNano()
 }

@@ -237,6 +237,8 @@ func dueInstances(t *testing.T, s simulator.Store) {
 	same(t, "due at t0+2h, limit 2", got, err, "first", "tieB")
 	got, err = dueAt(t0.Add(time.Hour-1), 10)
 	same(t, "due just before the first", got, err)
+	got, err = dueAt(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	same(t, "the next due, asked with a now in the year 9999", got, err, "first")
 	got, err = dueAt(t0.Add(2*time.Hour).In(shanghai), 10)
 	same(t, "due at t0+2h in another zone", got, err, "first", "tieB", "tieA", "late")
 	// Done with: its next event cleared, it is no longer due.

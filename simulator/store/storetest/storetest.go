@@ -207,6 +207,10 @@ func dueOrderAndLimit(t *testing.T, s simulator.Store) {
 	if got := due(t, s, t0.Add(-time.Second), 10); len(got) != 0 {
 		t.Errorf("due before anything is due = %v", got)
 	}
+	// "The next due message" is asked with a now far in the future.
+	if got := due(t, s, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1); !reflect.DeepEqual(got, []string{"3"}) {
+		t.Errorf("due in the year 9999, limit 1 = %v, want [3]", got)
+	}
 	// Heads due at the same time go in the order they were enqueued.
 	if err := s.Enqueue(ctx, Pending("6", "q6", t0.Add(2*time.Hour)), Pending("5", "q5", t0.Add(2*time.Hour))); err != nil {
 		t.Fatal(err)
