@@ -4,35 +4,52 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], &env{
+	// SIGINT and SIGTERM end kgsim serve gracefully: in-flight attempts
+	// finish and are recorded before the store closes.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(os.Args[1:], &env{
+		ctx:    ctx,
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		now:    time.Now,
 		random: rand.Reader,
-	}))
+	})
+	stop()
+	os.Exit(code)
 }
 
 // env is everything a command touches outside its arguments, so that tests
 // run every command in-process with a fixed clock and fixed randomness.
 type env struct {
+	ctx            context.Context // nil means context.Background()
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
 	random         io.Reader
+}
+
+func (e *env) context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 // Exit statuses.
@@ -69,7 +86,7 @@ Usage: kgsim COMMAND [SUBCOMMAND] [FLAGS] [ARGS]
 
 Exit status: 0 done or valid; 1 invalid (a signature did not verify, a value
 did not decrypt); 2 the command could not run (bad flags or input).`,
-		sub: []*command{signCommand(), verifyCommand(), cryptoCommand()},
+		sub: []*command{serveCommand(), signCommand(), verifyCommand(), cryptoCommand()},
 	}
 }
 

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kgsim/kgsim/fixtures"
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/dialtest"
+	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/httpapi"
+	"github.com/kgsim/kgsim/simulator/notice"
+	"github.com/kgsim/kgsim/simulator/schedule"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func serveCommand() *command {
+	return &command{
+		name:    "serve",
+		summary: "run the marketplace: admin API, callbacks, retries, dial tests, metrics",
+		help: `Usage: kgsim serve [--addr HOST:PORT] [--db PATH] [--clock real|virtual] [--start TIME]
+                   [--fixtures DIR] [--smtp HOST:PORT] [--smtp-from ADDR]
+                   [--timeout DURATION] [--workers N] [--log-level LEVEL]
+
+Runs a fake KooGallery marketplace until interrupted: the products and
+customers of the fixtures, orders placed through the admin API (/admin/v1),
+their signed callbacks to each product's production interface with the real
+retry schedules, dial tests twice a day, failure notices (e-mailed when
+--smtp is given), Prometheus metrics (/metrics) and /healthz.
+
+  --addr       listen address (default 127.0.0.1:8080; :8080 for every interface)
+  --db         SQLite database file, created if missing (default kgsim.db)
+  --clock      real (default): time passes; virtual: time stands still until
+               POST /admin/v1/clock/advance moves it, running what falls due
+  --start      where a virtual clock starts, RFC 3339 (default now)
+  --fixtures   directory with products.json and customers.json (default: the
+               embedded sample catalogue)
+  --smtp       SMTP server for failure notices (default: stored, not mailed)
+  --smtp-from  sender of failure notices (default kgsim@localhost)
+  --timeout    limit for a merchant's complete answer (default 20s, as the
+               marketplace)
+  --workers    callbacks in flight at once, each to a different instance
+               (default 8)
+  --log-level  debug, info (default), warn or error
+
+Access keys and secrets are never logged or shown by the admin API.
+
+Example:
+  kgsim serve --clock virtual --db /tmp/kgsim.db --fixtures ./my-products`,
+		run: serve,
+	}
+}
+
+// serveConfig is kgsim serve's command line, checked.
+type serveConfig struct {
+	addr, db, fixtures, smtp, smtpFrom string
+	virtual                            bool
+	start                              time.Time
+	timeout                            time.Duration
+	workers                            int
+	level                              slog.Level
+}
+
+func parseServe(e *env, args []string) (serveConfig, error) {
+	f := newFlags()
+	addr := f.string("addr", "HOST:PORT", "listen address")
+	db := f.string("db", "PATH", "SQLite database file")
+	clock := f.string("clock", "real|virtual", "scheduling clock")
+	start := f.string("start", "TIME (RFC 3339)", "start of a virtual clock")
+	dir := f.string("fixtures", "DIR", "catalogue directory")
+	smtp := f.string("smtp", "HOST:PORT", "SMTP server for notices")
+	from := f.string("smtp-from", "ADDRESS", "sender of notices")
+	timeout := f.string("timeout", "DURATION (e.g. 20s)", "answer time limit")
+	workers := f.string("workers", "N (1 or more)", "callbacks in flight")
+	level := f.string("log-level", "debug|info|warn|error", "log level")
+	if _, err := f.parse(args, 0, ""); err != nil {
+		return serveConfig{}, err
+	}
+	c := serveConfig{addr: or(*addr, "127.0.0.1:8080"), db: or(*db, "kgsim.db"), fixtures: *dir, smtp: *smtp,
+		smtpFrom: or(*from, "kgsim@localhost"), timeout: delivery.DefaultTimeout, workers: 8, start: e.now().UTC()}
+	switch *clock {
+	case "", "real":
+	case "virtual":
+		c.virtual = true
+	default:
+		return c, simulator.Errorf(simulator.EINVALID, "--clock", "%q: want real or virtual", *clock)
+	}
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			return c, simulator.Errorf(simulator.EINVALID, "--start", "%q: want an RFC 3339 time such as 2025-01-01T00:00:00Z", *start)
+		}
+		if !c.virtual {
+			return c, simulator.Errorf(simulator.EINVALID, "--start", "only a virtual clock has a start; add --clock virtual")
+		}
+		c.start = t.UTC()
+	}
+	if *timeout != "" {
+		d, err := time.ParseDuration(*timeout)
+		if err != nil || d <= 0 {
+			return c, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", *timeout)
+		}
+		c.timeout = d
+	}
+	if *workers != "" {
+		n, err := strconv.Atoi(*workers)
+		if err != nil || n < 1 {
+			return c, simulator.Errorf(simulator.EINVALID, "--workers", "%q: want a whole number, 1 or more", *workers)
+		}
+		c.workers = n
+	}
+	if *level != "" {
+		if err := c.level.UnmarshalText([]byte(*level)); err != nil {
+			return c, simulator.Errorf(simulator.EINVALID, "--log-level", "%q: want debug, info, warn or error", *level)
+		}
+	}
+	if c.smtp != "" {
+		if _, _, err := net.SplitHostPort(c.smtp); err != nil {
+			return c, simulator.Errorf(simulator.EINVALID, "--smtp", "%q: want HOST:PORT", c.smtp)
+		}
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// catalogue is the embedded sample catalogue, or the merchant's own.
+func catalogue(dir string) (fixtures.Catalogue, error) {
+	if dir == "" {
+		return fixtures.Default()
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fixtures.Catalogue{}, simulator.Errorf(simulator.EINVALID, "--fixtures", "%s is not a directory (want one with products.json and customers.json)", dir)
+	}
+	c, err := fixtures.Load(os.DirFS(dir))
+	if err != nil {
+		return c, simulator.Errorf(simulator.EINVALID, "--fixtures", "%s: %v", dir, err)
+	}
+	return c, nil
+}
+
+// marketplace is every part of a running simulator, wired.
+type marketplace struct {
+	store     *sqlite.DB
+	registry  *prometheus.Registry
+	engine    *engine.Engine
+	deliverer *delivery.Deliverer
+	dial      *dialtest.Tester
+	scheduler *schedule.Scheduler
+	handler   http.Handler
+}
+
+// newMarketplace opens the store, loads the catalogue and wires the parts.
+// The caller closes m.store.
+func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger) (*marketplace, error) {
+	cat, err := catalogue(c.fixtures)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, c.db)
+	if err != nil {
+		return nil, simulator.Errorf(simulator.EINVALID, "--db", "%v", err)
+	}
+	var clock simulator.Clock = schedule.Wall{}
+	if c.virtual {
+		clock = schedule.NewVirtual(c.start)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &marketplace{store: store, registry: reg}
+	m.engine = &engine.Engine{Store: store, Clock: clock, Random: e.random}
+	m.dial = &dialtest.Tester{Store: store, Clock: clock, Random: e.random, Metrics: dialtest.NewMetrics(reg)}
+	m.deliverer = &delivery.Deliverer{
+		Store: store, Sender: delivery.NewSender(c.timeout), Clock: clock, Wall: e.now, Random: e.random,
+		Settlers: []simulator.Settler{m.engine, m.dial}, Workers: c.workers, Metrics: delivery.NewMetrics(reg),
+	}
+	// The engine first: what it enqueues for an instant is sent at that
+	// instant; dial-test runs likewise.
+	m.scheduler = schedule.New(clock, log, m.engine, m.dial, m.deliverer)
+	m.engine.Notify, m.dial.Notify = m.scheduler.Wake, m.scheduler.Wake
+	if err := m.engine.Load(ctx, cat.Products, cat.Customers); err != nil {
+		store.Close()
+		return nil, err
+	}
+	m.handler, err = httpapi.New(httpapi.Config{
+		Store: store, Engine: m.engine, Deliverer: m.deliverer, Dial: m.dial, Scheduler: m.scheduler, Registry: reg, Logger: log,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// shutdownGrace bounds how long open admin requests may finish.
+const shutdownGrace = 30 * time.Second
+
+func serve(e *env, args []string) error {
+	c, err := parseServe(e, args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: c.level}))
+	ctx, stop := context.WithCancel(e.context())
+	defer stop()
+	m, err := newMarketplace(ctx, c, e, log)
+	if err != nil {
+		return err
+	}
+	defer m.store.Close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--addr", "cannot listen on %s: %v", c.addr, err)
+	}
+	clock := "real"
+	if c.virtual {
+		clock = "virtual, at " + m.scheduler.Clock().Now().Format(time.RFC3339)
+	}
+	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, c.db)
+	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
+
+	srv := &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	})
+	wg.Go(func() { m.scheduler.Run(ctx) })
+	if c.smtp != "" {
+		mailer := &notice.Mailer{Addr: c.smtp, From: c.smtpFrom, Store: m.store, Clock: e.now, Logger: log}
+		wg.Go(func() { mailLoop(ctx, mailer, log) })
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing open requests and in-flight attempts")
+	case err = <-serveErr:
+		log.Error("listener failed", "err", err)
+		stop()
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	srv.Shutdown(sctx)
+	wg.Wait()
+	return err
+}
+
+// mailInterval is how often stored notices are looked for to mail.
+const mailInterval = 2 * time.Second
+
+// mailLoop mails stored notices until ctx is done. A notice that could not
+// be mailed stays stored and is tried again next time.
+func mailLoop(ctx context.Context, m *notice.Mailer, log *slog.Logger) {
+	t := time.NewTicker(mailInterval)
+	defer t.Stop()
+	for {
+		if n, err := m.SendPending(ctx); err != nil {
+			log.Warn("mailing notices failed", "err", err, "sent", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
