@@ -28,7 +28,8 @@ type Deliverer struct {
 	// nil. It need not be safe for concurrent use.
 	Random io.Reader
 	// Settlers react to every recorded attempt, in this order, inside the
-	// transaction that records it.
+	// transaction that records it. They must use only the Tx they are
+	// given: the store is busy until they return.
 	Settlers []simulator.Settler
 	// Workers bounds the attempts in flight at once; 0 means
 	// DefaultWorkers.
@@ -60,10 +61,9 @@ func (d *Deliverer) attempt(ctx context.Context, m simulator.Message, products *
 // products reads the products messages are for: a product's access key
 // signs the request and checks the answer's Body-Sign, and its settings
 // say how strictly. RunDue reads each product once per read of the
-// outbox, which saves a sixth of an attempt's cost on a backlog, and
-// still applies a key or setting changed in the store from the next
-// batch of attempts on (tens of milliseconds later at most); Restart
-// reads it afresh.
+// outbox (a batch of at most 64 due queue heads), which saves a sixth of
+// an attempt's cost on a backlog and still applies a key or setting
+// changed in the store from the next batch on; Restart reads it afresh.
 type products struct {
 	store simulator.Tx
 	mu    sync.Mutex

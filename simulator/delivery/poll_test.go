@@ -59,6 +59,15 @@ func (f *asyncMerchant) serve(t *testing.T) string {
 	return srv.URL
 }
 
+// asyncSetup returns a deliverer on a virtual clock at t0 and an
+// asynchronous merchant ready after readyAfter polls.
+func asyncSetup(t *testing.T, readyAfter int) (*Deliverer, *virtualClock, *asyncMerchant, string) {
+	clock := &virtualClock{t0}
+	merchant := &asyncMerchant{readyAfter: readyAfter}
+	url := merchant.serve(t)
+	return newDeliverer(t, clock, url), clock, merchant, url
+}
+
 // pollOf returns the poll message enqueued for a purchase.
 func pollOf(t *testing.T, d *Deliverer, orderID string) simulator.Message {
 	t.Helper()
@@ -79,10 +88,7 @@ func (s *settled) Settle(_ context.Context, _ simulator.Tx, m simulator.Message,
 
 func TestAcceptedAsyncIsPolledUntilReady(t *testing.T) {
 	ctx := context.Background()
-	clock := &virtualClock{t0}
-	merchant := &asyncMerchant{readyAfter: 2}
-	url := merchant.serve(t)
-	d := newDeliverer(t, clock, url)
+	d, clock, merchant, url := asyncSetup(t, 2)
 	s := &settled{}
 	d.Settlers = []simulator.Settler{s}
 	buy := newInstanceMessage("01", "CS1", url, t0)
@@ -150,10 +156,7 @@ func TestAcceptedAsyncIsPolledUntilReady(t *testing.T) {
 
 func TestAsyncInstanceNeverReadyFailsTheOrderAfterThreeHours(t *testing.T) {
 	ctx := context.Background()
-	clock := &virtualClock{t0}
-	merchant := &asyncMerchant{readyAfter: -1}
-	url := merchant.serve(t)
-	d := newDeliverer(t, clock, url)
+	d, clock, merchant, url := asyncSetup(t, -1)
 	if err := d.Store.Enqueue(ctx, newInstanceMessage("01", "CS1", url, t0)); err != nil {
 		t.Fatal(err)
 	}
@@ -198,10 +201,7 @@ func TestAsyncInstanceNeverReadyFailsTheOrderAfterThreeHours(t *testing.T) {
 // License later through the open API.
 func TestLicenseAnsweredAsynchronouslyIsDone(t *testing.T) {
 	ctx := context.Background()
-	clock := &virtualClock{t0}
-	merchant := &asyncMerchant{readyAfter: -1}
-	url := merchant.serve(t)
-	d := newDeliverer(t, clock, url)
+	d, clock, merchant, url := asyncSetup(t, -1)
 	lic := newInstanceMessage("01", "i-1", url, t0)
 	lic.Activity, lic.Params = "getLicenseAsync", []byte(`{"activity":"getLicenseAsync","instanceId":"i-1","eventId":"e1"}`)
 	// A dial-test probe of newInstance answered 000004 is done too.
