@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
+	"github.com/tidwall/gjson"
+)
+
+// These tests run kgsim serve as a real process, to kill it.
+
+const crashKey = "crash-test-access-key"
+
+// buildKgsim compiles the command once per test binary run.
+func buildKgsim(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kgsim")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// stallingMerchant is a V2 merchant that verifies every request and
+// provisions every order, except that while stalled it holds each request
+// until released. It counts the requests of each order.
+type stallingMerchant struct {
+	mu      sync.Mutex
+	stalled bool
+	release chan struct{}
+	held    chan string // an order whose request is being held
+	seen    map[string]int
+}
+
+func newStallingMerchant(t *testing.T) (*stallingMerchant, *httptest.Server) {
+	m := &stallingMerchant{release: make(chan struct{}), held: make(chan string, 100), seen: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := protocol.VerifyV2(crashKey, r.URL.Query(), body, time.Now(), protocol.FreshnessWindow); err != nil {
+			t.Errorf("merchant: %v", err)
+		}
+		order := gjson.GetBytes(body, "orderId").Str
+		m.mu.Lock()
+		m.seen[order]++
+		stalled := m.stalled
+		m.mu.Unlock()
+		if stalled {
+			m.held <- order
+			<-m.release
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"resultCode":"000000","resultMsg":"ok","instanceId":"i-%s"}`, gjson.GetBytes(body, "orderLineId").Str)
+	}))
+	t.Cleanup(srv.Close)
+	return m, srv
+}
+
+func (m *stallingMerchant) setStalled(s bool) {
+	m.mu.Lock()
+	m.stalled = s
+	m.mu.Unlock()
+}
+
+func (m *stallingMerchant) count(order string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.seen[order]
+}
+
+// writeFixtures writes a catalogue of one V2 product at url.
+func writeFixtures(t *testing.T, url string) string {
+	t.Helper()
+	dir := t.TempDir()
+	products := fmt.Sprintf(`[{"productId":"P-CRASH","skuCode":"sku-1","name":"crash test","chargingMode":"PERIOD","periodType":"month",
+		"url":%q,"protocol":"v2","accessKey":%q,"dialTests":false}]`, url+"/produce", crashKey)
+	customers := `[{"customerId":"c-1","customerName":"buyer"}]`
+	for name, data := range map[string]string{"products.json": products, "customers.json": customers} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// process is a running kgsim serve.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+	// shuttingDown is closed when the log says shutdown has begun.
+	shuttingDown chan struct{}
+	mu           sync.Mutex
+	log          bytes.Buffer
+}
+
+// readLog keeps the process's log and notices the start of shutdown.
+func (p *process) readLog(r io.Reader) {
+	s := bufio.NewScanner(r)
+	closed := false
+	for s.Scan() {
+		p.mu.Lock()
+		p.log.WriteString(s.Text() + "\n")
+		p.mu.Unlock()
+		if !closed && strings.Contains(s.Text(), "shutting down") {
+			close(p.shuttingDown)
+			closed = true
+		}
+	}
+}
+
+func (p *process) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// startServe starts kgsim serve on a virtual clock and returns once it
+// listens.
+func startServe(t *testing.T, bin, db, fixtures string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures,
+		"--clock", "virtual", "--start", "2025-01-01T00:00:00Z")
+	p := &process{cmd: cmd, shuttingDown: make(chan struct{})}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go p.readLog(stderr)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("kgsim serve did not start: %v\n%s", err, p.logText())
+	}
+	_, rest, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	p.base, _, _ = strings.Cut(rest, " ")
+	go io.Copy(io.Discard, stdout)
+	return p
+}
+
+func (p *process) call(t *testing.T, method, path, body string) gjson.Result {
+	t.Helper()
+	req, err := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return gjson.ParseBytes(b)
+}
+
+// waitHeld waits until the merchant holds a request.
+func waitHeld(t *testing.T, m *stallingMerchant) string {
+	t.Helper()
+	select {
+	case order := <-m.held:
+		return order
+	case <-time.After(30 * time.Second):
+		t.Fatal("no callback reached the merchant")
+		return ""
+	}
+}
+
+// Killed with SIGKILL while callbacks are in flight, kgsim restarted on
+// the same database delivers every pending callback, and repeats none that
+// it had recorded as delivered (at-least-once).
+func TestKilledMidDeliveryLosesNothing(t *testing.T) {
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	db := filepath.Join(t.TempDir(), "kgsim.db")
+
+	p := startServe(t, bin, db, fixtures)
+	const orders = 20
+	var ids []string
+	for i := range orders {
+		if i == orders/2 {
+			// Half are delivered; the rest will be in flight or waiting.
+			merchant.setStalled(true)
+		}
+		ids = append(ids, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
+		if i < orders/2 {
+			// Make sure it is recorded: advancing by 0 runs what is due.
+			p.call(t, "POST", "/admin/v1/clock/advance", `{"by":"0s"}`)
+		}
+	}
+	waitHeld(t, merchant)
+	delivered := map[string]bool{}
+	for _, o := range p.call(t, "GET", "/admin/v1/orders?state=COMPLETED&limit=1000", "").Get("orders").Array() {
+		delivered[o.Get("orderId").Str] = true
+	}
+	if len(delivered) < orders/2 {
+		t.Fatalf("%d orders completed before the kill, want at least %d", len(delivered), orders/2)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	merchant.setStalled(false)
+	close(merchant.release)
+	p = startServe(t, bin, db, fixtures)
+	p.call(t, "POST", "/admin/v1/clock/advance", `{"by":"0s"}`)
+	completed := p.call(t, "GET", "/admin/v1/orders?state=COMPLETED&limit=1000", "").Get("orders").Array()
+	if len(completed) != orders {
+		t.Fatalf("%d of %d orders completed after the restart\n%s", len(completed), orders, p.logText())
+	}
+	for _, id := range ids {
+		n := merchant.count(id)
+		switch {
+		case n == 0:
+			t.Errorf("order %s never reached the merchant", id)
+		case delivered[id] && n != 1:
+			t.Errorf("order %s was recorded as delivered before the kill but sent %d times", id, n)
+		}
+	}
+}
+
+// SIGTERM lets the attempt in flight finish and be recorded before kgsim
+// exits.
+func TestSIGTERMFinishesTheAttemptInFlight(t *testing.T) {
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	db := filepath.Join(t.TempDir(), "kgsim.db")
+	p := startServe(t, bin, db, fixtures)
+	merchant.setStalled(true)
+	order := p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str
+	waitHeld(t, merchant)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Release the merchant only once kgsim is shutting down.
+	select {
+	case <-p.shuttingDown:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("kgsim did not start shutting down:\n%s", p.logText())
+	}
+	close(merchant.release)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("kgsim serve exited with %v\n%s", err, p.logText())
+	}
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	msgs, err := store.Messages(context.Background(), simulator.MessageFilter{OrderID: order})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("messages of %s: %v, %v", order, msgs, err)
+	}
+	attempts, err := store.Attempts(context.Background(), msgs[0].ID)
+	if err != nil || len(attempts) != 1 || attempts[0].Verdict != simulator.Success || msgs[0].Outcome != simulator.Succeeded {
+		b, _ := json.Marshal(attempts)
+		t.Fatalf("after SIGTERM: outcome %s, attempts %s, %v", msgs[0].Outcome, b, err)
+	}
+}
