@@ -235,11 +235,26 @@ func TestVerifyExplainsWhatIsWrong(t *testing.T) {
 // expected form; never a panic, never usage text on stderr.
 func TestBadInput(t *testing.T) {
 	body := writeFile(t, `{"a":1}`)
+	db := filepath.Join(t.TempDir(), "kgsim.db")
+	badFixtures := t.TempDir()
+	os.WriteFile(filepath.Join(badFixtures, "products.json"), []byte(`[{"productId":"P","skuCode":"s","chargingMode":"WEEKLY"}]`), 0o600)
+	os.WriteFile(filepath.Join(badFixtures, "customers.json"), []byte(`[]`), 0o600)
 	tests := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: sign, verify, crypto, help)`},
+		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, help)`},
+		{[]string{"serve", "--clock", "fast"}, `--clock: "fast": want real or virtual`},
+		{[]string{"serve", "--clock", "virtual", "--start", "2025"}, `--start: "2025": want an RFC 3339 time`},
+		{[]string{"serve", "--start", "2025-01-01T00:00:00Z"}, "--start: only a virtual clock has a start; add --clock virtual"},
+		{[]string{"serve", "--timeout", "0s"}, `--timeout: "0s": want a positive duration`},
+		{[]string{"serve", "--workers", "0"}, `--workers: "0": want a whole number, 1 or more`},
+		{[]string{"serve", "--log-level", "loud"}, `--log-level: "loud": want debug, info, warn or error`},
+		{[]string{"serve", "--smtp", "mailhost"}, `--smtp: "mailhost": want HOST:PORT`},
+		{[]string{"serve", "--fixtures", "/no/such/dir"}, "--fixtures: /no/such/dir is not a directory"},
+		{[]string{"serve", "--fixtures", badFixtures}, `products.json, entry 1 (P): chargingMode: "WEEKLY" is not one of`},
+		{[]string{"serve", "--db", "/no/such/dir/kgsim.db"}, "--db: /no/such/dir/kgsim.db"},
+		{[]string{"serve", "--db", db, "--addr", "256.0.0.1:1"}, "--addr: cannot listen on 256.0.0.1:1"},
 		{[]string{"sign", "v3"}, `kgsim sign: unknown command "v3"`},
 		{[]string{"help", "sign", "v3"}, `no command "v3" under "kgsim sign"`},
 		{[]string{"sign", "v1", "--frob", "x"}, "unknown flag --frob"},
