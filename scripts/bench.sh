@@ -1,28 +1,49 @@
 #!/usr/bin/env bash
-# Runs the protocol benchmarks and prints each target as a ratio against its
+# Runs kgsim's benchmarks and prints each target as a ratio against a
 # baseline measured in the same run:
 #   V2 canonicalise+sign of a 1 KiB body   vs  json.Unmarshal + json.Marshal
 #   field decrypt with a cached key        vs  raw AES-CBC of the same bytes
-# Usage: scripts/bench.sh [-benchtime 2s] [-count 5]
+#   a delivered callback (signed, sent, judged, stored in SQLite)
+#                                          vs  a bare loopback POST
+#   30 days of trials per instance, 1,000 and 2,000 instances
+#                                          vs  the same for 100 instances (linear: ~1x)
+# and the delivery throughput and live heap at 20,000 and 100,000 callbacks
+# (flat memory: the same heap at both).
+# Usage: scripts/bench.sh [-count 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(-benchtime 1s -count 3)
+count=(-count 3)
+[ $# -eq 0 ] || count=("$@")
 
-out=$(go test -run '^$' -bench . -benchmem "${args[@]}" ./simulator/protocol/)
+out=$(
+	go test -run '^$' -bench . -benchmem -benchtime 1s "${count[@]}" ./simulator/protocol/
+	go test -run '^$' -bench 'Deliver|LoopbackPost' -benchtime 20000x "${count[@]}" ./simulator/delivery/
+	go test -run '^$' -bench 'Deliver/workers=8' -benchtime 100000x -count 1 ./simulator/delivery/ | sed 's/^BenchmarkDeliver/BenchmarkDeliver100k/'
+	go test -run '^$' -bench ThirtyDays -benchtime 1x "${count[@]}" ./simulator/schedule/
+)
 echo "$out" | grep -E '^(Benchmark|goos|goarch|cpu)'
 
-# Median ns/op of each benchmark over the -count runs.
+# Median of a benchmark's column ($2: the unit that follows the value)
+# over the -count runs.
 median() {
-	echo "$out" | awk -v name="^$1-" '$1 ~ name { print $3 }' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	echo "$out" | awk -v name="^$1-" -v unit="$2" '$1 ~ name { for (i = 3; i <= NF; i++) if ($(i+1) == unit) print $i }' |
+		sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 ratio() {
 	local target baseline
-	target=$(median "$1")
-	baseline=$(median "$2")
-	awk -v t="$target" -v b="$baseline" -v n="$1" -v m="$2" -v goal="$3" \
-		'BEGIN { printf "%-32s %10.0f ns/op = %.2fx %s (goal <= %sx)\n", n, t, t / b, m, goal }'
+	target=$(median "$1" "$4")
+	baseline=$(median "$2" "$4")
+	awk -v t="$target" -v b="$baseline" -v n="$1" -v m="$2" -v goal="$3" -v unit="$4" \
+		'BEGIN { printf "%-40s %12.0f %s = %.2fx %s (%s)\n", n, t, unit, t / b, m, goal }'
 }
 echo
-ratio BenchmarkCanonicalizeAndSignV2 BenchmarkJSONRoundTrip 2
-ratio BenchmarkFieldDecrypt BenchmarkRawAESCBC 2
+ratio BenchmarkCanonicalizeAndSignV2 BenchmarkJSONRoundTrip "goal <= 2x" ns/op
+ratio BenchmarkFieldDecrypt BenchmarkRawAESCBC "goal <= 2x" ns/op
+ratio 'BenchmarkDeliver/workers=8' BenchmarkLoopbackPost "the cost of signing, judging and persisting" ns/op
+ratio 'BenchmarkThirtyDays/instances=1000' 'BenchmarkThirtyDays/instances=100' "goal ~1x: linear" ns/instance
+ratio 'BenchmarkThirtyDays/instances=2000' 'BenchmarkThirtyDays/instances=100' "goal ~1x: linear" ns/instance
+printf '%-40s %12.0f callbacks/s (goal >= 2000)\n' 'BenchmarkDeliver/workers=8' "$(median 'BenchmarkDeliver/workers=8' callbacks/s)"
+printf '%-40s %12.0f callbacks/s, live heap %s MiB at 20k and %s MiB at 100k (goal: flat)\n' 'BenchmarkDeliver100k/workers=8' \
+	"$(median 'BenchmarkDeliver100k/workers=8' callbacks/s)" "$(median 'BenchmarkDeliver/workers=8' heapMiB)" "$(median 'BenchmarkDeliver100k/workers=8' heapMiB)"
+printf '%-40s %12.3f s for 1,000 instances, %s callbacks and transitions\n' '30 days of trials' \
+	"$(median 'BenchmarkThirtyDays/instances=1000' ns/op | awk '{ print $1 / 1e9 }')" "$(median 'BenchmarkThirtyDays/instances=1000' work/run)"

@@ -1,8 +1,10 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -53,4 +55,26 @@ func benchmarkDeliver(b *testing.B, workers int) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heapMiB")
+}
+
+// BenchmarkLoopbackPost is BenchmarkDeliver's baseline: the same body
+// POSTed to the same kind of merchant and its answer read, with nothing
+// signed, judged or stored.
+func BenchmarkLoopbackPost(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
+	}))
+	defer srv.Close()
+	body := newInstanceMessage("0", "CS0", srv.URL, t0).Params
+	client := srv.Client()
+	for b.Loop() {
+		resp, err := client.Post(srv.URL+"/produce", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
 }
