@@ -164,19 +164,34 @@ func TestRefusalsWriteAndSendNothing(t *testing.T) {
 			func(w *world, key string) error { _, err := w.e.Upgrade(w.ctx, key, Change{}); return err },
 			simulator.EINVALID, "skuCode", "already has product v2-year and SKU v2-year-basic"},
 		{"upgrade with a period number", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Upgrade(w.ctx, key, Change{SKUCode: "x", PeriodNumber: 1}); return err },
+			func(w *world, key string) error {
+				_, err := w.e.Upgrade(w.ctx, key, Change{SKUCode: "x", PeriodNumber: 1})
+				return err
+			},
 			simulator.EINVALID, "periodNumber", "an upgrade keeps the instance's period"},
 		{"renew to another protocol", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v1-year"}); return err },
+			func(w *world, key string) error {
+				_, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v1-year"})
+				return err
+			},
 			simulator.EINVALID, "productId", "cannot change protocol"},
 		{"renew to a non-periodic product", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v2-once"}); return err },
+			func(w *world, key string) error {
+				_, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v2-once"})
+				return err
+			},
 			simulator.EINVALID, "productId", "a renewal needs a PERIOD product"},
 		{"renew for 100 periods", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Renew(w.ctx, key, Renewal{PeriodNumber: 100}); return err },
+			func(w *world, key string) error {
+				_, err := w.e.Renew(w.ctx, key, Renewal{PeriodNumber: 100})
+				return err
+			},
 			simulator.EINVALID, "periodNumber", "must be 1 to 99"},
 		{"renew with a malformed amount", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Renew(w.ctx, key, Renewal{Amount: "1.2345"}); return err },
+			func(w *world, key string) error {
+				_, err := w.e.Renew(w.ctx, key, Renewal{Amount: "1.2345"})
+				return err
+			},
 			simulator.EINVALID, "amount", "at most 3 decimals"},
 		{"renew an unknown instance", nothing, func(w *world, _ string) error { return act("renew")(w, "CS2501151003XXXXX-000001") },
 			simulator.ENOTFOUND, "instanceKey", "no instance"},
