@@ -14,16 +14,9 @@ import (
 // nothing (callbacks.md §5.14).
 func (e *Engine) ChangeSpec(ctx context.Context, instanceKey string, c Change) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("a renewal with a spec change", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if p.Protocol != simulator.V2 {
 			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s is of product %s, which uses protocol %s; the renewal check (changeInstanceCheck) is V2 only: use Upgrade or Renew", inst.Key, p.ID, p.Protocol)
-		}
-		if err := allow(inst, "a renewal with a spec change", simulator.Active, simulator.Frozen); err != nil {
-			return err
 		}
 		if err := periodic(inst, p, "a renewal with a spec change"); err != nil {
 			return err
@@ -57,14 +50,7 @@ func (e *Engine) ChangeSpec(ctx context.Context, instanceKey string, c Change) (
 // order fails and is unsubscribed and the instance keeps its spec.
 func (e *Engine) Upgrade(ctx context.Context, instanceKey string, u Change) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "upgrade", simulator.Active); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("upgrade", simulator.Active), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if u.PeriodNumber != 0 {
 			return simulator.Errorf(simulator.EINVALID, "periodNumber", "an upgrade keeps the instance's period; renew with a spec change (ChangeSpec) to buy periods")
 		}
@@ -114,14 +100,8 @@ func (t *txn) changeOrder(kind simulator.OrderKind, inst simulator.Instance, to 
 // marketplace's eyes; the order completes when the merchant acknowledges.
 func (e *Engine) Unsubscribe(ctx context.Context, instanceKey string) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "unsubscribe", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("unsubscribe", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
+		var err error
 		if o, err = t.newOrder(simulator.Unsubscribe); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -34,8 +35,7 @@ func (e *Engine) RunDue(ctx context.Context) (int, error) {
 // NextDue returns when RunDue next has work, or false when nothing is
 // scheduled.
 func (e *Engine) NextDue(ctx context.Context) (time.Time, bool, error) {
-	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	due, err := e.Store.DueInstances(ctx, far, 1)
+	due, err := e.Store.DueInstances(ctx, time.Unix(0, math.MaxInt64), 1)
 	if err != nil || len(due) == 0 {
 		return time.Time{}, false, err
 	}

@@ -80,10 +80,7 @@ func TestRenewUnfreezesAnExpiredInstance(t *testing.T) {
 			inst := w.active(Purchase{ProductID: c.product}, "ins-1")
 			expiry := time.Date(2025, 2, 15, 2, 3, 4, 0, time.UTC)
 			w.runDue(expiry.Add(24 * time.Hour))
-			o, err := w.e.Renew(w.ctx, inst.Key, Renewal{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{}))
 			// The renewed month runs from the old expiry, not from the renewal.
 			renewed := time.Date(2025, 3, 15, 2, 3, 4, 0, time.UTC)
 			if !o.ExpireTime.Equal(renewed) {
@@ -107,9 +104,7 @@ func TestViolationAndExpiry(t *testing.T) {
 	w := newWorld(t)
 	inst := w.active(Purchase{ProductID: "v2-month"}, "ins-1")
 	expiry := time.Date(2025, 2, 15, 2, 3, 4, 0, time.UTC)
-	if err := w.e.Freeze(w.ctx, inst.Key); err != nil {
-		t.Fatal(err)
-	}
+	w.must(w.e.Freeze(w.ctx, inst.Key))
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenViolation, expiry)
 	if n := w.runDue(expiry); n != 1 {
 		t.Errorf("%d transitions at expiry, want 1", n)
@@ -119,9 +114,7 @@ func TestViolationAndExpiry(t *testing.T) {
 
 	w.clock.now = expiry.Add(time.Hour)
 	wakes := w.wakes
-	if err := w.e.Unfreeze(w.ctx, inst.Key); err != nil {
-		t.Fatal(err)
-	}
+	w.must(w.e.Unfreeze(w.ctx, inst.Key))
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenExpired, expiry.Add(retention))
 	w.expectActivities(inst.Key, "newInstance", "updateInstanceStatus FREEZE")
 	if w.wakes != wakes {
@@ -129,17 +122,11 @@ func TestViolationAndExpiry(t *testing.T) {
 	}
 
 	// Frozen for its expiry, then for a violation too: renewing keeps it frozen.
-	if err := w.e.Freeze(w.ctx, inst.Key); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.e.Renew(w.ctx, inst.Key, Renewal{}); err != nil {
-		t.Fatal(err)
-	}
+	w.must(w.e.Freeze(w.ctx, inst.Key))
+	w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{}))
 	renewed := time.Date(2025, 3, 15, 2, 3, 4, 0, time.UTC)
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenViolation, renewed)
-	if err := w.e.Unfreeze(w.ctx, inst.Key); err != nil {
-		t.Fatal(err)
-	}
+	w.must(w.e.Unfreeze(w.ctx, inst.Key))
 	w.expectState(inst.Key, simulator.Active, "", renewed)
 	w.expectActivities(inst.Key, "newInstance", "updateInstanceStatus FREEZE", "refreshInstance RENEWAL", "updateInstanceStatus UNFREEZE")
 }
@@ -187,10 +174,7 @@ func TestTrialExpiresAndConverts(t *testing.T) {
 	w.runDue(end)
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenExpired, end.Add(retention))
 	w.clock.now = end.Add(48 * time.Hour)
-	o, err := w.e.ConvertTrial(w.ctx, inst.Key, Renewal{ProductID: "v1-year"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := w.ok(w.e.ConvertTrial(w.ctx, inst.Key, Renewal{ProductID: "v1-year"}))
 	formal := w.clock.now.AddDate(1, 0, 0)
 	got := w.instance(inst.Key)
 	if got.Trial || got.ProductID != "v1-year" || !got.ExpireAt.Equal(formal) || o.Kind != simulator.TrialToFormal {

@@ -20,7 +20,9 @@ type Engine struct {
 	// Clock is the scheduling clock: order times, expiry, retention.
 	Clock simulator.Clock
 	// Random makes order IDs, message IDs and the ivs of encrypted
-	// fields; crypto/rand when nil.
+	// fields; crypto/rand when nil. It is read only inside store
+	// transactions, which a Store runs one at a time, so it need not be
+	// safe for concurrent use.
 	Random io.Reader
 	// Retention is how long an instance frozen at expiry is kept before
 	// it is released; 0 means 15 days, the docs' longest (callbacks.md

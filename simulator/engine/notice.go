@@ -16,10 +16,10 @@ func (t *txn) productNotice(p simulator.Product, reason string) error {
 	return t.tx.AddNotice(t.ctx, notice.ForProduct(p, p.Status, reason, id, t.now))
 }
 
-// duplicateNotice raises the final notice of a purchase failed because
-// its merchant answered another order's instanceId: the call record of m
-// (its attempts so far and a), headed by the reason.
-func (t *txn) duplicateNotice(o simulator.Order, m simulator.Message, a simulator.Attempt, reason string) error {
+// rejectionNotice raises the final notice of a purchase failed because
+// its acknowledgement was unusable: the call record of m (its attempts so
+// far and a), headed by the reason.
+func (t *txn) rejectionNotice(o simulator.Order, m simulator.Message, a simulator.Attempt, reason string) error {
 	p, err := t.tx.Product(t.ctx, o.ProductID)
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func (t *txn) duplicateNotice(o simulator.Order, m simulator.Message, a simulato
 	}
 	m.Outcome = simulator.OrderFailed
 	n := notice.ForAttempt(simulator.NoticeFinal, p, notice.Call{Message: m, Attempts: attempts}, id, t.now)
-	n.Subject = fmt.Sprintf("[KooGallery simulator] %s answered another order's instanceId: order %s failed", m.Activity, o.ID)
+	n.Subject = fmt.Sprintf("[KooGallery simulator] %s answered an unusable instanceId: order %s failed", m.Activity, o.ID)
 	n.Body = "Order " + o.ID + " failed and was unsubscribed: " + reason + ".\n\n" + n.Body
 	return t.tx.AddNotice(t.ctx, n)
 }

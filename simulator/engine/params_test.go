@@ -108,56 +108,39 @@ func TestV1Params(t *testing.T) {
 	w.answer(w.last(inst.Key), simulator.Succeeded, `{"resultCode":"000000","instanceId":"ins-v1"}`)
 	var renewal simulator.Order
 	t.Run("refreshInstance", func(t *testing.T) {
-		var err error
-		renewal, err = w.e.Renew(w.ctx, inst.Key, Renewal{PeriodNumber: 2, Amount: "20"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		renewal = w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{PeriodNumber: 2, Amount: "20"}))
 		checkParams(t, w.last(inst.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"orderId", str(renewal.ID)}, {"instanceId", str("ins-v1")},
 			{"expireTime", str("20250615020304")}, {"periodType", str("month")}, {"periodNumber", "2"}, {"orderAmount", "20"},
 		})
 	})
 	t.Run("refreshInstance unsubscribed renewal period", func(t *testing.T) {
-		o, err := w.e.UnsubscribeRenewal(w.ctx, inst.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := w.ok(w.e.UnsubscribeRenewal(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"orderId", str(o.ID)}, {"instanceId", str("ins-v1")},
 			{"expireTime", str("20250415020304")}, {"periodType", str("month")}, {"periodNumber", "2"}, {"orderAmount", "-20"},
 		})
 	})
 	t.Run("refreshInstance period type change", func(t *testing.T) {
-		o, err := w.e.Renew(w.ctx, inst.Key, Renewal{ProductID: "v1-year"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{ProductID: "v1-year"}))
 		checkParams(t, w.last(inst.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"orderId", str(o.ID)}, {"instanceId", str("ins-v1")}, {"productId", str("v1-year")},
 			{"expireTime", str("20260415020304")}, {"periodType", str("year")}, {"periodNumber", "1"},
 		})
 	})
 	t.Run("upgrade", func(t *testing.T) {
-		o, err := w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v1-year-pro", LinearAmount: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := w.ok(w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v1-year-pro", LinearAmount: 10}))
 		checkParams(t, w.last(inst.Key), "upgrade", []member{
 			{"activity", str("upgrade")}, {"instanceId", str("ins-v1")}, {"orderId", str(o.ID)},
 			{"skuCode", str("v1-year-pro")}, {"productId", str("v1-year")}, {"amount", "10"},
 		})
 	})
 	t.Run("instanceStatus", func(t *testing.T) {
-		if err := w.e.Freeze(w.ctx, inst.Key); err != nil {
-			t.Fatal(err)
-		}
+		w.must(w.e.Freeze(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "instanceStatus", []member{
 			{"activity", str("instanceStatus")}, {"instanceId", str("ins-v1")}, {"instanceStatus", str("FREEZE")},
 		})
-		if err := w.e.Unfreeze(w.ctx, inst.Key); err != nil {
-			t.Fatal(err)
-		}
+		w.must(w.e.Unfreeze(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "instanceStatus", []member{
 			{"activity", str("instanceStatus")}, {"instanceId", str("ins-v1")}, {"instanceStatus", str("NORMAL")},
 		})
@@ -183,9 +166,7 @@ func TestV1Params(t *testing.T) {
 	t.Run("releaseInstance unsubscribed", func(t *testing.T) {
 		w.clock.now = t0
 		other := w.active(Purchase{ProductID: "v1-month"}, "ins-v1-b")
-		if _, err := w.e.Unsubscribe(w.ctx, other.Key); err != nil {
-			t.Fatal(err)
-		}
+		w.ok(w.e.Unsubscribe(w.ctx, other.Key))
 		checkParams(t, w.last(other.Key), "releaseInstance", []member{
 			{"activity", str("releaseInstance")}, {"instanceId", str("ins-v1-b")}, {"orderId", str(other.OrderID)}, // V1: the purchase order (§5.4)
 		})
@@ -193,10 +174,7 @@ func TestV1Params(t *testing.T) {
 	t.Run("refreshInstance trial to formal", func(t *testing.T) {
 		w.clock.now = t0
 		trial := w.active(Purchase{ProductID: "v1-month", Trial: true}, "ins-v1-trial")
-		o, err := w.e.ConvertTrial(w.ctx, trial.Key, Renewal{Amount: "9.9"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := w.ok(w.e.ConvertTrial(w.ctx, trial.Key, Renewal{Amount: "9.9"}))
 		checkParams(t, w.last(trial.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"orderId", str(o.ID)}, {"instanceId", str("ins-v1-trial")},
 			{"expireTime", str("20250215020304")}, {"trialToFormal", str("1")}, {"periodType", str("month")}, {"periodNumber", "1"},
@@ -248,30 +226,21 @@ func TestV2Params(t *testing.T) {
 	})
 	w.answer(w.last(inst.Key), simulator.Succeeded, `{"resultCode":"000000","instanceId":"ins-v2"}`)
 	t.Run("refreshInstance RENEWAL", func(t *testing.T) {
-		r, err := w.e.Renew(w.ctx, inst.Key, Renewal{PeriodNumber: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{PeriodNumber: 2}))
 		checkParams(t, w.last(inst.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"scene", str("RENEWAL")}, {"orderId", str(r.ID)}, {"orderLineId", str(r.ID + "-000001")},
 			{"instanceId", str("ins-v2")}, {"expireTime", str("20280115020304")},
 		})
 	})
 	t.Run("refreshInstance UNSUBSCRIBE_RENEWAL_PERIOD", func(t *testing.T) {
-		r, err := w.e.UnsubscribeRenewal(w.ctx, inst.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := w.ok(w.e.UnsubscribeRenewal(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"scene", str("UNSUBSCRIBE_RENEWAL_PERIOD")}, {"orderId", str(r.ID)}, {"orderLineId", str(r.ID + "-000001")},
 			{"instanceId", str("ins-v2")}, {"expireTime", str("20260115020304")},
 		})
 	})
 	t.Run("changeInstanceCheck then refreshInstance RENEWAL_CHANGE", func(t *testing.T) {
-		r, err := w.e.ChangeSpec(w.ctx, inst.Key, Change{ProductID: "v2-month", SKUCode: "v2-month-pro", LinearAmount: 8, PeriodNumber: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := w.ok(w.e.ChangeSpec(w.ctx, inst.Key, Change{ProductID: "v2-month", SKUCode: "v2-month-pro", LinearAmount: 8, PeriodNumber: 3}))
 		check := w.last(inst.Key)
 		checkParams(t, check, "changeInstanceCheck", []member{
 			{"activity", str("changeInstanceCheck")}, {"instanceId", str("ins-v2")},
@@ -284,24 +253,17 @@ func TestV2Params(t *testing.T) {
 		})
 	})
 	t.Run("upgradeInstance", func(t *testing.T) {
-		u, err := w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v2-month-max"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := w.ok(w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v2-month-max"}))
 		checkParams(t, w.last(inst.Key), "upgradeInstance", []member{
 			{"activity", str("upgradeInstance")}, {"instanceId", str("ins-v2")}, {"orderId", str(u.ID)}, {"orderLineId", str(u.ID + "-000001")},
 		})
 	})
 	t.Run("updateInstanceStatus", func(t *testing.T) {
-		if err := w.e.Freeze(w.ctx, inst.Key); err != nil {
-			t.Fatal(err)
-		}
+		w.must(w.e.Freeze(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "updateInstanceStatus", []member{
 			{"activity", str("updateInstanceStatus")}, {"instanceId", str("ins-v2")}, {"status", str("FREEZE")},
 		})
-		if err := w.e.Unfreeze(w.ctx, inst.Key); err != nil {
-			t.Fatal(err)
-		}
+		w.must(w.e.Unfreeze(w.ctx, inst.Key))
 		checkParams(t, w.last(inst.Key), "updateInstanceStatus", []member{
 			{"activity", str("updateInstanceStatus")}, {"instanceId", str("ins-v2")}, {"status", str("UNFREEZE")},
 		})
@@ -325,10 +287,7 @@ func TestV2Params(t *testing.T) {
 	t.Run("releaseInstance unsubscribed", func(t *testing.T) {
 		w.clock.now = t0
 		other := w.active(Purchase{ProductID: "v2-once"}, "ins-v2-b")
-		u, err := w.e.Unsubscribe(w.ctx, other.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := w.ok(w.e.Unsubscribe(w.ctx, other.Key))
 		checkParams(t, w.last(other.Key), "releaseInstance", []member{
 			{"activity", str("releaseInstance")}, {"instanceId", str("ins-v2-b")}, {"orderId", str(u.ID)}, {"orderLineId", str(u.ID + "-000001")},
 		})
@@ -340,10 +299,7 @@ func TestV2Params(t *testing.T) {
 			t.Errorf("trial expires %s, want %s", trial.ExpireAt, want)
 		}
 		w.clock.now = t0.Add(48 * time.Hour)
-		r, err := w.e.ConvertTrial(w.ctx, trial.Key, Renewal{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := w.ok(w.e.ConvertTrial(w.ctx, trial.Key, Renewal{}))
 		checkParams(t, w.last(trial.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"scene", str("TRIAL_TO_FORMAL")}, {"orderId", str(r.ID)}, {"orderLineId", str(r.ID + "-000001")},
 			{"instanceId", str("ins-v2-trial")}, {"expireTime", str("20260117020304")}, // a year from the conversion

@@ -49,9 +49,7 @@ func (w *world) provisioning() string {
 
 func (w *world) released() string {
 	inst := w.active(Purchase{ProductID: "v2-license"}, "ins-released")
-	if _, err := w.e.Unsubscribe(w.ctx, inst.Key); err != nil {
-		w.t.Fatal(err)
-	}
+	w.ok(w.e.Unsubscribe(w.ctx, inst.Key))
 	return inst.Key
 }
 
@@ -69,26 +67,33 @@ func (w *world) activeKey(productID string, trial bool) func() string {
 
 func (w *world) frozenForViolation() string {
 	key := w.activeKey("v2-year", false)()
-	if err := w.e.Freeze(w.ctx, key); err != nil {
-		w.t.Fatal(err)
-	}
+	w.must(w.e.Freeze(w.ctx, key))
 	return key
 }
 
 // actions are every action on an existing instance, with valid input.
 func actions(w *world) map[string]func(key string) error {
 	return map[string]func(string) error{
-		"renew":              func(k string) error { _, err := w.e.Renew(w.ctx, k, Renewal{}); return err },
+		"renew":              func(k string) error { return renew(Renewal{})(w, k) },
 		"convertTrial":       func(k string) error { _, err := w.e.ConvertTrial(w.ctx, k, Renewal{}); return err },
 		"unsubscribeRenewal": func(k string) error { _, err := w.e.UnsubscribeRenewal(w.ctx, k); return err },
 		"changeSpec":         func(k string) error { _, err := w.e.ChangeSpec(w.ctx, k, Change{SKUCode: "other"}); return err },
-		"upgrade":            func(k string) error { _, err := w.e.Upgrade(w.ctx, k, Change{SKUCode: "other"}); return err },
+		"upgrade":            func(k string) error { return upgradeTo(Change{SKUCode: "other"})(w, k) },
 		"unsubscribe":        func(k string) error { _, err := w.e.Unsubscribe(w.ctx, k); return err },
 		"freeze":             func(k string) error { return w.e.Freeze(w.ctx, k) },
 		"unfreeze":           func(k string) error { return w.e.Unfreeze(w.ctx, k) },
 		"query":              func(k string) error { _, err := w.e.Query(w.ctx, k); return err },
 		"requestLicense":     func(k string) error { _, err := w.e.RequestLicense(w.ctx, k, LicenseRequest{}); return err },
 	}
+}
+
+// renew and upgradeTo are those actions with the input given.
+func renew(r Renewal) func(w *world, key string) error {
+	return func(w *world, key string) error { _, err := w.e.Renew(w.ctx, key, r); return err }
+}
+
+func upgradeTo(c Change) func(w *world, key string) error {
+	return func(w *world, key string) error { _, err := w.e.Upgrade(w.ctx, key, c); return err }
 }
 
 type refusal struct {
@@ -140,18 +145,14 @@ func TestRefusalsWriteAndSendNothing(t *testing.T) {
 			simulator.ECONFLICT, "instanceKey", "not an online License product"},
 		{"requestLicense on a frozen instance", func(w *world) string {
 			key := w.activeKey("v2-license", false)()
-			if err := w.e.Freeze(w.ctx, key); err != nil {
-				w.t.Fatal(err)
-			}
+			w.must(w.e.Freeze(w.ctx, key))
 			return key
 		}, act("requestLicense"), simulator.ECONFLICT, "instanceKey", "is FROZEN (violation); requesting a License is allowed only for ACTIVE instances"},
 		{"unsubscribeRenewal without a renewal", func(w *world) string { return w.activeKey("v2-year", false)() }, act("unsubscribeRenewal"),
 			simulator.ECONFLICT, "instanceKey", "no renewal period to unsubscribe"},
 		{"unsubscribeRenewal of a period begun", func(w *world) string {
 			key := w.activeKey("v2-month", false)()
-			if _, err := w.e.Renew(w.ctx, key, Renewal{}); err != nil {
-				w.t.Fatal(err)
-			}
+			w.ok(w.e.Renew(w.ctx, key, Renewal{}))
 			w.clock.now = w.clock.now.AddDate(0, 1, 1) // into the renewed month
 			return key
 		}, act("unsubscribeRenewal"), simulator.ECONFLICT, "instanceKey", "cannot be unsubscribed"},
@@ -161,37 +162,22 @@ func TestRefusalsWriteAndSendNothing(t *testing.T) {
 		{"upgrade a frozen instance", (*world).frozenForViolation, act("upgrade"),
 			simulator.ECONFLICT, "instanceKey", "upgrade is allowed only for ACTIVE instances"},
 		{"upgrade to the same spec", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error { _, err := w.e.Upgrade(w.ctx, key, Change{}); return err },
+			upgradeTo(Change{}),
 			simulator.EINVALID, "skuCode", "already has product v2-year and SKU v2-year-basic"},
 		{"upgrade with a period number", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error {
-				_, err := w.e.Upgrade(w.ctx, key, Change{SKUCode: "x", PeriodNumber: 1})
-				return err
-			},
+			upgradeTo(Change{SKUCode: "x", PeriodNumber: 1}),
 			simulator.EINVALID, "periodNumber", "an upgrade keeps the instance's period"},
 		{"renew to another protocol", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error {
-				_, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v1-year"})
-				return err
-			},
+			renew(Renewal{ProductID: "v1-year"}),
 			simulator.EINVALID, "productId", "cannot change protocol"},
 		{"renew to a non-periodic product", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error {
-				_, err := w.e.Renew(w.ctx, key, Renewal{ProductID: "v2-once"})
-				return err
-			},
+			renew(Renewal{ProductID: "v2-once"}),
 			simulator.EINVALID, "productId", "a renewal needs a PERIOD product"},
 		{"renew for 100 periods", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error {
-				_, err := w.e.Renew(w.ctx, key, Renewal{PeriodNumber: 100})
-				return err
-			},
+			renew(Renewal{PeriodNumber: 100}),
 			simulator.EINVALID, "periodNumber", "must be 1 to 99"},
 		{"renew with a malformed amount", func(w *world) string { return w.activeKey("v2-year", false)() },
-			func(w *world, key string) error {
-				_, err := w.e.Renew(w.ctx, key, Renewal{Amount: "1.2345"})
-				return err
-			},
+			renew(Renewal{Amount: "1.2345"}),
 			simulator.EINVALID, "amount", "at most 3 decimals"},
 		{"renew an unknown instance", nothing, func(w *world, _ string) error { return act("renew")(w, "CS2501151003XXXXX-000001") },
 			simulator.ENOTFOUND, "instanceKey", "no instance"},

@@ -30,14 +30,7 @@ type Change struct {
 // violation stays frozen.
 func (e *Engine) Renew(ctx context.Context, instanceKey string, r Renewal) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "renew", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("renew", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if err := periodic(inst, p, "renew"); err != nil {
 			return err
 		}
@@ -64,14 +57,7 @@ func (e *Engine) Renew(ctx context.Context, instanceKey string, r Renewal) (simu
 // expiry is unfrozen.
 func (e *Engine) ConvertTrial(ctx context.Context, instanceKey string, r Renewal) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "turning a trial formal", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("turning a trial formal", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if !inst.Trial {
 			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s is not a trial; only a trial can be turned formal", inst.Key)
 		}
@@ -157,14 +143,7 @@ func (t *txn) renewed(inst simulator.Instance, to simulator.Product, o simulator
 // UNSUBSCRIBE_RENEWAL_PERIOD).
 func (e *Engine) UnsubscribeRenewal(ctx context.Context, instanceKey string) (simulator.Order, error) {
 	var o simulator.Order
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "unsubscribing a renewal period", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("unsubscribing a renewal period", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if err := periodic(inst, p, "unsubscribing a renewal period"); err != nil {
 			return err
 		}

@@ -98,7 +98,8 @@ func (t *txn) completed(o simulator.Order) error {
 // merchant answered, and starts its schedule. The docs forbid one
 // instanceId for two orders (callbacks.md §10): an answer naming another
 // instance's ID fails the purchase instead, so that no later callback
-// about one instance reaches the other.
+// about one instance reaches the other; so does an empty one, which no
+// later callback could name.
 func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.Attempt) error {
 	inst, err := t.tx.Instance(t.ctx, o.InstanceKey)
 	if err != nil {
@@ -108,11 +109,16 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 		return nil
 	}
 	id := gjson.GetBytes(a.ResponseBody, "instanceId").String()
-	if m.Kind == simulator.KindPoll {
+	switch {
+	case m.Kind == simulator.KindPoll:
 		id = m.InstanceID
+	case id == "" && m.Activity == "getLicense":
+		// A V1 License merchant keys its License on the order
+		// (callbacks.md §5.16); the instance is the order's.
+		id = o.ID
 	}
 	if id == "" {
-		id = gjson.GetBytes(a.ResponseBody, "info.0.instanceId").String()
+		return t.rejectAnswer(o, m, a, "the merchant answered an empty instanceId; later callbacks could not name the instance")
 	}
 	others, err := t.tx.Instances(t.ctx, simulator.InstanceFilter{ProductID: inst.ProductID, ID: id})
 	if err != nil {
@@ -120,7 +126,8 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 	}
 	for _, other := range others {
 		if other.Key != inst.Key {
-			return t.duplicate(o, m, a, id, other)
+			return t.rejectAnswer(o, m, a, fmt.Sprintf("the merchant answered instanceId %q, already the instance of order %s (%s); different orders must never get the same instanceId (callbacks.md §10)",
+				id, other.OrderID, other.Key))
 		}
 	}
 	if err := t.completed(o); err != nil {
@@ -131,14 +138,13 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 	return t.put(inst)
 }
 
-// duplicate fails a purchase whose merchant answered the instanceId of
-// another order's instance, with a notice saying so.
-func (t *txn) duplicate(o simulator.Order, m simulator.Message, a simulator.Attempt, id string, other simulator.Instance) error {
-	reason := fmt.Sprintf("the merchant answered instanceId %q, already the instance of order %s (%s); different orders must never get the same instanceId (callbacks.md §10)", id, other.OrderID, other.Key)
+// rejectAnswer fails a purchase whose acknowledgement the marketplace
+// cannot use, with a notice saying why.
+func (t *txn) rejectAnswer(o simulator.Order, m simulator.Message, a simulator.Attempt, reason string) error {
 	if err := t.failed(o, reason); err != nil {
 		return err
 	}
-	return t.duplicateNotice(o, m, a, reason)
+	return t.rejectionNotice(o, m, a, reason)
 }
 
 // failed fails an order and unsubscribes it. A purchase's instance never

@@ -117,10 +117,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("renewal stalls, then completes on restart", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		r, err := w.e.Renew(w.ctx, inst.Key, Renewal{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := w.ok(w.e.Renew(w.ctx, inst.Key, Renewal{}))
 		refresh := w.last(inst.Key)
 		w.answer(refresh, simulator.Stopped, `boom`)
 		if got := w.order(r.ID); got.State != simulator.OrderStalled || !got.SettledAt.IsZero() {
@@ -134,10 +131,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("upgrade acknowledged", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		u, err := w.e.Upgrade(w.ctx, inst.Key, Change{ProductID: "v2-month"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := w.ok(w.e.Upgrade(w.ctx, inst.Key, Change{ProductID: "v2-month"}))
 		if got := w.instance(inst.Key); got.ProductID != "v2-year" {
 			t.Errorf("the instance moved before the upgrade was acknowledged: %s", got.ProductID)
 		}
@@ -150,10 +144,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("upgrade failed", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		u, err := w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v2-year-pro"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := w.ok(w.e.Upgrade(w.ctx, inst.Key, Change{SKUCode: "v2-year-pro"}))
 		w.answer(w.last(inst.Key), simulator.OrderFailed, `boom`)
 		got := w.instance(inst.Key)
 		if w.order(u.ID).State != simulator.OrderFailedUnsubscribed || got.State != simulator.Active || got.SKUCode != "v2-year-basic" {
@@ -163,10 +154,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("unsubscribe acknowledged", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		u, err := w.e.Unsubscribe(w.ctx, inst.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := w.ok(w.e.Unsubscribe(w.ctx, inst.Key))
 		if got := w.instance(inst.Key); got.State != simulator.Released || !got.NextEventAt.IsZero() {
 			t.Errorf("instance %s next %v, want RELEASED with nothing scheduled", got.State, got.NextEventAt)
 		}
@@ -178,10 +166,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("spec change refused", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		c, err := w.e.ChangeSpec(w.ctx, inst.Key, Change{SKUCode: "v2-year-mini"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := w.ok(w.e.ChangeSpec(w.ctx, inst.Key, Change{SKUCode: "v2-year-mini"}))
 		w.answer(w.last(inst.Key), simulator.ChangeRefused, `{"resultCode":"000005"}`)
 		got := w.instance(inst.Key)
 		if o := w.order(c.ID); o.State != simulator.OrderRefused || o.SettledAt.IsZero() {
@@ -197,10 +182,7 @@ func TestSettleOrdersAboutAnInstance(t *testing.T) {
 	t.Run("spec change allowed", func(t *testing.T) {
 		w := newWorld(t)
 		inst := w.active(Purchase{ProductID: "v2-year"}, "ins-1")
-		c, err := w.e.ChangeSpec(w.ctx, inst.Key, Change{SKUCode: "v2-year-mini", PeriodNumber: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := w.ok(w.e.ChangeSpec(w.ctx, inst.Key, Change{SKUCode: "v2-year-mini", PeriodNumber: 2}))
 		w.answer(w.last(inst.Key), simulator.Succeeded, `{"resultCode":"000000"}`)
 		got := w.instance(inst.Key)
 		if got.SKUCode != "v2-year-mini" || !got.ExpireAt.Equal(t0.AddDate(3, 0, 0)) || !got.NextEventAt.Equal(got.ExpireAt) {
@@ -292,5 +274,26 @@ func TestFailedOrdersDelistTheProduct(t *testing.T) {
 	}
 	if p := w.product("v2-year"); p.Status != simulator.Delisted {
 		t.Errorf("reloaded product is %s, want still DELISTED", p.Status)
+	}
+}
+
+// An acknowledgement without a usable instanceId: an empty one fails the
+// purchase (no later callback could name the instance); a V1 getLicense
+// answer without one makes the order's ID the instance's (§5.16).
+func TestSettleWithoutInstanceID(t *testing.T) {
+	w := newWorld(t)
+	o, inst := w.buy(Purchase{ProductID: "v2-year"})
+	w.answer(w.last(inst.Key), simulator.Succeeded, `{"resultCode":"000000","instanceId":""}`)
+	if got := w.instance(inst.Key); got.State != simulator.NeverProvisioned || w.order(o.ID).State != simulator.OrderFailedUnsubscribed {
+		t.Errorf("empty instanceId: instance %s, order %s; want NEVER_PROVISIONED, FAILED_UNSUBSCRIBED", got.State, w.order(o.ID).State)
+	}
+	if n, _ := w.store.Notices(w.ctx, simulator.NoticeFilter{OrderID: o.ID}); len(n) != 1 || !strings.Contains(n[0].Body, "empty instanceId") {
+		t.Errorf("notices %+v, want one about the empty instanceId", n)
+	}
+
+	o, inst = w.buy(Purchase{ProductID: "v1-license"})
+	w.answer(w.last(inst.Key), simulator.Succeeded, `{"resultCode":"000000","license":"LIC-1"}`)
+	if got := w.instance(inst.Key); got.State != simulator.Active || got.ID != o.ID {
+		t.Errorf("getLicense without instanceId: instance %s %q, want ACTIVE %q", got.State, got.ID, o.ID)
 	}
 }

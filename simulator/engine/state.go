@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,6 +37,26 @@ func (t *txn) instance(key string) (simulator.Instance, simulator.Product, error
 	}
 	p, err := t.tx.Product(t.ctx, inst.ProductID)
 	return inst, p, err
+}
+
+// onInstance runs an action on an existing instance: fn runs once check
+// allows the instance's state.
+func (e *Engine) onInstance(ctx context.Context, key string, check func(simulator.Instance) error, fn func(t *txn, inst simulator.Instance, p simulator.Product) error) error {
+	return e.update(ctx, func(t *txn) error {
+		inst, p, err := t.instance(key)
+		if err != nil {
+			return err
+		}
+		if err := check(inst); err != nil {
+			return err
+		}
+		return fn(t, inst, p)
+	})
+}
+
+// in is the check that an action is allowed only in the states named.
+func in(action string, states ...simulator.InstanceState) func(simulator.Instance) error {
+	return func(inst simulator.Instance) error { return allow(inst, action, states...) }
 }
 
 // put stores an instance as of now.

@@ -19,14 +19,7 @@ import (
 // touched. An instance already frozen at expiry is not frozen again: it is
 // marked as held by the violation, so renewing it no longer unfreezes it.
 func (e *Engine) Freeze(ctx context.Context, instanceKey string) error {
-	return e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "a violation freeze", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	return e.onInstance(ctx, instanceKey, in("a violation freeze", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if inst.FrozenBy == simulator.FrozenViolation {
 			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s is already frozen for a violation; lift it with Unfreeze", inst.Key)
 		}
@@ -45,14 +38,13 @@ func (e *Engine) Freeze(ctx context.Context, instanceKey string) error {
 // was frozen stays frozen, now for its expiry, and nothing is sent:
 // renewing it unfreezes it.
 func (e *Engine) Unfreeze(ctx context.Context, instanceKey string) error {
-	return e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
+	violation := func(inst simulator.Instance) error {
 		if inst.State != simulator.Frozen || inst.FrozenBy != simulator.FrozenViolation {
 			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s %s; only an instance frozen for a violation can have it lifted", inst.Key, describe(inst))
 		}
+		return nil
+	}
+	return e.onInstance(ctx, instanceKey, violation, func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if expired(inst, t.now) {
 			inst.FrozenBy = simulator.FrozenExpired
 			return t.put(inst)
@@ -74,14 +66,8 @@ func expired(inst simulator.Instance, now time.Time) bool {
 // (callbacks.md §2.4), for an instance the merchant has.
 func (e *Engine) Query(ctx context.Context, instanceKey string) (simulator.Message, error) {
 	var m simulator.Message
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
-		if err := allow(inst, "querying the instance", simulator.Active, simulator.Frozen); err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("querying the instance", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
+		var err error
 		m, err = t.send(p, inst, inst.OrderID, inst.OrderLineID, query(inst))
 		return err
 	})
@@ -99,19 +85,12 @@ type LicenseRequest struct {
 // or trial instance, until its expiry. Each request is a new event.
 func (e *Engine) RequestLicense(ctx context.Context, instanceKey string, l LicenseRequest) (simulator.Message, error) {
 	var m simulator.Message
-	err := e.update(ctx, func(t *txn) error {
-		inst, p, err := t.instance(instanceKey)
-		if err != nil {
-			return err
-		}
+	err := e.onInstance(ctx, instanceKey, in("requesting a License", simulator.Active), func(t *txn, inst simulator.Instance, p simulator.Product) error {
 		if !p.License || p.Protocol != simulator.V2 {
 			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s is of product %s, which is not an online License product (License, protocol v2); getLicenseAsync is for those only", inst.Key, p.ID)
 		}
 		if len([]rune(l.DeviceFingerprint)) > 1024 {
 			return simulator.Errorf(simulator.EINVALID, "deviceFingerprint", "is %d characters; at most 1024", len([]rune(l.DeviceFingerprint)))
-		}
-		if err := allow(inst, "requesting a License", simulator.Active); err != nil {
-			return err
 		}
 		eventID, err := simulator.NewID("ev", t.now, t.e.random())
 		if err != nil {

@@ -143,32 +143,36 @@ func (w *world) settle(m simulator.Message, outcome simulator.Outcome, body stri
 	})
 }
 
-func (w *world) instance(key string) simulator.Instance {
+// ok returns the order of an action that must be accepted.
+func (w *world) ok(o simulator.Order, err error) simulator.Order {
 	w.t.Helper()
-	inst, err := w.store.Instance(w.ctx, key)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return inst
-}
-
-func (w *world) order(id string) simulator.Order {
-	w.t.Helper()
-	o, err := w.store.Order(w.ctx, id)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return o
 }
 
-func (w *world) product(id string) simulator.Product {
+// must fails the test if an action that must be accepted is not.
+func (w *world) must(err error) {
 	w.t.Helper()
-	p, err := w.store.Product(w.ctx, id)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return p
 }
+
+// read reads one record that must exist.
+func read[T any](w *world, get func(context.Context, string) (T, error), key string) T {
+	w.t.Helper()
+	v, err := get(w.ctx, key)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return v
+}
+
+func (w *world) instance(key string) simulator.Instance { return read(w, w.store.Instance, key) }
+func (w *world) order(id string) simulator.Order        { return read(w, w.store.Order, id) }
+func (w *world) product(id string) simulator.Product    { return read(w, w.store.Product, id) }
 
 // runDue moves the clock to at and makes the transitions due.
 func (w *world) runDue(at time.Time) int {
