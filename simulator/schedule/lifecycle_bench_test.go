@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
@@ -46,21 +45,19 @@ func newWorld(tb testing.TB) *world {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	clock := schedule.NewVirtual(start)
-	random := rand.NewChaCha8([32]byte{7})
 	w := &world{
 		store:    store,
 		product:  simulator.Product{ID: "P-TRIAL", SKUCode: "sku-1", Name: "trial product", ChargingMode: simulator.Period, PeriodType: "month", Trial: true, URL: merchant.URL + "/produce", Protocol: simulator.V2, AccessKey: "bench-key"},
 		customer: simulator.Customer{ID: "c-1", Name: "buyer"},
 	}
-	w.engine = &engine.Engine{Store: store, Clock: clock, Random: random}
-	dial := &dialtest.Tester{Store: store, Clock: clock, Random: random}
-	d := &delivery.Deliverer{Store: store, Sender: delivery.NewSender(delivery.DefaultTimeout), Clock: clock, Wall: time.Now, Random: random,
-		Settlers: []simulator.Settler{w.engine, dial}}
-	w.scheduler = schedule.New(clock, nil, w.engine, dial, d)
-	if err := w.engine.Load(context.Background(), []simulator.Product{w.product}, []simulator.Customer{w.customer}); err != nil {
+	m, err := market.New(context.Background(), market.Config{
+		Store: store, Clock: schedule.NewVirtual(start), Random: rand.NewChaCha8([32]byte{7}),
+		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer},
+	})
+	if err != nil {
 		tb.Fatal(err)
 	}
+	w.engine, w.scheduler = m.Engine, m.Scheduler
 	return w
 }
 

@@ -15,9 +15,8 @@ import (
 	"github.com/kgsim/kgsim/fixtures"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/dialtest"
-	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/httpapi"
+	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -155,15 +154,12 @@ func catalogue(dir string) (fixtures.Catalogue, error) {
 	return c, nil
 }
 
-// marketplace is every part of a running simulator, wired.
+// marketplace is a running simulator: the wired market, its store and
+// the HTTP surface.
 type marketplace struct {
-	store     *sqlite.DB
-	registry  *prometheus.Registry
-	engine    *engine.Engine
-	deliverer *delivery.Deliverer
-	dial      *dialtest.Tester
-	scheduler *schedule.Scheduler
-	handler   http.Handler
+	*market.Market
+	store   *sqlite.DB
+	handler http.Handler
 }
 
 // newMarketplace opens the store, loads the catalogue and wires the parts.
@@ -183,29 +179,22 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := &marketplace{store: store, registry: reg}
-	m.engine = &engine.Engine{Store: store, Clock: clock, Random: e.random}
-	m.dial = &dialtest.Tester{Store: store, Clock: clock, Random: e.random, Metrics: dialtest.NewMetrics(reg)}
-	m.deliverer = &delivery.Deliverer{
-		Store: store, Sender: delivery.NewSender(c.timeout), Clock: clock, Wall: e.now, Random: e.random,
-		Settlers: []simulator.Settler{m.engine, m.dial}, Workers: c.workers, Metrics: delivery.NewMetrics(reg),
-	}
-	// The engine first: what it enqueues for an instant is sent at that
-	// instant; dial-test runs likewise.
-	m.scheduler = schedule.New(clock, log, m.engine, m.dial, m.deliverer)
-	m.engine.Notify, m.dial.Notify = m.scheduler.Wake, m.scheduler.Wake
-	if err := m.engine.Load(ctx, cat.Products, cat.Customers); err != nil {
-		store.Close()
-		return nil, err
-	}
-	m.handler, err = httpapi.New(httpapi.Config{
-		Store: store, Engine: m.engine, Deliverer: m.deliverer, Dial: m.dial, Scheduler: m.scheduler, Registry: reg, Logger: log,
+	mk, err := market.New(ctx, market.Config{
+		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers,
+		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return m, nil
+	h, err := httpapi.New(httpapi.Config{
+		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &marketplace{Market: mk, store: store, handler: h}, nil
 }
 
 // shutdownGrace bounds how long open admin requests may finish.
@@ -230,7 +219,7 @@ func serve(e *env, args []string) error {
 	}
 	clock := "real"
 	if c.virtual {
-		clock = "virtual, at " + m.scheduler.Clock().Now().Format(time.RFC3339)
+		clock = "virtual, at " + m.Scheduler.Clock().Now().Format(time.RFC3339)
 	}
 	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, c.db)
 	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
@@ -243,7 +232,7 @@ func serve(e *env, args []string) error {
 			serveErr <- err
 		}
 	})
-	wg.Go(func() { m.scheduler.Run(ctx) })
+	wg.Go(func() { m.Scheduler.Run(ctx) })
 	if c.smtp != "" {
 		mailer := &notice.Mailer{Addr: c.smtp, From: c.smtpFrom, Store: m.store, Clock: e.now, Logger: log}
 		wg.Go(func() { mailLoop(ctx, mailer, log) })
