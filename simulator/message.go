@@ -109,6 +109,8 @@ type Store interface {
 // Tx reads and writes kgsim's state. Reads of a missing record return an
 // ENOTFOUND error.
 type Tx interface {
+	IdentityTx
+
 	// The outbox.
 
 	// Enqueue stores new pending messages.
