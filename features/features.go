@@ -1,0 +1,17 @@
+// Package features holds the certification scenarios: Gherkin a
+// merchant's product owner can read, embedded into the kgsim binary and run
+// by simulator/certify with the step definitions of package steps.
+//
+// Tags: @v1 or @v2 for scenarios of one protocol (untagged ones run for
+// both); @required for the checks the marketplace fails a call for or the
+// spec says must, @recommended for best practice (a warning); @period,
+// @trial, @on-demand, @package and @license for the checks of one charging
+// mode, run only when the merchant declares it (callbacks.md §13).
+package features
+
+import "embed"
+
+// FS is the scenarios, one feature file per concern.
+//
+//go:embed *.feature
+var FS embed.FS
