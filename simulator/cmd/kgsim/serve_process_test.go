@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +21,10 @@ import (
 	"testing"
 	"time"
 
+	smtpd "github.com/emersion/go-smtp"
+
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
@@ -90,7 +96,7 @@ func writeFixtures(t *testing.T, url string) string {
 	t.Helper()
 	dir := t.TempDir()
 	products := fmt.Sprintf(`[{"productId":"P-CRASH","skuCode":"sku-1","name":"crash test","chargingMode":"PERIOD","periodType":"month",
-		"url":%q,"protocol":"v2","accessKey":%q,"dialTests":false}]`, url+"/produce", crashKey)
+		"url":%q,"protocol":"v2","accessKey":%q,"dialTests":false,"noticeTo":["merchant@example.com"]}]`, url+"/produce", crashKey)
 	customers := `[{"customerId":"c-1","customerName":"buyer"}]`
 	for name, data := range map[string]string{"products.json": products, "customers.json": customers} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
@@ -133,10 +139,10 @@ func (p *process) logText() string {
 
 // startServe starts kgsim serve on a virtual clock and returns once it
 // listens.
-func startServe(t *testing.T, bin, db, fixtures string) *process {
+func startServe(t *testing.T, bin, db, fixtures string, extra ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures,
-		"--clock", "virtual", "--start", "2025-01-01T00:00:00Z")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures,
+		"--clock", "virtual", "--start", "2025-01-01T00:00:00Z"}, extra...)...)
 	p := &process{cmd: cmd, shuttingDown: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -286,5 +292,78 @@ func TestSIGTERMFinishesTheAttemptInFlight(t *testing.T) {
 	if err != nil || len(attempts) != 1 || attempts[0].Verdict != simulator.Success || msgs[0].Outcome != simulator.Succeeded {
 		b, _ := json.Marshal(attempts)
 		t.Fatalf("after SIGTERM: outcome %s, attempts %s, %v", msgs[0].Outcome, b, err)
+	}
+}
+
+// mailCatcher is an SMTP server on loopback that hands over each message
+// it accepts.
+type mailCatcher struct{ got chan []byte }
+
+func (c mailCatcher) NewSession(*smtpd.Conn) (smtpd.Session, error) { return &catchSession{c}, nil }
+
+type catchSession struct{ c mailCatcher }
+
+func (s *catchSession) Mail(string, *smtpd.MailOptions) error { return nil }
+func (s *catchSession) Rcpt(string, *smtpd.RcptOptions) error { return nil }
+func (s *catchSession) Reset()                                {}
+func (s *catchSession) Logout() error                         { return nil }
+func (s *catchSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err == nil {
+		s.c.got <- b
+	}
+	return err
+}
+
+// With --smtp, the notice of a failed callback reaches the merchant's
+// mailbox with its call record attached.
+func TestServeMailsFailureNotices(t *testing.T) {
+	bin := buildKgsim(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catcher := mailCatcher{got: make(chan []byte, 10)}
+	srv := smtpd.NewServer(catcher)
+	srv.Domain = "mail.test"
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	// A production URL nobody listens on.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
+	p := startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), writeFixtures(t, deadURL), "--smtp", l.Addr().String())
+	order := p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str
+
+	var raw []byte
+	select {
+	case raw = <-catcher.got:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no notice was mailed\n%s", p.logText())
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if want := "newInstance call failed: UNREACHABLE (order " + order + ")"; !strings.Contains(subject, want) {
+		t.Errorf("subject %q lacks %q", subject, want)
+	}
+	if to := msg.Header.Get("To"); !strings.Contains(to, "merchant@example.com") {
+		t.Errorf("To: %q", to)
+	}
+	record, err := notice.Parse(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the mailed notice has no readable call record: %v", err)
+	}
+	if got := gjson.GetBytes(record, "orderId").Str; got != order {
+		t.Errorf("record orderId %q, want %q", got, order)
+	}
+	if bytes.Contains(raw, []byte(crashKey)) {
+		t.Error("the access key is in the e-mail")
 	}
 }
