@@ -153,6 +153,8 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	for _, query := range []string{
 		enqueueMessage, dueMessages, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
+		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
+		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 	} {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
