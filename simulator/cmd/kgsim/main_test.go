@@ -243,7 +243,7 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, help)`},
+		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, certify, demo, replay, help)`},
 		{[]string{"serve", "--clock", "fast"}, `--clock: "fast": want real or virtual`},
 		{[]string{"serve", "--clock", "virtual", "--start", "2025"}, `--start: "2025": want an RFC 3339 time`},
 		{[]string{"serve", "--start", "2025-01-01T00:00:00Z"}, "--start: only a virtual clock has a start; add --clock virtual"},

@@ -1,0 +1,283 @@
+// Package certify runs the certification suite (the scenarios of package
+// features with the step definitions of package steps) in-process with
+// godog against a merchant's production interface, and reports it: on a
+// terminal while it runs, as JUnit XML, cucumber JSON and HTML.
+//
+// Each scenario gets a world of its own (in-memory store, virtual clock),
+// so scenarios run in parallel and hours of retries take milliseconds.
+package certify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/kgsim/kgsim/features"
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/steps"
+)
+
+// Options is a certification run.
+type Options struct {
+	Target steps.Target
+	// Tags selects scenarios with godog's tag expressions ("@required &&
+	// ~@retries, @v1"), on top of what Target leaves out: the other
+	// protocol's scenarios and the charging modes it does not declare.
+	Tags string
+	// Formats are the reports: "pretty" (the terminal report, always
+	// written to Out), "junit:PATH", "cucumber:PATH", "html:PATH".
+	Formats []string
+	// Strict counts a failed recommended check as a failure, not a warning.
+	Strict bool
+	Out    io.Writer // progress and the terminal report; nil discards
+}
+
+// parallel is how many scenarios run at once. Scenarios share nothing
+// but the merchant, which must take concurrent calls anyway; running
+// them in parallel keeps the suite's wall time to its slowest scenarios.
+const parallel = 8
+
+// Run certifies o.Target. It returns an error only when the suite could
+// not run: a bad tag expression or format, no scenario selected, the
+// merchant unreachable before the first scenario, a report file that
+// cannot be written, or ctx cancelled.
+func Run(ctx context.Context, o Options) (Result, error) {
+	reports, err := parseFormats(o.Formats)
+	if err != nil {
+		return Result{}, err
+	}
+	filter, err := tagFilter(o.Target, o.Tags)
+	if err != nil {
+		return Result{}, err
+	}
+	planned, err := plan(filter)
+	if err != nil {
+		return Result{}, err
+	}
+	info := describe(o.Target)
+	if len(planned) == 0 {
+		return Result{}, simulator.Errorf(simulator.EINVALID, "tags", "%q selects no scenario for this merchant (%s, modes %s)", o.Tags, info.Protocol, info.Modes)
+	}
+	timeout := o.Target.Timeout
+	if timeout == 0 {
+		timeout = delivery.DefaultTimeout
+	}
+	if err := preflight(ctx, o.Target.URL, timeout); err != nil {
+		return Result{}, err
+	}
+	if err := createReports(reports); err != nil {
+		return Result{}, err
+	}
+
+	out := &pretty{w: o.Out, total: len(planned), strict: o.Strict}
+	if out.w == nil {
+		out.w = io.Discard
+	}
+	out.header(info)
+	rec := &recorder{planned: planned, out: out}
+	var cucumber bytes.Buffer
+	suite := godog.TestSuite{
+		Name: "kgsim certify",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			rec.hook(sc, func() { steps.Register(sc, o.Target) })
+		},
+		Options: &godog.Options{
+			FS: features.FS, Paths: []string{"."}, Tags: filter,
+			Format: godogFormat(reports), Output: &cucumber, NoColors: true,
+			// Undefined, pending and ambiguous steps fail: a check that
+			// did not run must not pass.
+			Strict:         true,
+			Concurrency:    parallel,
+			DefaultContext: ctx,
+		},
+	}
+	started := time.Now()
+	if suite.Run() == 2 {
+		return Result{}, fmt.Errorf("godog could not run the suite (report files %v)", o.Formats)
+	}
+	r := rec.result(o.Strict, time.Since(started))
+	if err := ctx.Err(); err != nil {
+		return r, simulator.Errorf(simulator.EINVALID, "", "interrupted after %d of %d scenarios: %v", out.done, len(planned), err)
+	}
+	if err := writeHTML(reports, cucumber.Bytes(), r, info); err != nil {
+		return r, err
+	}
+	out.summary(r, reports)
+	return r, nil
+}
+
+// plan returns the scenarios the filter selects, in feature order.
+func plan(filter string) ([]Scenario, error) {
+	fts, err := godog.TestSuite{Options: &godog.Options{FS: features.FS, Paths: []string{"."}, Tags: filter}}.RetrieveFeatures()
+	if err != nil {
+		return nil, fmt.Errorf("the embedded features do not parse: %w", err)
+	}
+	var out []Scenario
+	for _, ft := range fts {
+		for _, p := range ft.Pickles {
+			s := scenarioOf(p)
+			s.Feature = ft.Feature.Name
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// scenarioOf is what a pickle says of its scenario before it runs.
+func scenarioOf(p *godog.Scenario) Scenario {
+	s := Scenario{Name: p.Name, URI: p.Uri}
+	if p.Location != nil {
+		s.Line = int(p.Location.Line)
+	}
+	for _, t := range p.Tags {
+		s.Tags = append(s.Tags, t.Name)
+	}
+	s.Level = levelOf(s.Tags)
+	return s
+}
+
+// recorder collects each scenario's outcome as it finishes.
+type recorder struct {
+	planned []Scenario
+	out     *pretty
+	mu      sync.Mutex
+	done    []Scenario
+}
+
+// hook wraps a scenario's step registration with the hooks that time it
+// and record where it failed: registered first and last, they see the
+// scenario's whole run, the steps' own hooks included.
+func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
+	var (
+		start     time.Time
+		step, msg string
+		skipped   bool
+	)
+	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+		start = time.Now()
+		return ctx, ctx.Err()
+	})
+	register()
+	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		switch {
+		case status == godog.StepSkipped && errors.Is(err, godog.ErrSkip):
+			skipped = true
+		case step == "" && status != godog.StepPassed && status != godog.StepSkipped:
+			step, msg = keyword(st)+" "+st.Text, stepError(status, err)
+		}
+		return ctx, nil
+	})
+	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
+		s := rec.find(p)
+		s.Duration = time.Since(start)
+		switch {
+		case step != "":
+			s.Status, s.Step, s.Error = Failed, step, msg
+		case err != nil && !errors.Is(err, godog.ErrSkip):
+			s.Status, s.Error = Failed, err.Error()
+		case skipped:
+			s.Status = Skipped
+		default:
+			s.Status = Passed
+		}
+		rec.mu.Lock()
+		rec.done = append(rec.done, s)
+		rec.mu.Unlock()
+		rec.out.scenario(s)
+		return ctx, nil
+	})
+}
+
+// find returns the planned scenario a pickle is, or what the pickle says
+// of itself.
+func (rec *recorder) find(p *godog.Scenario) Scenario {
+	s := scenarioOf(p)
+	for _, pl := range rec.planned {
+		if pl.URI == s.URI && pl.Line == s.Line && pl.Name == s.Name {
+			return pl
+		}
+	}
+	return s
+}
+
+// result puts the finished scenarios in plan order; a planned scenario
+// that never finished is a failure.
+func (rec *recorder) result(strict bool, elapsed time.Duration) Result {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	r := Result{Strict: strict, Elapsed: elapsed}
+	done := slices.Clone(rec.done)
+	for _, pl := range rec.planned {
+		i := slices.IndexFunc(done, func(s Scenario) bool { return s.URI == pl.URI && s.Line == pl.Line && s.Name == pl.Name })
+		if i < 0 {
+			pl.Status, pl.Error = Failed, "the scenario did not run"
+			r.Scenarios = append(r.Scenarios, pl)
+			continue
+		}
+		r.Scenarios = append(r.Scenarios, done[i])
+		done = slices.Delete(done, i, i+1)
+	}
+	return r
+}
+
+// keyword is the Gherkin keyword of a step's kind (pickles keep the kind,
+// not the "And" or "But" written).
+func keyword(st *godog.Step) string {
+	switch st.Type.String() {
+	case "Context":
+		return "Given"
+	case "Action":
+		return "When"
+	case "Outcome":
+		return "Then"
+	}
+	return "*"
+}
+
+// stepError explains a step that did not pass.
+func stepError(status godog.StepResultStatus, err error) string {
+	switch status {
+	case godog.StepUndefined:
+		return "this step has no definition in this kgsim build: the features and steps packages disagree"
+	case godog.StepPending:
+		return "this step's definition is not written yet"
+	case godog.StepAmbiguous:
+		return fmt.Sprintf("more than one step definition matches: %v", err)
+	}
+	if err == nil {
+		return "failed"
+	}
+	return err.Error()
+}
+
+// targetInfo is what reports say of the merchant under test: never its
+// access key.
+type targetInfo struct {
+	URL, Protocol, Modes, EncryptType string
+}
+
+func describe(t steps.Target) targetInfo {
+	info := targetInfo{URL: t.URL, Protocol: strings.ToUpper(string(t.Protocol)), EncryptType: t.EncryptType}
+	if info.Protocol == "" {
+		info.Protocol = "V2"
+	}
+	if info.EncryptType == "" {
+		info.EncryptType = "1"
+	}
+	var modes []string
+	for _, m := range modeTags {
+		if m.declared(t) {
+			modes = append(modes, strings.TrimPrefix(m.tag, "@"))
+		}
+	}
+	info.Modes = strings.Join(modes, ",")
+	return info
+}

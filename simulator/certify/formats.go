@@ -1,0 +1,86 @@
+package certify
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// report is one requested report file.
+type report struct {
+	kind string // junit, cucumber or html
+	path string
+}
+
+// parseFormats checks the requested formats. "pretty", the terminal
+// report, is always written to Options.Out; the others are files.
+func parseFormats(formats []string) ([]report, error) {
+	var out []report
+	for _, f := range formats {
+		kind, path, hasPath := strings.Cut(f, ":")
+		switch {
+		case kind == "pretty" && !hasPath:
+			continue
+		case kind != "junit" && kind != "cucumber" && kind != "html":
+			return nil, simulator.Errorf(simulator.EINVALID, "format", "%q: want pretty, junit:PATH, cucumber:PATH or html:PATH", f)
+		case path == "":
+			return nil, simulator.Errorf(simulator.EINVALID, "format", "%q: want %s:PATH, the file to write the report to", f, kind)
+		}
+		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+			return nil, simulator.Errorf(simulator.EINVALID, "format", "%q: the directory %s does not exist", f, filepath.Dir(path))
+		}
+		out = append(out, report{kind, path})
+	}
+	return out, nil
+}
+
+// godogFormat is godog's Format option: its cucumber formatter into
+// Options.Output, which the HTML report is rendered from, and its junit
+// and cucumber formatters into the requested files.
+func godogFormat(reports []report) string {
+	format := []string{"cucumber"}
+	for _, r := range reports {
+		if r.kind != "html" {
+			format = append(format, r.kind+":"+r.path)
+		}
+	}
+	return strings.Join(format, ",")
+}
+
+// createReports makes sure every report file can be written before the
+// suite runs: godog would otherwise report a file it cannot create on the
+// process's standard error and skip the run.
+func createReports(reports []report) error {
+	for _, r := range reports {
+		f, err := os.Create(r.path)
+		if err != nil {
+			return simulator.Errorf(simulator.EINVALID, "format", "%s:%s: %v", r.kind, r.path, err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// writeHTML writes every html report.
+func writeHTML(reports []report, cucumber []byte, r Result, t targetInfo) error {
+	for _, rep := range reports {
+		if rep.kind != "html" {
+			continue
+		}
+		f, err := os.Create(rep.path)
+		if err != nil {
+			return fmt.Errorf("html report %s: %w", rep.path, err)
+		}
+		err = renderHTML(f, cucumber, r, t)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("html report %s: %w", rep.path, err)
+		}
+	}
+	return nil
+}

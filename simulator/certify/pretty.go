@@ -1,0 +1,122 @@
+package certify
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// pretty is the terminal report: a line per scenario as it finishes, then
+// the failures and warnings in full and a summary.
+type pretty struct {
+	w      io.Writer
+	total  int
+	strict bool
+	mu     sync.Mutex
+	done   int
+}
+
+func (p *pretty) header(t targetInfo) {
+	fmt.Fprintf(p.w, "kgsim certify: %d scenarios against %s (%s, modes %s, encryptType %s)\n\n", p.total, t.URL, t.Protocol, t.Modes, t.EncryptType)
+}
+
+// scenario prints one finished scenario; scenarios finish concurrently.
+func (p *pretty) scenario(s Scenario) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	width := len(fmt.Sprint(p.total))
+	fmt.Fprintf(p.w, "[%*d/%d] %-4s  %s  (%s, %s)\n", width, p.done, p.total, mark(s, p.strict), s.Name, where(s), seconds(s.Duration))
+	if s.Status == Failed {
+		fmt.Fprintf(p.w, "%*s  at: %s\n", 2*width+9, "", firstLine(s.Step, s.Error))
+	}
+}
+
+// mark is a scenario's outcome in four letters.
+func mark(s Scenario, strict bool) string {
+	switch {
+	case s.Warns(strict):
+		return "WARN"
+	case s.Status == Failed:
+		return "FAIL"
+	case s.Status == Skipped:
+		return "SKIP"
+	}
+	return "PASS"
+}
+
+func where(s Scenario) string {
+	w := s.URI
+	if s.Line > 0 {
+		w += fmt.Sprintf(":%d", s.Line)
+	}
+	return w + " @" + string(s.Level)
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// firstLine is where a scenario failed, in one line.
+func firstLine(step, msg string) string {
+	line, _, _ := strings.Cut(msg, "\n")
+	if step == "" {
+		return line
+	}
+	return step + ": " + line
+}
+
+// summary prints the failures and warnings in full, the counts by level,
+// the time taken and the slowest scenarios, and the verdict.
+func (p *pretty) summary(r Result, reports []report) {
+	w := p.w
+	detail := func(title string, list []Scenario) {
+		if len(list) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		for i, s := range list {
+			fmt.Fprintf(w, "\n%d) %s\n   %s: %s (%s)\n", i+1, s.Name, s.Feature, where(s), seconds(s.Duration))
+			if s.Step != "" {
+				fmt.Fprintf(w, "   step: %s\n", s.Step)
+			}
+			for line := range strings.SplitSeq(strings.TrimRight(s.Error, "\n"), "\n") {
+				fmt.Fprintf(w, "   %s\n", line)
+			}
+		}
+	}
+	failTitle := "Failures (required checks):"
+	if r.Strict {
+		failTitle = "Failures (required and, with --strict, recommended checks):"
+	}
+	detail(failTitle, r.Failures())
+	detail("Warnings (recommended checks; --strict makes them failures):", r.Warnings())
+
+	t := r.tally()
+	failed, warnings := len(r.Failures()), len(r.Warnings())
+	fmt.Fprintf(w, "\n%d scenarios in %s: %d passed, %d failed, %d warnings", len(r.Scenarios), seconds(r.Elapsed), t.passed[Required]+t.passed[Recommended], failed, warnings)
+	if n := t.skipped[Required] + t.skipped[Recommended]; n > 0 {
+		fmt.Fprintf(w, ", %d skipped", n)
+	}
+	fmt.Fprintln(w)
+	for _, l := range []Level{Required, Recommended} {
+		fmt.Fprintf(w, "  %-12s %d passed, %d failed\n", l+":", t.passed[l], t.failed[l])
+	}
+	if slow := r.Slowest(5); len(slow) > 0 {
+		fmt.Fprintf(w, "Slowest:\n")
+		for _, s := range slow {
+			fmt.Fprintf(w, "  %8s  %s (%s)\n", seconds(s.Duration), s.Name, where(s))
+		}
+	}
+	for _, rep := range reports {
+		fmt.Fprintf(w, "Report: %s written to %s\n", rep.kind, rep.path)
+	}
+	switch {
+	case failed > 0:
+		fmt.Fprintf(w, "\nFAIL: %d required check(s) failed\n", failed)
+	case warnings > 0:
+		fmt.Fprintf(w, "\nPASS: every required check passed, with %d warning(s)\n", warnings)
+	default:
+		fmt.Fprintf(w, "\nPASS: every check passed\n")
+	}
+}

@@ -1,0 +1,117 @@
+package certify
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Level is how much a check counts (DESIGN.md, certification levels).
+type Level string
+
+const (
+	// Required: the real marketplace counts the call as failed, or the
+	// spec says must. Untagged scenarios are required.
+	Required Level = "required"
+	// Recommended: best practice; a failure is a warning unless Strict.
+	Recommended Level = "recommended"
+)
+
+// Status is how a scenario ended.
+type Status string
+
+const (
+	Passed Status = "passed"
+	Failed Status = "failed"
+	// Skipped: a step declared the scenario not applicable (godog.ErrSkip).
+	Skipped Status = "skipped"
+)
+
+// Scenario is the outcome of one scenario of the suite.
+type Scenario struct {
+	Name    string
+	Feature string // the feature's name
+	URI     string // the feature file, e.g. purchase.feature
+	Line    int    // the scenario's line in it
+	Tags    []string
+	Level   Level
+	Status  Status
+	// Step is the step that failed, with its keyword ("Then the purchase is
+	// acknowledged"); Error its message: the check, the request sent with
+	// its signing inputs, the response, the spec section and a hint.
+	Step, Error string
+	Duration    time.Duration
+}
+
+// Result is the outcome of a certification run.
+type Result struct {
+	Scenarios []Scenario // in the order of the feature files
+	Strict    bool       // recommended checks counted as required
+	Elapsed   time.Duration
+}
+
+// Fails reports whether the scenario fails the run: a required check
+// failed, or a recommended one under strict.
+func (s Scenario) Fails(strict bool) bool {
+	return s.Status == Failed && (s.Level == Required || strict)
+}
+
+// Warns reports whether the scenario is a warning: a recommended check
+// failed and the run is not strict.
+func (s Scenario) Warns(strict bool) bool {
+	return s.Status == Failed && s.Level == Recommended && !strict
+}
+
+// Failures are the scenarios that fail the run.
+func (r Result) Failures() []Scenario {
+	return slices.DeleteFunc(slices.Clone(r.Scenarios), func(s Scenario) bool { return !s.Fails(r.Strict) })
+}
+
+// Warnings are the recommended checks that failed, when not strict.
+func (r Result) Warnings() []Scenario {
+	return slices.DeleteFunc(slices.Clone(r.Scenarios), func(s Scenario) bool { return !s.Warns(r.Strict) })
+}
+
+// ExitCode is the command's exit status: 0 when every required check
+// passed, 1 when one failed.
+func (r Result) ExitCode() int {
+	if len(r.Failures()) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// Slowest returns up to n scenarios, slowest first.
+func (r Result) Slowest(n int) []Scenario {
+	s := slices.Clone(r.Scenarios)
+	slices.SortStableFunc(s, func(a, b Scenario) int { return cmp.Compare(b.Duration, a.Duration) })
+	return s[:min(n, len(s))]
+}
+
+// tally counts scenarios by level and status.
+type tally struct {
+	passed, failed, skipped map[Level]int
+}
+
+func (r Result) tally() tally {
+	t := tally{passed: map[Level]int{}, failed: map[Level]int{}, skipped: map[Level]int{}}
+	for _, s := range r.Scenarios {
+		switch s.Status {
+		case Passed:
+			t.passed[s.Level]++
+		case Failed:
+			t.failed[s.Level]++
+		default:
+			t.skipped[s.Level]++
+		}
+	}
+	return t
+}
+
+// levelOf reads a scenario's level from its tags (feature tags included).
+func levelOf(tags []string) Level {
+	if slices.Contains(tags, "@"+string(Recommended)) {
+		return Recommended
+	}
+	return Required
+}

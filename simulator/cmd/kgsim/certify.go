@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/certify"
+	"github.com/kgsim/kgsim/steps"
+)
+
+func certifyCommand() *command {
+	return &command{
+		name:    "certify",
+		summary: "run the certification suite against a merchant's production interface",
+		help: `Usage: kgsim certify --merchant-url URL --access-key KEY [--protocol v2|v1]
+                     [--encrypt-type 1|2] [--modes MODES] [--timeout DURATION]
+                     [--tags EXPR] [--format FORMAT]... [--strict]
+       kgsim certify --merchant-image IMAGE --merchant-port PORT [--merchant-path PATH]
+                     [--merchant-env K=V]... --access-key KEY [the flags above]
+
+Drives the merchant's real service through the marketplace's lifecycles
+(purchase, renewal, freeze, release, upgrade, retries...) and checks every
+answer as the marketplace would. Each failure shows the scenario and step,
+the request sent with its signing inputs, the response, the spec section
+and a hint at the fix.
+
+  --merchant-url    the production interface, e.g. http://127.0.0.1:8081/produce
+  --access-key      the key bound to the basic interfaces (never printed)
+  --protocol        v2 (default, POST callbacks) or v1 (GET callbacks)
+  --encrypt-type    the encryptType the merchant declares for appInfo:
+                    1 (AES-256, default) or 2 (AES-128)
+  --modes           the charging modes the merchant sells, comma-separated:
+                    period, trial, on-demand, package, license (default
+                    period,trial); checks of other modes are not run
+  --timeout         the marketplace's limit for an answer (default 20s)
+  --tags            select scenarios: tags joined by && (and) and , (or),
+                    ~ negating one, e.g. "@required && ~@retries"
+  --format          pretty (the terminal report, always printed),
+                    junit:PATH, cucumber:PATH or html:PATH; repeatable
+  --strict          recommended checks count as required
+  --merchant-image  a local Docker image of the merchant's service, started
+                    for the run and always removed afterwards (nothing is
+                    pulled: build it first)
+  --merchant-port   the port the service listens on inside the container
+  --merchant-path   the production interface's path (default /produce)
+  --merchant-env    K=V for the container's environment; repeatable
+
+Exit status: 0 every required check passed (recommended failures are
+warnings); 1 a required check failed; 2 the suite could not run (bad
+flags, merchant unreachable at the start, Docker missing for
+--merchant-image).
+
+Examples:
+  kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" --format junit:report.xml
+  kgsim certify --merchant-image kgsim-merchant:local --merchant-port 8081 \
+      --merchant-env KGSIM_ACCESS_KEY=kgsim-sample-access-key --access-key kgsim-sample-access-key`,
+		run: runCertify,
+	}
+}
+
+// certifyConfig is kgsim certify's command line, checked.
+type certifyConfig struct {
+	options   certify.Options
+	container *certify.Container // nil with --merchant-url
+}
+
+func parseCertify(args []string) (certifyConfig, error) {
+	f := newFlags()
+	merchantURL := f.string("merchant-url", "URL (e.g. http://127.0.0.1:8081/produce)", "production interface")
+	key := f.string("access-key", "KEY", "access key")
+	proto := f.string("protocol", "v2|v1", "protocol")
+	encrypt := f.string("encrypt-type", "1|2", "encryptType of appInfo")
+	modes := f.string("modes", "MODES (e.g. period,trial)", "charging modes")
+	timeout := f.string("timeout", "DURATION (e.g. 20s)", "answer time limit")
+	tags := f.string("tags", "EXPR (e.g. \"@required && ~@retries\")", "scenario selection")
+	formats := f.list("format", "pretty|junit:PATH|cucumber:PATH|html:PATH", "report")
+	strict := f.fs.Bool("strict", false, "recommended checks count as required")
+	image := f.string("merchant-image", "IMAGE (e.g. kgsim-merchant:local)", "Docker image")
+	port := f.string("merchant-port", "PORT (inside the container)", "container port")
+	path := f.string("merchant-path", "PATH (e.g. /produce)", "production path")
+	env := f.list("merchant-env", "K=V", "container environment")
+	if _, err := f.parse(args, 0, ""); err != nil {
+		return certifyConfig{}, err
+	}
+	var c certifyConfig
+	switch {
+	case *merchantURL == "" && *image == "":
+		return c, simulator.Errorf(simulator.EINVALID, "--merchant-url", "required; want --merchant-url URL, or --merchant-image IMAGE --merchant-port PORT")
+	case *merchantURL != "" && *image != "":
+		return c, simulator.Errorf(simulator.EINVALID, "--merchant-image", "give either --merchant-url or --merchant-image, not both")
+	case *image == "":
+		for _, name := range []string{"merchant-port", "merchant-path", "merchant-env"} {
+			if f.given(name) {
+				return c, simulator.Errorf(simulator.EINVALID, "--"+name, "only with --merchant-image")
+			}
+		}
+		if u, err := url.Parse(*merchantURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, simulator.Errorf(simulator.EINVALID, "--merchant-url", "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/produce", *merchantURL)
+		}
+	default:
+		if err := f.need("merchant-port", *port); err != nil {
+			return c, err
+		}
+		n, err := strconv.Atoi(*port)
+		if err != nil || n < 1 || n > 65535 {
+			return c, simulator.Errorf(simulator.EINVALID, "--merchant-port", "%q: want the port the service listens on inside the container, 1 to 65535", *port)
+		}
+		if *path != "" && !strings.HasPrefix(*path, "/") {
+			return c, simulator.Errorf(simulator.EINVALID, "--merchant-path", "%q: want a path starting with /, such as /produce", *path)
+		}
+		for _, kv := range *env {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				return c, simulator.Errorf(simulator.EINVALID, "--merchant-env", "%q: want K=V", kv)
+			}
+		}
+		c.container = &certify.Container{Image: *image, Port: n, Path: *path, Env: *env}
+	}
+	if err := f.need("access-key", *key); err != nil {
+		return c, err
+	}
+	t := steps.Target{URL: *merchantURL, AccessKey: *key}
+	var err error
+	if t.Protocol, err = parseProtocol(*proto); err != nil {
+		return c, err
+	}
+	switch *encrypt {
+	case "", "1", "2":
+		t.EncryptType = *encrypt
+	default:
+		return c, simulator.Errorf(simulator.EINVALID, "--encrypt-type", "%q: want 1 (AES-256) or 2 (AES-128)", *encrypt)
+	}
+	if err := parseModes(&t, *modes); err != nil {
+		return c, err
+	}
+	if *timeout != "" {
+		d, err := time.ParseDuration(*timeout)
+		if err != nil || d <= 0 {
+			return c, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", *timeout)
+		}
+		t.Timeout = d
+	}
+	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict}
+	return c, nil
+}
+
+// parseProtocol reads --protocol: v2 when empty.
+func parseProtocol(v string) (simulator.Protocol, error) {
+	switch strings.ToLower(v) {
+	case "", "v2":
+		return simulator.V2, nil
+	case "v1":
+		return simulator.V1, nil
+	}
+	return "", simulator.Errorf(simulator.EINVALID, "--protocol", "%q: want v2 or v1", v)
+}
+
+// parseModes reads --modes into the target: period,trial when empty.
+func parseModes(t *steps.Target, v string) error {
+	if v == "" {
+		v = "period,trial"
+	}
+	for m := range strings.SplitSeq(v, ",") {
+		switch strings.TrimSpace(strings.ToLower(m)) {
+		case "period":
+			t.Modes = append(t.Modes, simulator.Period)
+		case "trial":
+			t.Trial = true
+		case "on-demand":
+			t.Modes = append(t.Modes, simulator.OnDemand)
+		case "package":
+			t.Modes = append(t.Modes, simulator.OnDemandPkg)
+		case "license":
+			t.License = true
+		default:
+			return simulator.Errorf(simulator.EINVALID, "--modes", "%q: want a comma-separated list of period, trial, on-demand, package, license", v)
+		}
+	}
+	if len(t.Modes) == 0 {
+		// Trial and License are kinds of a product sold by period.
+		t.Modes = []simulator.ChargingMode{simulator.Period}
+	}
+	return nil
+}
+
+func runCertify(e *env, args []string) error {
+	c, err := parseCertify(args)
+	if err != nil {
+		return err
+	}
+	ctx := e.context()
+	if c.container != nil {
+		c.container.Progress = e.stdout
+		m, err := certify.StartMerchant(ctx, *c.container)
+		if err != nil {
+			return couldNotRun(err)
+		}
+		// Removed on every way out: a failed run, an error, an interrupt
+		// (ctx is cancelled by SIGINT, the suite stops, this runs).
+		defer m.Close()
+		c.options.Target.URL = m.URL
+	}
+	c.options.Out = e.stdout
+	r, err := certify.Run(ctx, c.options)
+	if err != nil {
+		return couldNotRun(err)
+	}
+	if r.ExitCode() != 0 {
+		return verdictError{}
+	}
+	return nil
+}
+
+// flagOf names the command-line flag of a certify field in errors.
+func flagOf(field string) string {
+	switch field {
+	case "tags", "format":
+		return "--" + field
+	case "merchant URL", "merchant image", "merchant port", "merchant path":
+		return "--" + strings.ReplaceAll(strings.ToLower(field), " ", "-")
+	}
+	return field
+}
+
+// couldNotRun makes any error of a run that did not happen exit 2, naming
+// the flag it is about.
+func couldNotRun(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return simulator.Errorf(simulator.EINVALID, "", "interrupted")
+	}
+	if e, ok := errors.AsType[*simulator.Error](err); ok {
+		return simulator.Errorf(simulator.EINVALID, flagOf(e.Field), "%s", e.Message)
+	}
+	return simulator.Errorf(simulator.EINVALID, "", "%v", err)
+}
