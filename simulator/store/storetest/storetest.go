@@ -54,6 +54,21 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"NoticeAddedOnce", noticeAddedOnce},
 		{"NoticeFiltersAndMailing", noticeFiltersAndMailing},
 		{"DialRuns", dialRuns},
+		{"TenantRoundTrip", tenantRoundTrip},
+		{"AppRoundTrip", appRoundTrip},
+		{"ClientRoundTrip", clientRoundTrip},
+		{"UserRoundTrip", userRoundTrip},
+		{"Authorisations", authorisations},
+		{"Departments", departments},
+		{"Sessions", sessions},
+		{"UnknownIdentityRecords", unknownIdentityRecords},
+		{"CodeRoundTrip", codeRoundTrip},
+		{"CodesAreSingleUse", codesAreSingleUse},
+		{"TokenRoundTrip", tokenRoundTrip},
+		{"RefreshTokensAreSingleUse", refreshTokensAreSingleUse},
+		{"TokenFiltersAndRevocation", tokenFiltersAndRevocation},
+		{"TicketRoundTrip", ticketRoundTrip},
+		{"TicketsAreSingleUse", ticketsAreSingleUse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
