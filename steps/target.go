@@ -23,10 +23,14 @@ type Target struct {
 	EncryptType string
 	// Modes are the charging modes the merchant sells; PERIOD (with a
 	// trial) when empty. Checks of other modes are not run (callbacks.md §13).
-	Modes          []simulator.ChargingMode
-	Trial, License bool
-	Timeout        time.Duration // the marketplace's limit; 20 s when 0
-	SlowAfter      time.Duration // the recommended limit; 5 s when 0
+	Modes []simulator.ChargingMode
+	// Trial: the PERIOD product offers a trial. License: the merchant sells
+	// License products (V1 getLicense, V2 getLicenseAsync); the SaaS
+	// scenarios still run. Upgrade: the product offers paid upgrades,
+	// which are optional for a merchant (callbacks.md §2.1).
+	Trial, License, Upgrade bool
+	Timeout                 time.Duration // the marketplace's limit; 20 s when 0
+	SlowAfter               time.Duration // the recommended limit; 5 s when 0
 }
 
 // DefaultSlowAfter is the recommended answer time (callbacks.md §8, §15 Q5).

@@ -1,0 +1,61 @@
+Feature: Renewal, trial, upgrade, freezing and release
+  After the purchase the marketplace tells the merchant about everything
+  that changes the instance: a renewal or a trial turned formal
+  (refreshInstance), an upgrade, a freeze at expiry or for a violation and
+  the unfreeze that lifts it, the release when the buyer unsubscribes or the
+  retention period after expiry ends. The merchant acknowledges each with
+  resultCode 000000 (callbacks.md §2, §5.2–§5.6, §5.10–§5.13).
+
+  @required @period
+  Scenario: A renewal is acknowledged
+    Given a buyer has bought the product
+    When the buyer renews for 1 period
+    Then the renewal call succeeds
+    And the order is completed
+
+  @required @period
+  Scenario: Unsubscribing a renewal period that has not started is acknowledged
+    Given a buyer has bought the product
+    When the buyer renews for 2 periods
+    And the buyer unsubscribes the renewal
+    Then the renewal call succeeds
+
+  @required @trial
+  Scenario: A trial turned formal is acknowledged
+    Given a buyer has bought a trial of the product
+    When the buyer turns the trial formal
+    Then the conversion call succeeds
+
+  @required @period @upgrade
+  Scenario: An upgrade is acknowledged
+    Given a buyer has bought the product
+    When the buyer upgrades to a quantity of 5
+    Then the upgrade call succeeds
+    And the order is completed
+
+  @required @period @on-demand @package
+  Scenario: A violation freezes the instance and lifting it unfreezes it
+    Given a buyer has bought the product
+    When the marketplace freezes the instance for a violation
+    Then the freeze call succeeds
+    And where the merchant reports the instance's state, it is frozen
+    When the marketplace lifts the violation
+    Then the unfreeze call succeeds
+    And where the merchant reports the instance's state, it is in use
+
+  @required @period
+  Scenario: Expiry freezes the instance and a renewal unfreezes it
+    Given a buyer has bought the product
+    When the subscription period ends
+    Then the freeze call succeeds
+    When the buyer renews for 1 period
+    Then the renewal call succeeds
+    And the unfreeze call succeeds
+
+  @required @period
+  Scenario: An instance not renewed is released after the retention period
+    Given a buyer has bought the product
+    When the subscription period ends
+    And 15 days pass
+    Then the freeze call succeeds
+    And the release call succeeds

@@ -1,0 +1,25 @@
+Feature: A merchant that is down
+  When a purchase callback fails, the marketplace tries again 1, 2 and 3
+  hours after the first attempt, each time with a new businessId, and sends
+  the merchant a failure notice for every failed attempt. After the attempt
+  at 3 hours it gives up: the order fails, is unsubscribed, and a final
+  notice says so (callbacks.md §9, §12). These hours pass on the
+  marketplace's clock in milliseconds.
+
+  @required
+  Scenario: A merchant down for 2 hours gets the purchase on the retry 2 hours later
+    Given the merchant's service answers 503 Service Unavailable for the next 2 hours
+    When a buyer buys the product
+    And 3 hours pass
+    Then the purchase call succeeds
+    And the purchase was attempted 3 times, the last 2 hours after the first
+    And a failure notice was raised for each of the 2 failed attempts
+
+  @required
+  Scenario: A merchant down for 3 hours loses the order
+    Given the merchant's service refuses every connection
+    When a buyer buys the product
+    And 3 hours pass
+    Then the order has failed and was unsubscribed
+    And the purchase was attempted 4 times, the last 3 hours after the first
+    And a final failure notice says ORDER_FAILED_UNSUBSCRIBED after 4 attempts

@@ -1,0 +1,332 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/tidwall/gjson"
+)
+
+// What buyers and the marketplace do: each step changes the marketplace's
+// state through the engine and delivers the callbacks due at once.
+
+// boughtProduct is a precondition: a purchase the merchant provisioned.
+func (w *world) boughtProduct(ctx context.Context, trial string) error {
+	p, err := w.buy(ctx, trial != "")
+	if err != nil {
+		return err
+	}
+	if err := w.provisioned(ctx, p); err != nil {
+		return fmt.Errorf("precondition failed, a purchase to start from: %w", err)
+	}
+	return nil
+}
+
+func (w *world) buysProduct(ctx context.Context, trial string) error {
+	_, err := w.buy(ctx, trial != "")
+	return err
+}
+
+func (w *world) buysAgain(ctx context.Context) error {
+	_, err := w.buy(ctx, false)
+	return err
+}
+
+// onInstance runs an engine action on the last purchase's instance and
+// delivers what it sends.
+func (w *world) onInstance(ctx context.Context, what string, action func(key string) error) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	if err := action(p.instance); err != nil {
+		return fmt.Errorf("the marketplace could not %s: %w", what, err)
+	}
+	return w.runDue(ctx)
+}
+
+func (w *world) opensDetails(ctx context.Context) error {
+	return w.onInstance(ctx, "query the instance", func(key string) error {
+		_, err := w.market.Engine.Query(ctx, key)
+		return err
+	})
+}
+
+func (w *world) renews(ctx context.Context, periods int) error {
+	return w.onInstance(ctx, "renew", func(key string) error {
+		_, err := w.market.Engine.Renew(ctx, key, engine.Renewal{PeriodNumber: periods, Amount: "99.9"})
+		return err
+	})
+}
+
+func (w *world) unsubscribesRenewal(ctx context.Context) error {
+	return w.onInstance(ctx, "unsubscribe the renewal", func(key string) error {
+		_, err := w.market.Engine.UnsubscribeRenewal(ctx, key)
+		return err
+	})
+}
+
+func (w *world) convertsTrial(ctx context.Context) error {
+	return w.onInstance(ctx, "turn the trial formal", func(key string) error {
+		_, err := w.market.Engine.ConvertTrial(ctx, key, engine.Renewal{Amount: "99.9"})
+		return err
+	})
+}
+
+func (w *world) upgrades(ctx context.Context, quantity int) error {
+	return w.onInstance(ctx, "upgrade", func(key string) error {
+		_, err := w.market.Engine.Upgrade(ctx, key, engine.Change{LinearAmount: quantity})
+		return err
+	})
+}
+
+func (w *world) unsubscribes(ctx context.Context) error {
+	return w.onInstance(ctx, "unsubscribe", func(key string) error {
+		_, err := w.market.Engine.Unsubscribe(ctx, key)
+		return err
+	})
+}
+
+func (w *world) freezes(ctx context.Context) error {
+	return w.onInstance(ctx, "freeze the instance", func(key string) error { return w.market.Engine.Freeze(ctx, key) })
+}
+
+func (w *world) liftsViolation(ctx context.Context) error {
+	return w.onInstance(ctx, "lift the violation", func(key string) error { return w.market.Engine.Unfreeze(ctx, key) })
+}
+
+func (w *world) requestsLicense(ctx context.Context) error {
+	return w.onInstance(ctx, "request a License", func(key string) error {
+		_, err := w.market.Engine.RequestLicense(ctx, key, engine.LicenseRequest{DeviceFingerprint: "kgsim-device-" + key})
+		return err
+	})
+}
+
+// periodEnds moves the scheduling clock to the instance's expiry.
+func (w *world) periodEnds(ctx context.Context) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	inst, err := w.store.Instance(ctx, p.instance)
+	if err != nil {
+		return err
+	}
+	if inst.ExpireAt.IsZero() {
+		return fmt.Errorf("instance %s has no expiry: is the product periodic?", inst.Key)
+	}
+	_, err = w.market.Scheduler.Advance(ctx, inst.ExpireAt)
+	return err
+}
+
+// timePasses moves the scheduling clock: "3 hours pass", "15 days pass".
+func (w *world) timePasses(ctx context.Context, n int, unit string) error {
+	d := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
+	return w.pass(ctx, time.Duration(n)*d)
+}
+
+// merchantDown makes the proxy answer 503 or drop connections, for the
+// next hours on the scheduling clock or until the scenario ends.
+func (w *world) merchantDown(_ context.Context, how, hours string) error {
+	f := unavailable
+	if strings.Contains(how, "refuses") {
+		f = refused
+	}
+	var until time.Time
+	if hours != "" {
+		n, err := strconv.Atoi(hours)
+		if err != nil {
+			return err
+		}
+		until = w.clock.Now().Add(time.Duration(n) * time.Hour)
+	}
+	w.proxy.down(f, until)
+	return nil
+}
+
+// Calls the marketplace sends again, or would never send as they are.
+
+// purchaseTemplate is the parameters of the last purchase's callback.
+func (w *world) purchaseTemplate(ctx context.Context) (simulator.Message, error) {
+	return w.latestOf(ctx, "purchase")
+}
+
+// sendsPurchaseForNewOrder sends the purchase callback for an order the
+// merchant has not seen, tampered with as the step says.
+func (w *world) sendsPurchaseForNewOrder(ctx context.Context, cr craft) error {
+	m, err := w.purchaseTemplate(ctx)
+	if err != nil {
+		return err
+	}
+	cr.activity, cr.params = m.Activity, forNewOrder(members(m.Params), w.clock.Now())
+	if cr.drop != "" && !isQueryParam(cr.drop) {
+		if _, ok := lookup(cr.params, cr.drop); !ok {
+			return fmt.Errorf("the %s callback has no parameter %q to leave out", m.Activity, cr.drop)
+		}
+		cr.params, cr.drop = without(cr.params, cr.drop), ""
+	}
+	_, err = w.send(ctx, cr)
+	return err
+}
+
+// isQueryParam reports whether name is a signing parameter of the query,
+// which is removed after signing rather than before.
+func isQueryParam(name string) bool {
+	switch name {
+	case "authToken", "timeStamp", "signature", "timestamp", "nonce":
+		return true
+	}
+	return false
+}
+
+func (w *world) newOrder(ctx context.Context) error {
+	return w.sendsPurchaseForNewOrder(ctx, craft{})
+}
+
+func (w *world) newOrderForged(ctx context.Context) error {
+	return w.sendsPurchaseForNewOrder(ctx, craft{forged: true})
+}
+
+func (w *world) newOrderAged(ctx context.Context, seconds int, direction string) error {
+	age := time.Duration(seconds) * time.Second
+	if direction == "ahead" {
+		age = -age
+	} else if age == freshEdge {
+		// 60 s old when it leaves, as near the edge as a network allows.
+		age -= transitAllowance
+	}
+	return w.sendsPurchaseForNewOrder(ctx, craft{age: age})
+}
+
+// freshEdge is the V2 freshness window (callbacks.md §4.1); a request that
+// old must still be accepted. It cannot be hit exactly across a network:
+// the request is signed transitAllowance later than the edge, so that it
+// is at most 60 s old when the merchant reads its clock.
+const (
+	freshEdge        = 60 * time.Second
+	transitAllowance = time.Second
+)
+
+func (w *world) newOrderWithout(ctx context.Context, name string) error {
+	return w.sendsPurchaseForNewOrder(ctx, craft{drop: name})
+}
+
+// sendsAgain sends the last callback of a kind again, freshly signed,
+// with a new businessId where it has one, as the marketplace's retries and
+// the buyer's "resource details" (V1) do (callbacks.md §2.4, §9.2).
+func (w *world) sendsAgain(ctx context.Context, kind string) error {
+	m, err := w.latestOf(ctx, kind)
+	if err != nil {
+		return err
+	}
+	ms := members(m.Params)
+	if _, ok := lookup(ms, "businessId"); ok {
+		ms = with(ms, "businessId", newID())
+	}
+	_, err = w.send(ctx, craft{activity: m.Activity, params: ms})
+	return err
+}
+
+func (w *world) sendsAgainForged(ctx context.Context, kind string) error {
+	m, err := w.latestOf(ctx, kind)
+	if err != nil {
+		return err
+	}
+	_, err = w.send(ctx, craft{activity: m.Activity, params: members(m.Params), forged: true})
+	return err
+}
+
+// sendsThatAgain sends the last crafted call again with a new businessId.
+func (w *world) sendsThatAgain(ctx context.Context) error {
+	if w.lastRequest == nil {
+		return fmt.Errorf("no call was sent by the scenario yet")
+	}
+	cr := w.lastCraft
+	cr.params = with(cr.params, "businessId", newID())
+	_, err := w.send(ctx, cr)
+	return err
+}
+
+// replays sends the last crafted request again, byte for byte: the same
+// signature, timestamp and nonce.
+func (w *world) replays(ctx context.Context) error {
+	if w.lastRequest == nil {
+		return fmt.Errorf("no call was sent by the scenario yet")
+	}
+	w.sendRequest(ctx, w.lastCraft.activity, w.lastRequest)
+	return nil
+}
+
+// anotherSpecification sends the purchase of the same order for another
+// specification: V1 another productId, V2 another order line
+// (callbacks.md §2.2, §10).
+func (w *world) anotherSpecification(ctx context.Context) error {
+	m, err := w.purchaseTemplate(ctx)
+	if err != nil {
+		return err
+	}
+	ms := with(members(m.Params), "businessId", newID())
+	if w.product.Protocol == simulator.V1 {
+		ms = with(ms, "productId", m.ProductID+"2")
+		ms = with(ms, "skuCode", skuCode+"-2")
+	} else {
+		ms = with(ms, "orderLineId", m.OrderID+"-000002")
+	}
+	_, err = w.send(ctx, craft{activity: m.Activity, params: ms})
+	return err
+}
+
+// aboutUnknownInstance sends a freeze, renewal or release for an instance
+// the merchant never created.
+func (w *world) aboutUnknownInstance(ctx context.Context, what string) error {
+	activity, ms := unknownInstance(w.product.Protocol, what, w.clock.Now())
+	_, err := w.send(ctx, craft{activity: activity, params: ms})
+	return err
+}
+
+// latestOf returns the scenario's last callback of a kind.
+func (w *world) latestOf(ctx context.Context, kind string) (simulator.Message, error) {
+	ms, err := w.messages(ctx)
+	if err != nil {
+		return simulator.Message{}, err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if isKind(ms[i], kind) {
+			return ms[i], nil
+		}
+	}
+	return simulator.Message{}, fmt.Errorf("the marketplace sent no %s callback in this scenario", kind)
+}
+
+// isKind reports whether a callback is of a kind the steps name: what it
+// does for the buyer, whatever its protocol calls it.
+func isKind(m simulator.Message, kind string) bool {
+	param := func(name string) string { return gjson.GetBytes(m.Params, name).String() }
+	conversion := param("scene") == string(simulator.TrialToFormal) || param("trialToFormal") == "1"
+	switch kind {
+	case "purchase":
+		return m.Activity == "newInstance" || m.Activity == "getLicense"
+	case "renewal":
+		return m.Activity == "refreshInstance" && !conversion
+	case "conversion":
+		return m.Activity == "refreshInstance" && conversion
+	case "freeze":
+		return m.Activity == "expireInstance" || param("instanceStatus") == "FREEZE" || m.Activity == "updateInstanceStatus" && param("status") == "FREEZE"
+	case "unfreeze":
+		return param("instanceStatus") == "NORMAL" || m.Activity == "updateInstanceStatus" && param("status") == "UNFREEZE"
+	case "upgrade":
+		return m.Activity == "upgrade" || m.Activity == "upgradeInstance"
+	case "release":
+		return m.Activity == "releaseInstance"
+	case "query":
+		return m.Activity == "queryInstance" && m.Kind != simulator.KindPoll
+	case "License":
+		return m.Activity == "getLicenseAsync"
+	}
+	return false
+}

@@ -1,0 +1,868 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/tidwall/gjson"
+)
+
+// What the scenarios check. Each failure names the check, shows the call
+// it is about, the spec section and a hint at the fix (failure.go).
+
+// Result codes the checks name (callbacks.md §7).
+const (
+	codeSuccess    = "000000"
+	codeAuthFailed = "000001"
+	codeProcessing = "000004"
+)
+
+// lastAttempt returns a callback's last attempt as a call, nil if it was
+// never attempted.
+func (w *world) lastAttempt(ctx context.Context, m simulator.Message) (*call, error) {
+	as, err := w.store.Attempts(ctx, m.ID)
+	if err != nil || len(as) == 0 {
+		return nil, err
+	}
+	return &call{activity: m.Activity, attempt: as[len(as)-1]}, nil
+}
+
+// purchaseMessage returns a purchase's callback (newInstance, getLicense).
+func (w *world) purchaseMessage(ctx context.Context, p *purchase) (simulator.Message, error) {
+	ms, err := w.store.Messages(ctx, simulator.MessageFilter{OrderID: p.order.ID})
+	if err != nil {
+		return simulator.Message{}, err
+	}
+	for _, m := range ms {
+		if isKind(m, "purchase") {
+			return m, nil
+		}
+	}
+	return simulator.Message{}, fmt.Errorf("order %s has no purchase callback", p.order.ID)
+}
+
+// provisioned checks that a purchase was acknowledged and its order
+// completed, following the queryInstance polls of an asynchronous answer
+// (000004) through their 3-hour window on the scheduling clock.
+func (w *world) provisioned(ctx context.Context, p *purchase) error {
+	m, err := w.purchaseMessage(ctx, p)
+	if err != nil {
+		return err
+	}
+	if m.Outcome == simulator.Polling {
+		if err := w.finishPolling(ctx, p.order.ID); err != nil {
+			return err
+		}
+	}
+	// "The answer" is the purchase's; a failure shows the last poll, if
+	// the purchase was answered 000004.
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil {
+		return err
+	}
+	w.last = c
+	o, err := w.store.Order(ctx, p.order.ID)
+	if err != nil {
+		return err
+	}
+	if o.State == simulator.OrderCompleted {
+		inst, err := w.store.Instance(ctx, p.instance)
+		p.instanceID = inst.ID
+		return err
+	}
+	if poll, err := w.pollOf(ctx, m); err != nil {
+		return err
+	} else if poll != nil {
+		c = poll
+	}
+	if c == nil {
+		return w.fail(nil, "callbacks.md §9.2", "", "the purchase callback of order %s was never attempted", o.ID)
+	}
+	if !c.attempt.Verdict.Failed() {
+		id := gjson.GetBytes(c.attempt.ResponseBody, "instanceId").String()
+		return w.fail(c, "callbacks.md §10", "give every order an instanceId of its own (recommended: the businessId of the order's first request) and never an empty one",
+			"the purchase was answered, but with an instanceId the marketplace cannot use (%q: empty, or already another order's): order %s is %s", id, o.ID, o.State)
+	}
+	return w.fail(c, "callbacks.md §5.1, §5.8, §8", hint(c.attempt.Verdict),
+		"the merchant did not acknowledge the purchase (order %s is %s after %d attempt(s)): %s", o.ID, o.State, c.attempt.N, c.attempt.Verdict)
+}
+
+// pollOf returns the last poll attempt after a purchase answered 000004.
+func (w *world) pollOf(ctx context.Context, purchase simulator.Message) (*call, error) {
+	ms, err := w.store.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindPoll, Queue: purchase.Queue})
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	return w.lastAttempt(ctx, ms[len(ms)-1])
+}
+
+// finishPolling moves the scheduling clock from poll to poll until the
+// order is settled or the polling window (3 hours) is over.
+func (w *world) finishPolling(ctx context.Context, orderID string) error {
+	deadline := w.clock.Now().Add(3*time.Hour + time.Minute)
+	for range 100 {
+		o, err := w.store.Order(ctx, orderID)
+		if err != nil || o.State != simulator.OrderProcessing {
+			return err
+		}
+		next, ok, err := w.market.Deliverer.NextDue(ctx)
+		if err != nil || !ok || next.After(deadline) {
+			return err
+		}
+		if _, err := w.market.Scheduler.Advance(ctx, next); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// callSucceeds checks the last callback of a kind was acknowledged.
+func (w *world) callSucceeds(ctx context.Context, kind string) error {
+	if kind == "purchase" {
+		p, err := w.latest()
+		if err != nil {
+			return err
+		}
+		return w.provisioned(ctx, p)
+	}
+	m, err := w.latestOf(ctx, kind)
+	if err != nil {
+		return err
+	}
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil {
+		return err
+	}
+	w.last = c
+	switch {
+	case c == nil:
+		return w.fail(nil, "callbacks.md §9.2", "an earlier callback about the instance is still being retried; fix that one first",
+			"the %s callback (%s) was not sent: the callbacks of an instance go one at a time", kind, m.Activity)
+	case m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart:
+		return nil
+	}
+	return w.fail(c, specOf(kind), hint(c.attempt.Verdict), "the merchant did not acknowledge the %s callback (%s): %s", kind, m.Activity, c.attempt.Verdict)
+}
+
+// specOf is the spec section of a kind of callback.
+func specOf(kind string) string {
+	switch kind {
+	case "renewal", "conversion":
+		return "callbacks.md §5.2, §5.10"
+	case "freeze", "unfreeze":
+		return "callbacks.md §5.3, §5.6, §5.11"
+	case "upgrade":
+		return "callbacks.md §5.5, §5.13"
+	case "release":
+		return "callbacks.md §5.4, §5.12"
+	case "query":
+		return "callbacks.md §5.7, §5.9"
+	case "License":
+		return "callbacks.md §5.16, §5.17"
+	}
+	return "callbacks.md §5"
+}
+
+// hint is the likely fix for a verdict (callbacks.md §8).
+func hint(v simulator.Verdict) string {
+	switch v {
+	case simulator.Unreachable:
+		return "the production interface did not answer: check the URL, that the service listens there and, with https, its certificate"
+	case simulator.Timeout:
+		return "answer within 20 s (5 s recommended): do slow work in the background (V2 newInstance may answer 000004)"
+	case simulator.HTTPStatus:
+		return "answer every callback with HTTP 200 and put the outcome in resultCode; redirects are not followed"
+	case simulator.BodySignMissing:
+		return `add the header Body-Sign: sign_type="HMAC-SHA256", signature="<Base64 of HMAC-SHA256 over the body bytes, keyed with the access key>"`
+	case simulator.BodySignMismatch:
+		return "compute Body-Sign over the exact bytes written to the response, after serialising, with the access key"
+	case simulator.ContentType:
+		return "send Content-Type: application/json"
+	case simulator.BodyParse:
+		return `answer a JSON object whose resultCode is a string: {"resultCode":"000000","resultMsg":"success"}`
+	case simulator.ResultCode:
+		return "this call was signed correctly: verify V1 authToken over the URL-decoded parameters sorted by name, V2 signature over the exact body bytes (hex compared case-insensitively, timestamp in milliseconds, 60 s window); answer 000000 once handled"
+	case simulator.MissingField:
+		return "add the member the detail names (callbacks.md §5)"
+	case simulator.FieldLength:
+		return "shorten the member the detail names to its documented length"
+	case simulator.NotReady:
+		return "once provisioned, list the instance in queryInstance's info with appInfo.frontEndUrl"
+	}
+	return ""
+}
+
+// accepts reports whether the merchant accepted a call: HTTP 200 and
+// resultCode 000000, or 000004 where it means "in progress".
+func accepts(c *call) bool {
+	if c.attempt.Error != "" || c.attempt.Status != 200 {
+		return false
+	}
+	code := gjson.GetBytes(c.attempt.ResponseBody, "resultCode")
+	return code.Type == gjson.String && (code.Str == codeSuccess ||
+		code.Str == codeProcessing && (c.activity == "getLicenseAsync" || c.activity == "newInstance" && !strings.Contains(c.attempt.Method, "GET")))
+}
+
+func (w *world) lastCall() (*call, error) {
+	if w.last == nil {
+		return nil, fmt.Errorf("no call was made or looked at yet in this scenario")
+	}
+	return w.last, nil
+}
+
+// mustAccept checks the last crafted call, one the marketplace really
+// sends, was acknowledged.
+func (w *world) mustAccept(context.Context) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	if !c.attempt.Verdict.Failed() {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §8, §10", hint(c.attempt.Verdict), "the merchant did not acknowledge a %s call the marketplace sends as it is: %s", c.activity, c.attempt.Verdict)
+}
+
+// mustRefuse checks the last call was refused: anything but an acceptance
+// is a refusal (callbacks.md §13).
+func (w *world) mustRefuse(context.Context) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	if !accepts(c) {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §3.2, §4.1, §4.2, §13", refusalHint(w.product.Protocol),
+		"the merchant accepted a %s call it should have refused", c.activity)
+}
+
+func refusalHint(p simulator.Protocol) string {
+	if p == simulator.V1 {
+		return "recompute authToken from the parameters received and compare before acting; answer resultCode 000001 when it does not match"
+	}
+	return "recompute the signature from the exact body, timestamp and nonce, refuse timestamps more than 60 s from your clock, and answer 000001 before acting"
+}
+
+// mustRefuseWith checks the last call was refused in a well-formed answer
+// (HTTP 200, JSON) with one of the documented codes.
+func (w *world) mustRefuseWith(ctx context.Context, code, other string) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	codes := []string{code}
+	if other != "" {
+		codes = append(codes, other)
+	}
+	return w.answeredWith(c, codes, "refused ")
+}
+
+// answeredWith checks a call was answered HTTP 200 with a JSON resultCode
+// among codes.
+func (w *world) answeredWith(c *call, codes []string, what string) error {
+	got := gjson.GetBytes(c.attempt.ResponseBody, "resultCode")
+	if c.attempt.Error == "" && c.attempt.Status == 200 && got.Type == gjson.String && slices.Contains(codes, got.Str) {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §7", "answer HTTP 200 with a JSON body whose resultCode is the documented code: 000001 authentication failed, 000002 invalid parameter, 000003 instance does not exist",
+		"the %s call was not %swith resultCode %s", c.activity, what, strings.Join(codes, " or "))
+}
+
+func (w *world) answersCallWith(_ context.Context, code, other string) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	return w.answeredWith(c, []string{code, other}, "answered ")
+}
+
+func (w *world) answersPurchaseWith(ctx context.Context, code, other string) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	m, err := w.purchaseMessage(ctx, p)
+	if err != nil {
+		return err
+	}
+	as, err := w.store.Attempts(ctx, m.ID)
+	if err != nil || len(as) == 0 {
+		return w.fail(nil, "callbacks.md §9.2", "", "the purchase callback was never attempted (%v)", err)
+	}
+	c := &call{activity: m.Activity, attempt: as[0]}
+	w.last = c
+	if err := w.answeredWith(c, []string{code, other}, "answered "); err != nil {
+		return err
+	}
+	return w.answerHas(ctx, "instanceId", 64)
+}
+
+func (w *world) callAnsweredWith(ctx context.Context, kind, code, other string) error {
+	m, err := w.latestOf(ctx, kind)
+	if err != nil {
+		return err
+	}
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil || c == nil {
+		return w.fail(nil, "callbacks.md §9.2", "", "the %s callback was never attempted (%v)", kind, err)
+	}
+	w.last = c
+	return w.answeredWith(c, []string{code, other}, "answered ")
+}
+
+// answerHas checks a member of the last answer is a non-empty string of
+// at most max characters.
+func (w *world) answerHas(_ context.Context, path string, max int) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	v := gjson.GetBytes(c.attempt.ResponseBody, path)
+	if n := utf8.RuneCountInString(v.Str); v.Type == gjson.String && n > 0 && n <= max {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §5.1, §5.8, §8", fmt.Sprintf("answer %s as a non-empty string of at most %d characters", path, max),
+		"the %s answer's %s is not a non-empty string of at most %d characters: %s", c.activity, path, max, orAbsent(v))
+}
+
+func orAbsent(v gjson.Result) string {
+	if !v.Exists() {
+		return "absent"
+	}
+	return v.Raw
+}
+
+// previous returns the call a comparison is against: the last attempt at
+// the last callback of a kind, or the crafted call before the last.
+func (w *world) previous(ctx context.Context, what string) (*call, error) {
+	if what == "previous answer" {
+		if len(w.crafted) < 2 {
+			return nil, fmt.Errorf("there is no previous answer to compare with")
+		}
+		return w.crafted[len(w.crafted)-2], nil
+	}
+	kind := strings.TrimSuffix(what, " call")
+	if kind == "purchase" {
+		p, err := w.latest()
+		if err != nil {
+			return nil, err
+		}
+		m, err := w.purchaseMessage(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return w.lastAttempt(ctx, m)
+	}
+	m, err := w.latestOf(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	return w.lastAttempt(ctx, m)
+}
+
+// sameAs checks a member of the last answer equals (or differs from) the
+// same member of an earlier answer.
+func (w *world) sameAs(ctx context.Context, path, relation, what string) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	before, err := w.previous(ctx, what)
+	if err != nil || before == nil {
+		return fmt.Errorf("no %s to compare with: %v", what, err)
+	}
+	now, then := gjson.GetBytes(c.attempt.ResponseBody, path), gjson.GetBytes(before.attempt.ResponseBody, path)
+	if !then.Exists() && gjson.GetBytes(before.attempt.ResponseBody, "resultCode").Str == codeProcessing {
+		return nil // answered 000004: what it names comes later, nothing to compare
+	}
+	if relation == "is the same as" {
+		if now.Type == gjson.String && now.Str != "" && now.Str == then.Str {
+			return nil
+		}
+		return w.fail(c, "callbacks.md §10", sameHint(path),
+			"the answer's %s is %s, not the %s's %s", path, orAbsent(now), what, orAbsent(then))
+	}
+	if now.Type == gjson.String && now.Str != "" && now.Str != then.Str {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §2.2, §10", "different orders, and an on-demand order's different specifications, must never share an instanceId",
+		"the answer's %s is %s, the same as the %s's", path, orAbsent(now), what)
+}
+
+func sameHint(path string) string {
+	if path == "license" {
+		return "store the License per order (and per eventId with deviceFingerprint) and return it again"
+	}
+	return "store the instanceId per order (V1 orderId, on-demand orderId + productId, V2 orderId + orderLineId) and return it again instead of creating a new instance"
+}
+
+// instanceIDsDiffer checks the two purchases were answered with different
+// instanceIds.
+func (w *world) instanceIDsDiffer(ctx context.Context) error {
+	if len(w.purchases) < 2 {
+		return fmt.Errorf("the scenario has fewer than two purchases")
+	}
+	var calls []*call
+	for i := range w.purchases[len(w.purchases)-2:] {
+		m, err := w.purchaseMessage(ctx, &w.purchases[len(w.purchases)-2+i])
+		if err != nil {
+			return err
+		}
+		c, err := w.lastAttempt(ctx, m)
+		if err != nil || c == nil {
+			return fmt.Errorf("purchase of order %s was not attempted: %v", m.OrderID, err)
+		}
+		calls = append(calls, c)
+	}
+	first, second := gjson.GetBytes(calls[0].attempt.ResponseBody, "instanceId"), gjson.GetBytes(calls[1].attempt.ResponseBody, "instanceId")
+	if second.Str != "" && second.Str != first.Str {
+		return nil
+	}
+	return w.fail(calls[1], "callbacks.md §10", "create a new instance, with a new instanceId, for every new order (recommended: the businessId of its first request)",
+		"two different orders got the same instanceId %s", orAbsent(second))
+}
+
+// queryEntry returns the info entry of the last purchase's instance in the
+// last answer.
+func (w *world) queryEntry() (*call, gjson.Result, error) {
+	c, err := w.lastCall()
+	if err != nil {
+		return nil, gjson.Result{}, err
+	}
+	p, err := w.latest()
+	if err != nil {
+		return nil, gjson.Result{}, err
+	}
+	var entry gjson.Result
+	gjson.GetBytes(c.attempt.ResponseBody, "info").ForEach(func(_, v gjson.Result) bool {
+		if v.Get("instanceId").String() == p.instanceID {
+			entry = v
+		}
+		return !entry.Exists()
+	})
+	if !entry.Exists() {
+		return c, entry, w.fail(c, "callbacks.md §5.9", "list each instance asked for in info[], with its instanceId",
+			"the %s answer has no info entry for instance %q", c.activity, p.instanceID)
+	}
+	return c, entry, nil
+}
+
+func (w *world) listsInstanceWith(_ context.Context, path string) error {
+	c, entry, err := w.queryEntry()
+	if err != nil {
+		return err
+	}
+	if entry.Get(path).String() != "" {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §5.9", "give the instance's "+path+" in its info entry", "the info entry of the instance has no %s", path)
+}
+
+// listsUsage checks the instance's entry reports its usage, each entry
+// with usageValue and statisticalTime (callbacks.md §2.2, §5.9).
+func (w *world) listsUsage(context.Context) error {
+	c, entry, err := w.queryEntry()
+	if err != nil {
+		return err
+	}
+	usage := entry.Get("usageInfo").Array()
+	ok := len(usage) > 0
+	for _, u := range usage {
+		ok = ok && u.Get("usageValue").Exists() && u.Get("statisticalTime").String() != ""
+	}
+	if ok {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §2.2, §5.9", "on-demand and package products must report usage: usageInfo entries with usageValue and statisticalTime (yyyyMMddHHmmssSSS)",
+		"the info entry of the instance reports no usage")
+}
+
+// stateAgrees queries the instance and, where the answer reports a state,
+// checks it says what the marketplace did. The docs define no state
+// member in queryInstance, so an answer without one passes; so does a
+// product whose queryInstance is optional and fails.
+func (w *world) stateAgrees(ctx context.Context, want string) error {
+	if err := w.opensDetails(ctx); err != nil {
+		return err
+	}
+	m, err := w.latestOf(ctx, "query")
+	if err != nil {
+		return err
+	}
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil || c == nil || c.attempt.Verdict.Failed() {
+		return err // not judged here: the resource details scenarios are
+	}
+	w.last = c
+	_, entry, err := w.queryEntry()
+	if err != nil {
+		return nil
+	}
+	for _, name := range []string{"status", "state", "instanceStatus"} {
+		v := strings.ToUpper(entry.Get(name).String())
+		frozen := slices.Contains([]string{"FREEZE", "FROZEN", "FREEZED"}, v)
+		inUse := slices.Contains([]string{"NORMAL", "UNFREEZE", "UNFROZEN", "ACTIVE", "RUNNING"}, v)
+		if frozen && want != "frozen" || inUse && want == "frozen" {
+			return w.fail(c, "callbacks.md §5.6, §5.9, §5.11", "apply updateInstanceStatus/instanceStatus to the instance and report its current state",
+				"the merchant reports the instance's %s as %q, but the marketplace has it %s", name, entry.Get(name).String(), want)
+		}
+	}
+	return nil
+}
+
+func (w *world) orderState(ctx context.Context, state string) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	o, err := w.store.Order(ctx, p.order.ID)
+	if err != nil {
+		return err
+	}
+	want := simulator.OrderCompleted
+	if strings.Contains(state, "failed") {
+		want = simulator.OrderFailedUnsubscribed
+	}
+	if o.State == want {
+		return nil
+	}
+	m, err := w.purchaseMessage(ctx, p)
+	if err != nil {
+		return err
+	}
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil {
+		return err
+	}
+	return w.fail(c, "callbacks.md §9.2", hint(c.attempt.Verdict), "order %s is %s, not %s", o.ID, o.State, want)
+}
+
+// purchaseAttempts checks how often the purchase callback was tried and
+// when the last try was, counted from the first.
+func (w *world) purchaseAttempts(ctx context.Context, n, hours int) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	m, err := w.purchaseMessage(ctx, p)
+	if err != nil {
+		return err
+	}
+	c, err := w.lastAttempt(ctx, m)
+	if err != nil || c == nil {
+		return fmt.Errorf("the purchase was never attempted: %v", err)
+	}
+	// Attempt times are on the wall clock; the schedule says when, on the
+	// scheduling clock, attempt n was due (callbacks.md §9.2).
+	offsets := delivery.PolicyFor(m).Offsets
+	if m.Attempts == n && n <= len(offsets) && offsets[n-1] == time.Duration(hours)*time.Hour {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §9.2", "", "the purchase callback was attempted %d times, want %d, the last %d hours after the first", m.Attempts, n, hours)
+}
+
+// notices checks the failure notices of the purchase callback: one per
+// failed attempt, and the final one when the order failed.
+func (w *world) noticesPerAttempt(ctx context.Context, n int) error {
+	m, notices, err := w.purchaseNotices(ctx)
+	if err != nil {
+		return err
+	}
+	count := 0
+	for _, x := range notices {
+		if x.Kind == simulator.NoticeAttemptFailed {
+			count++
+		}
+	}
+	if count == n {
+		return nil
+	}
+	return w.fail(nil, "callbacks.md §9.1, §12", "", "the %s callback raised %d failure notices for failed attempts, want %d", m.Activity, count, n)
+}
+
+func (w *world) finalNotice(ctx context.Context, outcome string, attempts int) error {
+	m, notices, err := w.purchaseNotices(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range notices {
+		rec := gjson.ParseBytes(x.Record)
+		if x.Kind == simulator.NoticeFinal && rec.Get("outcome").Str == outcome && rec.Get("attempts.#").Int() == int64(attempts) {
+			return nil
+		}
+	}
+	return w.fail(nil, "callbacks.md §9.2, §12", "", "no final failure notice of the %s callback says %s after %d attempts (%d notices)", m.Activity, outcome, attempts, len(notices))
+}
+
+func (w *world) purchaseNotices(ctx context.Context) (simulator.Message, []simulator.Notice, error) {
+	p, err := w.latest()
+	if err != nil {
+		return simulator.Message{}, nil, err
+	}
+	m, err := w.purchaseMessage(ctx, p)
+	if err != nil {
+		return m, nil, err
+	}
+	notices, err := w.store.Notices(ctx, simulator.NoticeFilter{MessageID: m.ID})
+	return m, notices, err
+}
+
+// everyAnswer applies a check to every answer of the scenario: the
+// marketplace's attempts and the crafted calls.
+func (w *world) everyAnswer(ctx context.Context, check func(c *call) error) error {
+	calls, err := w.attempts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(calls) == 0 {
+		return fmt.Errorf("the scenario made no call to check")
+	}
+	for i := range calls {
+		if err := check(&calls[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func elapsed(c *call) time.Duration { return c.attempt.FinishedAt.Sub(c.attempt.StartedAt) }
+
+func (w *world) withinLimit(ctx context.Context) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		if c.attempt.Verdict != simulator.Timeout && elapsed(c) <= w.target.Timeout {
+			return nil
+		}
+		return w.fail(c, "callbacks.md §8 (TIMEOUT), §15 Q5", hint(simulator.Timeout), "the %s answer took longer than the marketplace's limit of %s", c.activity, w.target.Timeout)
+	})
+}
+
+func (w *world) withinRecommended(ctx context.Context) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		if d := elapsed(c); d > w.target.SlowAfter {
+			return w.fail(c, "callbacks.md §8 notes, §15 Q5", "answer within 5 s, as the V2 requirements page asks; do slow work in the background",
+				"the %s answer took %s, more than the recommended %s", c.activity, d.Round(time.Millisecond), w.target.SlowAfter)
+		}
+		return nil
+	})
+}
+
+// wellFormed checks every answer is HTTP 200, declared application/json
+// and a JSON object with a string resultCode (callbacks.md §8 rows 3, 5, 6).
+func (w *world) wellFormed(ctx context.Context) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		a := c.attempt
+		if a.Error != "" || a.Status != 200 {
+			return w.fail(c, "callbacks.md §8", hint(simulator.HTTPStatus), "the %s call was not answered with HTTP 200", c.activity)
+		}
+		ct := a.ResponseHeader.Get("Content-Type")
+		if media, _, err := mime.ParseMediaType(ct); err != nil || media != "application/json" {
+			return w.fail(c, "callbacks.md §8 (CONTENT_TYPE)", hint(simulator.ContentType), "the %s answer's Content-Type is %q, not application/json", c.activity, ct)
+		}
+		body := gjson.ParseBytes(a.ResponseBody)
+		if !gjson.ValidBytes(a.ResponseBody) || !body.IsObject() || body.Get("resultCode").Type != gjson.String {
+			return w.fail(c, "callbacks.md §8 (BODY_PARSE)", hint(simulator.BodyParse), "the %s answer is not a JSON object with a string resultCode", c.activity)
+		}
+		return nil
+	})
+}
+
+func (w *world) everyBodySigned(ctx context.Context) error   { return w.bodySigned(ctx, false) }
+func (w *world) presentBodySigned(ctx context.Context) error { return w.bodySigned(ctx, true) }
+
+// bodySigned checks every answer's Body-Sign covers the exact bytes
+// sent; with onlyPresent, only the answers that carry one (V2).
+func (w *world) bodySigned(ctx context.Context, onlyPresent bool) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		a := c.attempt
+		if a.Error != "" {
+			return nil
+		}
+		header := a.ResponseHeader.Get(protocol.BodySignHeaderName)
+		if header == "" && onlyPresent {
+			return nil
+		}
+		err := protocol.VerifyBodySign(w.target.AccessKey, header, a.ResponseBody)
+		if err == nil {
+			return nil
+		}
+		fix := hint(simulator.BodySignMissing)
+		if header != "" {
+			fix = hint(simulator.BodySignMismatch)
+			if how := reserialised(w.target.AccessKey, header, a.ResponseBody); how != "" {
+				fix = "your Body-Sign matches the body " + how + ", not the bytes you sent: sign the exact bytes you write, after serialising"
+			}
+		}
+		return w.fail(c, "callbacks.md §3.4, §4.6, §8 (BODY_SIGN)", fix, "the %s answer's Body-Sign does not cover its body: %v", c.activity, err)
+	})
+}
+
+// reserialised says how the body would have to be changed for the
+// Body-Sign to match: the common bug of signing an object rather than the
+// bytes written (callbacks.md §13).
+func reserialised(key, header string, body []byte) string {
+	var compact bytes.Buffer
+	variants := []struct {
+		how  string
+		body []byte
+	}{{"with its surrounding whitespace trimmed", bytes.TrimSpace(body)}}
+	if json.Compact(&compact, body) == nil {
+		variants = append(variants, struct {
+			how  string
+			body []byte
+		}{"re-serialised compactly", compact.Bytes()})
+	}
+	for _, v := range variants {
+		if !bytes.Equal(v.body, body) && protocol.VerifyBodySign(key, header, v.body) == nil {
+			return v.how
+		}
+	}
+	return ""
+}
+
+func (w *world) carryBodySign(ctx context.Context) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		if c.attempt.Error != "" || c.attempt.ResponseHeader.Get(protocol.BodySignHeaderName) != "" {
+			return nil
+		}
+		return w.fail(c, "callbacks.md §4.6, §15 Q7", hint(simulator.BodySignMissing)+"; V2 answers should carry it as V1's must", "the %s answer carries no Body-Sign", c.activity)
+	})
+}
+
+// noWarning checks no answer drew a judge's warning with this prefix.
+func (w *world) noWarning(ctx context.Context, prefix, spec, fix string) error {
+	return w.everyAnswer(ctx, func(c *call) error {
+		for _, warning := range c.attempt.Warnings {
+			if strings.HasPrefix(warning, prefix) {
+				return w.fail(c, spec, fix, "the %s answer drew a warning: %s", c.activity, warning)
+			}
+		}
+		return nil
+	})
+}
+
+func (w *world) carryResultMsg(ctx context.Context) error {
+	return w.noWarning(ctx, "RESULT_MSG_MISSING", "callbacks.md §8 notes, §15 Q16", `add "resultMsg" to every answer, e.g. "success"`)
+}
+
+func (w *world) asciiOutsideMemo(ctx context.Context) error {
+	return w.noWarning(ctx, "NON_ASCII", "callbacks.md §5.1", `write only ASCII outside appInfo.memo, and Chinese in memo as \uXXXX escapes`)
+}
+
+// decrypts checks the encrypted account of the access data (appInfo
+// userName and password) decrypts with the answer's encryptType (absent:
+// "1") to non-empty UTF-8, and that the type is the one the merchant
+// declares. The plaintext is never shown.
+func (w *world) decrypts(ctx context.Context) error {
+	c, err := w.lastCall()
+	if err != nil {
+		return err
+	}
+	body := gjson.ParseBytes(c.attempt.ResponseBody)
+	app, declared := body.Get("appInfo"), body.Get("encryptType")
+	if c.activity == "queryInstance" {
+		_, entry, err := w.queryEntry()
+		if err != nil {
+			return err
+		}
+		app = entry.Get("appInfo")
+		if e := entry.Get("encryptType"); e.Exists() {
+			declared = e
+		}
+	}
+	used := declared.String()
+	if used == "" {
+		used = "1"
+	}
+	if w.target.EncryptType != "" && w.target.EncryptType != used {
+		return w.fail(c, "callbacks.md §5.1, §6", `say which variant encrypts appInfo: "encryptType":"`+w.target.EncryptType+`" (absent means "1", AES-256)`,
+			"the answer's encryptType is %s, but the merchant declares %q", orAbsent(declared), w.target.EncryptType)
+	}
+	t, err := protocol.ParseEncryptType(used)
+	if err != nil {
+		return w.fail(c, "callbacks.md §5.1, §6", `encryptType is "1" (AES-256) or "2" (AES-128)`, "the answer's encryptType %q is not one the marketplace knows", used)
+	}
+	cipher := protocol.NewFieldCipher(w.target.AccessKey, t)
+	for _, name := range []string{"userName", "password"} {
+		v := app.Get(name)
+		if !v.Exists() {
+			continue
+		}
+		plain, err := cipher.Decrypt(v.String())
+		if err == nil && plain != "" && utf8.ValidString(plain) {
+			continue
+		}
+		why := "it decrypts to an empty or non-UTF-8 value"
+		if err != nil {
+			why = err.Error()
+		}
+		fix := "encrypt with AES-CBC-PKCS5 keyed by SHA1PRNG(access key) as iv + Base64(ciphertext), iv 16 ASCII characters (callbacks.md §6)"
+		if other := otherType(t); other != 0 {
+			if p, err := protocol.NewFieldCipher(w.target.AccessKey, other).Decrypt(v.String()); err == nil && p != "" {
+				fix = fmt.Sprintf("it decrypts with encryptType %d instead: say so in encryptType, or encrypt with the declared variant", other)
+			}
+		}
+		return w.fail(c, "callbacks.md §6, §13", fix, "appInfo.%s does not decrypt with encryptType %s: %s", name, used, why)
+	}
+	return nil
+}
+
+func otherType(t protocol.EncryptType) protocol.EncryptType {
+	if t == protocol.AES256 {
+		return protocol.AES128
+	}
+	return protocol.AES256
+}
+
+// accessData points "the answer" at the answer carrying the instance's
+// access data: V1 the purchase's, V2 queryInstance's.
+func (w *world) accessData(ctx context.Context) error {
+	if w.product.Protocol == simulator.V1 {
+		return w.callSucceeds(ctx, "purchase")
+	}
+	if err := w.opensDetails(ctx); err != nil {
+		return err
+	}
+	return w.callSucceeds(ctx, "query")
+}
+
+func (w *world) overHTTPS(context.Context) error {
+	u, err := url.Parse(w.target.URL)
+	if err == nil && u.Scheme == "https" {
+		return nil
+	}
+	return w.fail(nil, "callbacks.md §4.1, §8 notes", "serve the production interface over https with a certificate from a trusted CA, TLS 1.2 or later",
+		"the production interface %s is not served over https", w.target.URL)
+}
+
+func (w *world) byDomainName(context.Context) error {
+	u, err := url.Parse(w.target.URL)
+	if err == nil && net.ParseIP(strings.Trim(u.Hostname(), "[]")) == nil && u.Hostname() != "localhost" {
+		return nil
+	}
+	return w.fail(nil, "callbacks.md §4.1, §8 notes", "register the production interface under a domain name, not an IP address",
+		"the production interface %s is not reached by a domain name", w.target.URL)
+}
+
+// asyncFinished checks that after a 000004 answer the polls got the
+// instance's access data within 3 hours. A purchase answered at once
+// passes: nothing was asynchronous.
+func (w *world) asyncFinished(ctx context.Context) error {
+	p, err := w.latest()
+	if err != nil {
+		return err
+	}
+	return w.provisioned(ctx, p)
+}

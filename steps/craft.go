@@ -1,0 +1,241 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/tidwall/gjson"
+)
+
+// A crafted call is one the marketplace would never send as it is (signed
+// with the wrong key, stale, missing a parameter, about an unknown
+// instance) or one it sends again. It is built and signed by delivery like
+// every callback, then tampered with, sent with delivery's Sender and
+// judged by delivery.Judge.
+type craft struct {
+	activity string
+	params   []member
+	// forged signs with a key that is not the merchant's.
+	forged bool
+	// age is how long before sending the request is signed; negative is
+	// ahead of time.
+	age time.Duration
+	// drop is a query parameter removed once signed.
+	drop string
+}
+
+// member is one top-level member of a callback's parameters, its value as
+// raw JSON. Members keep their order; V1 and V2 both sort them on the wire.
+type member struct{ name, raw string }
+
+func members(params []byte) []member {
+	var out []member
+	gjson.ParseBytes(params).ForEach(func(k, v gjson.Result) bool {
+		out = append(out, member{k.Str, v.Raw})
+		return true
+	})
+	return out
+}
+
+// with returns ms with name set to the string v, added at the end if absent.
+func with(ms []member, name, v string) []member {
+	raw, _ := json.Marshal(v) // a string always marshals
+	out := make([]member, 0, len(ms)+1)
+	found := false
+	for _, m := range ms {
+		if m.name == name {
+			m.raw, found = string(raw), true
+		}
+		out = append(out, m)
+	}
+	if !found {
+		out = append(out, member{name, string(raw)})
+	}
+	return out
+}
+
+// without returns ms without name.
+func without(ms []member, name string) []member {
+	var out []member
+	for _, m := range ms {
+		if m.name != name {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (m member) value() string { return gjson.Parse(m.raw).String() }
+
+func lookup(ms []member, name string) (string, bool) {
+	for _, m := range ms {
+		if m.name == name {
+			return m.value(), true
+		}
+	}
+	return "", false
+}
+
+func encode(ms []member) []byte {
+	b := []byte{'{'}
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		name, _ := json.Marshal(m.name)
+		b = append(append(append(b, name...), ':'), m.raw...)
+	}
+	return append(b, '}')
+}
+
+// send builds, signs, tampers with and sends a crafted call, and judges the
+// answer as the marketplace would.
+func (w *world) send(ctx context.Context, cr craft) (*call, error) {
+	key := w.target.AccessKey
+	if cr.forged {
+		key = "not-the-merchant-key-" + newID()
+	}
+	at := time.Now().Add(-cr.age)
+	var req *delivery.Request
+	var err error
+	if w.product.Protocol == simulator.V1 {
+		ps := make([]protocol.Param, 0, len(cr.params))
+		for _, m := range cr.params {
+			ps = append(ps, protocol.Param{Name: m.name, Value: m.value()})
+		}
+		req, err = delivery.NewV1Request(w.product.URL, key, ps, at)
+	} else {
+		var nonce string
+		if nonce, err = protocol.NewNonce(rand.Reader); err == nil {
+			req, err = delivery.NewV2Request(w.product.URL, key, encode(cr.params), at, nonce, false)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building the %s call: %w", cr.activity, err)
+	}
+	if cr.drop != "" {
+		req.URL = dropQuery(req.URL, cr.drop)
+	}
+	w.lastCraft, w.lastRequest = cr, req
+	return w.sendRequest(ctx, cr.activity, req), nil
+}
+
+// sendRequest sends a request as it is, judges and records the answer.
+func (w *world) sendRequest(ctx context.Context, activity string, req *delivery.Request) *call {
+	started := time.Now()
+	answer := w.sender.Send(ctx, req)
+	j := delivery.Judge(delivery.Call{Protocol: w.product.Protocol, Activity: activity, AccessKey: w.target.AccessKey}, answer)
+	a := simulator.Attempt{
+		N: 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
+		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
+		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
+		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
+		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
+	}
+	if answer.Err != nil {
+		a.Error = answer.Err.Error()
+	}
+	c := &call{activity: activity, attempt: a, crafted: true}
+	w.crafted = append(w.crafted, c)
+	w.last = c
+	return c
+}
+
+// dropQuery removes a parameter from a URL's query, keeping the rest
+// byte for byte.
+func dropQuery(rawURL, name string) string {
+	base, query, _ := strings.Cut(rawURL, "?")
+	var kept []string
+	for _, p := range strings.Split(query, "&") {
+		if n, _, _ := strings.Cut(p, "="); n != name {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(kept, "&")
+}
+
+// newID returns 32 random lower-case hex characters: businessIds and
+// instanceIds no merchant has seen.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newOrderID returns an order ID of the docs' form: CS, yyMMddHHmm in
+// Beijing time and 5 of [0-9A-Z].
+func newOrderID(now time.Time) string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var b [5]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "CS" + now.In(beijing).Format("0601021504") + string(b[:])
+}
+
+var beijing = time.FixedZone("CST", 8*3600)
+
+// forNewOrder returns a purchase call's parameters moved to a new order:
+// what the marketplace sends for an order the merchant has not seen.
+func forNewOrder(ms []member, now time.Time) []member {
+	id := newOrderID(now)
+	ms = with(ms, "orderId", id)
+	if _, ok := lookup(ms, "orderLineId"); ok {
+		ms = with(ms, "orderLineId", id+"-000001")
+	}
+	return with(ms, "businessId", newID())
+}
+
+// unknownInstance returns the parameters of a call about an instance the
+// merchant never created, per protocol (callbacks.md §5.2–§5.4, §5.6,
+// §5.10–§5.12).
+func unknownInstance(p simulator.Protocol, what string, now time.Time) (string, []member) {
+	id, order := "kgsim-unknown-"+newID()[:16], newOrderID(now)
+	expire := now.AddDate(0, 1, 0).UTC().Format("20060102150405")
+	var ms []member
+	add := func(name, v string) { ms = with(ms, name, v) }
+	switch {
+	case what == "freeze" && p == simulator.V1:
+		add("activity", "instanceStatus")
+		add("instanceId", id)
+		add("instanceStatus", "FREEZE")
+	case what == "freeze":
+		add("activity", "updateInstanceStatus")
+		add("instanceId", id)
+		add("status", "FREEZE")
+	case what == "renewal" && p == simulator.V1:
+		add("activity", "refreshInstance")
+		add("orderId", order)
+		add("instanceId", id)
+		add("expireTime", expire)
+		add("periodType", "month")
+		ms = append(ms, member{"periodNumber", "1"})
+	case what == "renewal":
+		add("activity", "refreshInstance")
+		add("scene", "RENEWAL")
+		add("orderId", order)
+		add("orderLineId", order+"-000001")
+		add("instanceId", id)
+		add("expireTime", expire)
+	case p == simulator.V1: // release
+		add("activity", "releaseInstance")
+		add("instanceId", id)
+		add("orderId", order)
+	default:
+		add("activity", "releaseInstance")
+		add("instanceId", id)
+	}
+	return ms[0].value(), ms
+}

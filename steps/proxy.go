@@ -1,0 +1,126 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// fault is how the proxy makes the merchant look down.
+type fault int
+
+const (
+	noFault     fault = iota
+	unavailable       // answers 503 Service Unavailable
+	refused           // drops the connection without an answer
+)
+
+// proxy stands between the marketplace and the merchant on loopback, so
+// that a scenario can take the merchant down for a while (on the scheduling
+// clock) without touching it. It forwards every request, as received, to
+// the one URL the merchant configured, and its answer back unchanged. It
+// never follows a redirect: a 3xx goes back to the marketplace, which
+// judges it.
+type proxy struct {
+	server *http.Server
+	ln     net.Listener
+	base   string // http://127.0.0.1:PORT
+	target *url.URL
+	clock  simulator.Clock
+	tr     *http.Transport
+
+	mu    sync.Mutex
+	fault fault
+	until time.Time // the fault ends here on the scheduling clock; zero: until lifted
+}
+
+// startProxy listens on a free loopback port in front of target.
+func startProxy(target string, clock simulator.Clock) (*proxy, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return nil, errors.New("the merchant's URL " + target + " is not an absolute http(s) URL without a #fragment")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &proxy{ln: ln, base: "http://" + ln.Addr().String(), target: u, clock: clock,
+		tr: http.DefaultTransport.(*http.Transport).Clone()}
+	forward := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			// Always the configured URL: its scheme, host and path; the
+			// query is the marketplace's (which starts with the
+			// configured one).
+			r.Out.URL.Scheme, r.Out.URL.Host, r.Out.URL.Path, r.Out.URL.RawPath = u.Scheme, u.Host, u.Path, u.RawPath
+			r.Out.Host = u.Host
+		},
+		Transport: p.tr,
+		// A merchant that cannot be reached through the proxy must look
+		// unreachable to the marketplace too, not like a proxy's 502.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { hangUp(w) },
+	}
+	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p.current() {
+		case unavailable:
+			http.Error(w, "merchant down for the scenario", http.StatusServiceUnavailable)
+		case refused:
+			hangUp(w)
+		default:
+			forward.ServeHTTP(w, r)
+		}
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go p.server.Serve(ln)
+	return p, nil
+}
+
+// url is the production URL the marketplace is given: the proxy, with the
+// merchant's path and query.
+func (p *proxy) url() string {
+	u := *p.target
+	u.Scheme, u.Host, u.User = "http", p.ln.Addr().String(), nil
+	return u.String()
+}
+
+// down makes the merchant look down with f until the scheduling clock
+// reaches until (zero: until up is called).
+func (p *proxy) down(f fault, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fault, p.until = f, until
+}
+
+func (p *proxy) up() { p.down(noFault, time.Time{}) }
+
+func (p *proxy) current() fault {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fault != noFault && !p.until.IsZero() && !p.clock.Now().Before(p.until) {
+		p.fault = noFault
+	}
+	return p.fault
+}
+
+func (p *proxy) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p.server.Shutdown(ctx)
+	p.tr.CloseIdleConnections()
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if h, ok := w.(http.Hijacker); ok {
+		if conn, _, err := h.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}

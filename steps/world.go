@@ -1,0 +1,201 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/market"
+	"github.com/kgsim/kgsim/simulator/schedule"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
+)
+
+// world is one scenario's marketplace: a private store, a virtual
+// scheduling clock, one product whose production interface is the merchant
+// under test (through the proxy) and one buyer.
+type world struct {
+	target   Target
+	store    *sqlite.DB
+	clock    *schedule.Virtual
+	market   *market.Market
+	proxy    *proxy
+	sender   *delivery.Sender
+	product  simulator.Product
+	customer simulator.Customer
+
+	// What the scenario did so far.
+	purchases []purchase // oldest first
+	crafted   []*call
+	// lastCraft and lastRequest are the last crafted call, to send again.
+	lastCraft   craft
+	lastRequest *delivery.Request
+	// last is the call "the answer" steps read: the last crafted call, or
+	// the last attempt a step looked at.
+	last *call
+}
+
+// purchase is a purchase the scenario made.
+type purchase struct {
+	order      simulator.Order
+	instance   string // the instance's key in the marketplace
+	instanceID string // the merchant's, once acknowledged
+}
+
+// The scenario's product and buyer. The buyer has every contact field, so
+// that V1 newInstance carries the encrypted ones (callbacks.md §3.5).
+const (
+	productID  = "OFFI000000000000CERT01"
+	skuCode    = "cert-basic"
+	customerID = "68cbc86abc2018ab880d92f36422fa0e"
+)
+
+func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error) {
+	mode, license := scenarioProduct(t, tagNames(sc))
+	clock := schedule.NewVirtual(time.Now().UTC().Truncate(time.Second))
+	px, err := startProxy(t.URL, clock)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{target: t, clock: clock, proxy: px, sender: delivery.NewSender(t.Timeout)}
+	w.product = simulator.Product{
+		ID: productID, SKUCode: skuCode, Name: "kgsim certification", ChargingMode: mode,
+		Trial: t.Trial && mode == simulator.Period, License: license,
+		URL: px.url(), Protocol: t.Protocol, AccessKey: t.AccessKey,
+		// The merchant's one declared variant encrypts the buyer's
+		// contact fields it receives as well as the appInfo it answers.
+		EncryptType: t.EncryptType,
+	}
+	if mode == simulator.Period {
+		w.product.PeriodType = "month"
+	}
+	w.customer = simulator.Customer{ID: customerID, Name: "kgsim-buyer", UserID: "0a1b2c3d4e5f", UserName: "kgsim-buyer-admin",
+		MobilePhone: "13800000000", Email: "buyer@example.com"}
+	if w.store, err = sqlite.Open(ctx, ":memory:"); err != nil {
+		w.close()
+		return nil, err
+	}
+	w.market, err = market.New(ctx, market.Config{Store: w.store, Clock: clock, Timeout: t.Timeout,
+		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer}})
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("the scenario's product: %w", err)
+	}
+	return w, nil
+}
+
+func (w *world) close() {
+	if w.proxy != nil {
+		w.proxy.close()
+		w.proxy = nil
+	}
+	if w.store != nil {
+		w.store.Close()
+		w.store = nil
+	}
+}
+
+// scenarioProduct picks the charging mode of a scenario's product: the
+// first mode the scenario is tagged with that the target sells, else the
+// target's (PERIOD first). License products only for @license scenarios:
+// the others certify the SaaS callbacks.
+func scenarioProduct(t Target, tags []string) (simulator.ChargingMode, bool) {
+	for _, tag := range tags {
+		if m, ok := modeOf(tag); ok && slices.Contains(t.Modes, m) {
+			return m, slices.Contains(tags, "@license")
+		}
+	}
+	if slices.Contains(t.Modes, simulator.Period) {
+		return simulator.Period, slices.Contains(tags, "@license")
+	}
+	return t.Modes[0], slices.Contains(tags, "@license")
+}
+
+// modeOf returns the charging mode of a tag of the checks of one mode
+// (callbacks.md §13); @trial is a PERIOD product's, and @license is a kind,
+// not a mode.
+func modeOf(tag string) (simulator.ChargingMode, bool) {
+	switch tag {
+	case "@period", "@trial":
+		return simulator.Period, true
+	case "@one-time":
+		return simulator.OneTime, true
+	case "@on-demand":
+		return simulator.OnDemand, true
+	case "@package":
+		return simulator.OnDemandPkg, true
+	}
+	return "", false
+}
+
+func tagNames(sc *godog.Scenario) []string {
+	var out []string
+	for _, t := range sc.Tags {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// runDue delivers what is due now on the scheduling clock.
+func (w *world) runDue(ctx context.Context) error {
+	_, err := w.market.Scheduler.RunDue(ctx)
+	return err
+}
+
+// pass moves the scheduling clock by d, running everything that falls due
+// on the way at its own time.
+func (w *world) pass(ctx context.Context, d time.Duration) error {
+	_, err := w.market.Scheduler.Advance(ctx, w.clock.Now().Add(d))
+	return err
+}
+
+// buy places a purchase and delivers its first attempt.
+func (w *world) buy(ctx context.Context, trial bool) (*purchase, error) {
+	o, inst, err := w.market.Engine.Buy(ctx, engine.Purchase{ProductID: w.product.ID, CustomerID: w.customer.ID, Trial: trial, Amount: "99.9"})
+	if err != nil {
+		return nil, fmt.Errorf("the marketplace refused the purchase: %w", err)
+	}
+	w.purchases = append(w.purchases, purchase{order: o, instance: inst.Key})
+	return &w.purchases[len(w.purchases)-1], w.runDue(ctx)
+}
+
+// latest returns the last purchase, or an error saying the scenario needs
+// one.
+func (w *world) latest() (*purchase, error) {
+	if len(w.purchases) == 0 {
+		return nil, fmt.Errorf("the scenario has no purchase yet: start it with \"Given a buyer has bought the product\"")
+	}
+	return &w.purchases[len(w.purchases)-1], nil
+}
+
+// messages returns the product's callbacks, oldest first.
+func (w *world) messages(ctx context.Context) ([]simulator.Message, error) {
+	return w.store.Messages(ctx, simulator.MessageFilter{ProductID: w.product.ID})
+}
+
+// attempts returns every attempt of the scenario's callbacks and crafted
+// calls, oldest first.
+func (w *world) attempts(ctx context.Context) ([]call, error) {
+	ms, err := w.messages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []call
+	for _, m := range ms {
+		as, err := w.store.Attempts(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			out = append(out, call{activity: m.Activity, attempt: a})
+		}
+	}
+	for _, c := range w.crafted {
+		out = append(out, *c)
+	}
+	return out, nil
+}
