@@ -35,6 +35,9 @@ type Deliverer struct {
 	// DefaultWorkers.
 	Workers int
 	Metrics *Metrics // nil records none
+	// KitLayout is how kit sync bodies are laid out on the wire; empty
+	// means KitDocument.
+	KitLayout KitLayout
 
 	run      sync.Mutex // one RunDue at a time
 	mu       sync.Mutex // guards busy and released
@@ -60,7 +63,7 @@ func (d *Deliverer) attempt(ctx context.Context, m simulator.Message, products *
 
 // products reads the products messages are for: a product's access key
 // signs the request and checks the answer's Body-Sign, and its settings
-// say how strictly. RunDue reads each product once per read of the
+// say how strictly. A kit sync is signed with its app's kit key instead. RunDue reads each product once per read of the
 // outbox (a batch of at most 64 due queue heads), which saves a sixth of
 // an attempt's cost on a backlog and still applies a key or setting
 // changed in the store from the next batch on; Restart reads it afresh.
@@ -71,6 +74,14 @@ type products struct {
 }
 
 func (ps *products) get(ctx context.Context, m simulator.Message) (simulator.Product, error) {
+	if m.Kind == simulator.KindKit {
+		return ps.kitSigner(ctx, m)
+	}
+	return ps.product(ctx, m)
+}
+
+// product reads m's product, once per batch.
+func (ps *products) product(ctx context.Context, m simulator.Message) (simulator.Product, error) {
 	ps.mu.Lock()
 	p, ok := ps.byID[m.ProductID]
 	ps.mu.Unlock()
@@ -167,7 +178,9 @@ func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulat
 }
 
 // noticesFor returns the failure notices an attempt raises (callbacks.md
-// §12): one for a failed attempt and one when retries run out. Debug calls
+// §12): one for a failed attempt and one when retries run out. A kit sync
+// is tried once and raises one notice per failed attempt, which says that
+// it stopped (kit-sync.md §8). Debug calls
 // and dial-test probes raise none here: the dial tester sends one per
 // failed run. A poll answered without the instance's access data
 // (NOT_READY) is no failure notice: the merchant answered as asynchronous
@@ -175,6 +188,9 @@ func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulat
 // would drown the notices that matter; if polling runs out, the final
 // notice says so.
 func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt) []simulator.NoticeKind {
+	if m.Kind == simulator.KindKit && a.Verdict.Failed() {
+		return []simulator.NoticeKind{simulator.NoticeAttemptFailed}
+	}
 	if m.Kind != simulator.KindLifecycle && m.Kind != simulator.KindPoll {
 		return nil
 	}
@@ -258,6 +274,8 @@ func restartable(m simulator.Message) error {
 	switch {
 	case m.Kind == simulator.KindDebug || m.Kind == simulator.KindDialTest:
 		return simulator.Errorf(simulator.ECONFLICT, "message", "%s is a %s probe: a probe is tried once and never restarted; run the saved debug case again instead", m.ID, m.Kind)
+	case m.Outcome == simulator.Held:
+		return simulator.Errorf(simulator.ECONFLICT, "message", "%s waits behind a kit sync of its queue %s that failed; restart that one (outcome %s) and this one follows", m.ID, m.Queue, simulator.Stopped)
 	case m.Outcome == simulator.Stopped:
 	case m.Outcome == simulator.Pending && PolicyFor(m).Exhausted == simulator.OrderFailed:
 	case m.Outcome == simulator.Pending:
@@ -297,6 +315,9 @@ func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Ou
 // new businessId on every attempt: "每一次请求,businessId皆不一致"
 // (callbacks.md §9.2).
 func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
+	if m.Protocol == simulator.Kit {
+		return d.kitRequest(m, key)
+	}
 	params := gjson.ParseBytes(m.Params)
 	if !params.IsObject() {
 		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)

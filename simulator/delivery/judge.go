@@ -82,20 +82,18 @@ var maxLength = []struct {
 }
 
 // Judge applies the marketplace's checks to an answer in the order of
-// callbacks.md §8 and stops at the first failure.
+// callbacks.md §8 and stops at the first failure. Kit syncs are judged by
+// their own rules (kit-sync.md §3).
 func Judge(c Call, a Answer) Judgement {
+	if c.Protocol == simulator.Kit {
+		return judgeKit(c, a)
+	}
+	if j, failed := transportFailure(a); failed {
+		return j
+	}
 	var warnings []string
 	fail := func(v simulator.Verdict, message, detail string) Judgement {
 		return Judgement{Verdict: v, Detail: detail, Message: message, Warnings: warnings}
-	}
-	if a.Err != nil {
-		if errors.Is(a.Err, errTooLarge) {
-			return fail(simulator.BodyParse, parseMessage, a.Err.Error())
-		}
-		if isTimeout(a.Err) {
-			return fail(simulator.Timeout, "调测失败,调用接口超时20s.", a.Err.Error())
-		}
-		return fail(simulator.Unreachable, "调测失败,生产地址不可达.", a.Err.Error())
 	}
 	if a.Elapsed > slowAnswer {
 		warnings = append(warnings, fmt.Sprintf("SLOW_RESPONSE: answered in %.1f s; answer within 5 s", a.Elapsed.Seconds()))
@@ -161,6 +159,20 @@ func Judge(c Call, a Answer) Judgement {
 			Detail: "info has no entry with instanceId " + strconv.Quote(c.Polled) + " and a non-empty appInfo.frontEndUrl yet; polling goes on (callbacks.md §10.1)"}
 	}
 	return Judgement{Verdict: verdict, Warnings: warnings}
+}
+
+// transportFailure judges an attempt that got no complete answer, and
+// reports whether it got none.
+func transportFailure(a Answer) (Judgement, bool) {
+	switch {
+	case a.Err == nil:
+		return Judgement{}, false
+	case errors.Is(a.Err, errTooLarge):
+		return Judgement{Verdict: simulator.BodyParse, Message: parseMessage, Detail: a.Err.Error()}, true
+	case isTimeout(a.Err):
+		return Judgement{Verdict: simulator.Timeout, Message: "调测失败,调用接口超时20s.", Detail: a.Err.Error()}, true
+	}
+	return Judgement{Verdict: simulator.Unreachable, Message: "调测失败,生产地址不可达.", Detail: a.Err.Error()}, true
 }
 
 const parseMessage = `调测失败,解析响应体失败,响应格式参考{"resultCode":"000000","resultMsg":"success."}.`
