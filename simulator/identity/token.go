@@ -1,0 +1,320 @@
+package identity
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// token is POST /api/v1/oauth2/token (identity.md §3.2): the
+// authorization_code and refresh_token grants.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	t, err := s.grant(w, r)
+	if err != nil {
+		s.oauthError(w, r, err)
+		return
+	}
+	t.SetHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	w.Write(t.JSON())
+}
+
+// tokenParams are the form fields of a token request; each may be given
+// once (RFC 6749 §3.2).
+var tokenParams = []string{"grant_type", "code", "redirect_uri", "refresh_token", "client_id", "client_secret", "scope"}
+
+func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
+	tenant, err := s.tenant(r)
+	if err != nil {
+		return Token{}, err
+	}
+	form, err := tokenForm(w, r)
+	if err != nil {
+		return Token{}, err
+	}
+	grantType := form.Get("grant_type")
+	var need string
+	switch grantType {
+	case "":
+		return Token{}, MissingParameter("grant_type")
+	case "authorization_code":
+		need = "code"
+	case "refresh_token":
+		need = "refresh_token"
+	default:
+		return Token{}, UnsupportedGrantType(grantType)
+	}
+	if form.Get(need) == "" {
+		return Token{}, MissingParameter(need)
+	}
+	client, err := s.authenticateClient(r, form, tenant)
+	if err != nil {
+		return Token{}, err
+	}
+	if grantType == "authorization_code" {
+		return s.exchange(detached(r), client, form.Get("code"), form.Get("redirect_uri"))
+	}
+	return s.refresh(detached(r), client, form.Get("refresh_token"))
+}
+
+// tokenForm reads the request's form body: any other content type has no
+// fields, so the first required one is reported missing (identity.md §3.2).
+func tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return url.Values{}, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		if errTooLarge(err) {
+			return nil, &OAuthError{http.StatusRequestEntityTooLarge, "invalid_request", fmt.Sprintf("The request body is over %d bytes", maxForm)}
+		}
+		return nil, InvalidRequest("The body is not a valid form: " + err.Error())
+	}
+	for _, name := range tokenParams {
+		if len(r.PostForm[name]) > 1 {
+			return nil, InvalidRequest("Parameter given more than once: " + name)
+		}
+	}
+	return r.PostForm, nil
+}
+
+// authenticateClient checks the client's credentials, from the form or
+// HTTP Basic, against the tenant's clients, the secret in constant time.
+func (s *Server) authenticateClient(r *http.Request, form url.Values, tenant simulator.Tenant) (simulator.Client, error) {
+	id, secret := form.Get("client_id"), form.Get("client_secret")
+	basicID, basicSecret, hasBasic, err := basicCredentials(r)
+	if err != nil {
+		return simulator.Client{}, err
+	}
+	if hasBasic {
+		if (id != "" && id != basicID) || (secret != "" && !sameSecret(secret, basicSecret)) {
+			return simulator.Client{}, InvalidRequest("The client credentials in the Authorization header and in the form differ")
+		}
+		id, secret = basicID, basicSecret
+	}
+	switch {
+	case id == "":
+		return simulator.Client{}, MissingParameter("client_id")
+	case secret == "":
+		return simulator.Client{}, MissingParameter("client_secret")
+	case len(id) > maxCredential || len(secret) > maxCredential:
+		return simulator.Client{}, s.invalidClient()
+	}
+	c, err := s.store.ClientByID(r.Context(), tenant.ID, id)
+	if notFound(err) {
+		sameSecret(secret, secret) // as long as a wrong secret takes
+		return c, s.invalidClient()
+	} else if err != nil {
+		return c, err
+	}
+	if !sameSecret(c.ClientSecret, secret) {
+		return c, s.invalidClient()
+	}
+	return c, nil
+}
+
+// basicCredentials reads Authorization: Basic, whose id and secret are
+// form-encoded before Base64 (RFC 6749 §2.3.1). Other schemes are not
+// client authentication and are left alone.
+func basicCredentials(r *http.Request) (id, secret string, ok bool, err error) {
+	scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", false, nil
+	}
+	malformed := InvalidRequest("The Authorization header's Basic credentials are not base64(client_id:client_secret)")
+	raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if derr != nil {
+		return "", "", false, malformed
+	}
+	id, secret, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false, malformed
+	}
+	// A client that did not form-encode them is taken as it sent them.
+	if v, err := url.QueryUnescape(id); err == nil {
+		id = v
+	}
+	if v, err := url.QueryUnescape(secret); err == nil {
+		secret = v
+	}
+	return id, secret, true, nil
+}
+
+func (s *Server) invalidClient() *OAuthError {
+	e := InvalidClient()
+	e.Status = s.invalidClientStatus
+	return e
+}
+
+// exchange trades a code for tokens. The code must be live, the client's,
+// and (when redirect_uri is sent) have been issued for that redirect_uri.
+// A code used before fails, and revokes the tokens its first use gave
+// (identity.md §3.2): the revocation is committed, only the answer fails.
+func (s *Server) exchange(ctx context.Context, client simulator.Client, code, redirect string) (Token, error) {
+	access, refresh, err := s.newTokens()
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.clock.Now()
+	key := digest(code)
+	var refused error
+	err = s.store.Update(ctx, func(tx simulator.Tx) error {
+		c, err := tx.Code(ctx, key)
+		if notFound(err) {
+			refused = InvalidCode()
+			return nil
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case c.TenantID != client.TenantID:
+			refused = s.invalidClient() // a pair of another tenant (identity.md §1)
+			return nil
+		case c.ClientID != client.ClientID:
+			refused = InvalidCode()
+			return nil
+		case redirect != "":
+			if ok, err := s.redirectMatches(ctx, tx, c, redirect); err != nil {
+				return err
+			} else if !ok {
+				refused = InvalidCode()
+				return nil
+			}
+		}
+		c, err = tx.ConsumeCode(ctx, key, now)
+		switch simulator.ErrorCode(err) {
+		case "":
+		case simulator.ECONFLICT: // replayed
+			refused = InvalidCode()
+			_, err := tx.RevokeTokens(ctx, simulator.TokenFilter{Code: key}, now)
+			return err
+		case simulator.ENOTFOUND, simulator.EINVALID: // expired
+			refused = InvalidCode()
+			return nil
+		default:
+			return err
+		}
+		return tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(refresh), ClientID: c.ClientID, TenantID: c.TenantID,
+			AppID: c.AppID, UserName: c.UserName, Scope: c.Scope, Code: key, IssuedAt: now,
+			AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: refresh}, nil
+}
+
+// redirectMatches says whether redirect is what the code was issued for:
+// the redirect_uri given to /authorize, or without one the callback the
+// code went to, the app's first.
+func (s *Server) redirectMatches(ctx context.Context, tx simulator.Tx, c simulator.AuthCode, redirect string) (bool, error) {
+	if c.RedirectURI != "" {
+		return c.RedirectURI == redirect, nil
+	}
+	app, err := tx.App(ctx, c.AppID)
+	if notFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return len(app.RedirectURIs) > 0 && app.RedirectURIs[0] == redirect, nil
+}
+
+// refresh trades a refresh token for a new pair, spending it (rotation,
+// identity.md §3.2); the new refresh token lives 30 days from now. The
+// new pair keeps the code it descends from, so that replaying that code
+// revokes the whole line.
+func (s *Server) refresh(ctx context.Context, client simulator.Client, refresh string) (Token, error) {
+	access, next, err := s.newTokens()
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.clock.Now()
+	key := digest(refresh)
+	var refused error
+	err = s.store.Update(ctx, func(tx simulator.Tx) error {
+		t, err := tx.TokenByRefresh(ctx, key)
+		if notFound(err) {
+			refused = InvalidRefreshToken()
+			return nil
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case t.TenantID != client.TenantID:
+			refused = s.invalidClient()
+			return nil
+		case t.ClientID != client.ClientID:
+			refused = InvalidRefreshToken()
+			return nil
+		}
+		t, err = tx.ConsumeRefresh(ctx, key, now)
+		switch simulator.ErrorCode(err) {
+		case "":
+		case simulator.ECONFLICT, simulator.EINVALID, simulator.ENOTFOUND:
+			refused = InvalidRefreshToken()
+			return nil
+		default:
+			return err
+		}
+		return tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(next), ClientID: t.ClientID, TenantID: t.TenantID,
+			AppID: t.AppID, UserName: t.UserName, Scope: t.Scope, Code: t.Code, IssuedAt: now,
+			AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: next}, nil
+}
+
+// newTokens makes an access and a refresh token: kgsim-at- and kgsim-rt-
+// and 32 [a-z0-9] (identity.md §3.2).
+func (s *Server) newTokens() (access, refresh string, err error) {
+	a, err := s.randomString(lowerAlnum, 32)
+	if err != nil {
+		return "", "", err
+	}
+	r, err := s.randomString(lowerAlnum, 32)
+	if err != nil {
+		return "", "", err
+	}
+	return "kgsim-at-" + a, "kgsim-rt-" + r, nil
+}
+
+// oauthError answers a token, userinfo or authorize request with err: an
+// *OAuthError as it is, an unknown tenant as a 404 in the same shape, and
+// anything else as a 500 whose detail goes to the log only.
+func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := errors.AsType[*OAuthError](err)
+	if !ok {
+		if notFound(err) {
+			e = &OAuthError{http.StatusNotFound, "invalid_request", err.Error()}
+		} else {
+			e = &OAuthError{http.StatusInternalServerError, "server_error", s.internal(r, err)}
+		}
+	}
+	e.SetHeaders(w.Header())
+	w.Header().Set("Cache-Control", "no-store")
+	if e.Status == http.StatusUnauthorized && e.Code == "invalid_client" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="kgsim"`)
+	}
+	w.WriteHeader(e.Status)
+	w.Write(e.JSON())
+}
+
+// expired reports whether a credential ending at end is over at now.
+func expired(end, now time.Time) bool { return !now.Before(end) }

@@ -1,0 +1,88 @@
+package identity
+
+import (
+	"net/http"
+	"strings"
+)
+
+// UserInfo is the userinfo answer (identity.md §3.3). Every field is a
+// string and is sent even when empty.
+type UserInfo struct {
+	ID               string // stable user id; userId repeats it
+	UserName         string
+	Name             string
+	Email            string
+	Mobile           string
+	Role             string // user or admin
+	OrganizationName string // the user's department
+	OrganizationCode string // authSync orgCode
+	ProjectName      string // the tenant's name
+	Tenant           string // tenantId
+}
+
+// JSON renders u with the fields in the order of identity.md §3.3.
+func (u UserInfo) JSON() []byte {
+	return compact(struct {
+		ID               string `json:"id"`
+		UserName         string `json:"userName"`
+		Name             string `json:"name"`
+		Email            string `json:"email"`
+		Mobile           string `json:"mobile"`
+		Role             string `json:"role"`
+		OrganizationName string `json:"organizationName"`
+		UserID           string `json:"userId"`
+		OrganizationCode string `json:"organizationCode"`
+		ProjectName      string `json:"projectName"`
+		Tenant           string `json:"tenant"`
+	}{u.ID, u.UserName, u.Name, u.Email, u.Mobile, u.Role, u.OrganizationName, u.ID, u.OrganizationCode, u.ProjectName, u.Tenant})
+}
+
+// userinfo is GET /api/v1/oauth2/userinfo with Authorization: Bearer.
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	info, err := s.lookUpUser(r)
+	if err != nil {
+		s.oauthError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ContentTypeJSON)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(info.JSON())
+}
+
+func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
+	tenant, err := s.tenant(r)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	scheme, access, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	access = strings.TrimSpace(access)
+	if !strings.EqualFold(scheme, "Bearer") || access == "" || strings.ContainsAny(access, " \t") || len(access) > maxCredential {
+		return UserInfo{}, Unauthorized()
+	}
+	t, err := s.store.TokenByAccess(r.Context(), digest(access))
+	switch {
+	case notFound(err):
+		return UserInfo{}, InvalidAccessToken(access)
+	case err != nil:
+		return UserInfo{}, err
+	case t.TenantID != tenant.ID || !t.RevokedAt.IsZero() || expired(t.AccessExpiresAt, s.clock.Now()):
+		return UserInfo{}, InvalidAccessToken(access)
+	}
+	u, err := s.store.User(r.Context(), t.TenantID, t.UserName)
+	if notFound(err) { // deleted since: its tokens are worth nothing
+		return UserInfo{}, InvalidAccessToken(access)
+	} else if err != nil {
+		return UserInfo{}, err
+	}
+	var orgName string
+	if u.OrgCode != "" {
+		d, err := s.store.Department(r.Context(), u.TenantID, u.OrgCode)
+		if err != nil && !notFound(err) {
+			return UserInfo{}, err
+		}
+		orgName = d.Name
+	}
+	return UserInfo{ID: u.ID, UserName: u.UserName, Name: u.Name, Email: u.Email, Mobile: u.Mobile, Role: u.Role,
+		OrganizationName: orgName, OrganizationCode: u.OrgCode, ProjectName: tenant.Name, Tenant: u.TenantID}, nil
+}
