@@ -99,7 +99,9 @@ func TestRequiredCheckFailureFailsTheRun(t *testing.T) {
 		t.Fatalf("exit %d, want 1:\n%s", r.ExitCode(), out)
 	}
 	failures := r.Failures()
-	i := slices.IndexFunc(failures, func(s Scenario) bool { return s.URI == "idempotency.feature" && strings.Contains(s.Error, "instanceId") })
+	i := slices.IndexFunc(failures, func(s Scenario) bool {
+		return s.URI == "idempotency.feature" && strings.Contains(s.Error, "instanceId")
+	})
 	if i < 0 {
 		t.Fatalf("no idempotency failure about the instanceId among %+v", failures)
 	}
