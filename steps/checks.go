@@ -95,7 +95,7 @@ func (w *world) provisioned(ctx context.Context, p *purchase) error {
 		return w.fail(c, "callbacks.md §10", "give every order an instanceId of its own (recommended: the businessId of the order's first request) and never an empty one",
 			"the purchase was answered, but with an instanceId the marketplace cannot use (%q: empty, or already another order's): order %s is %s", id, o.ID, o.State)
 	}
-	return w.fail(c, "callbacks.md §5.1, §5.8, §8", hint(c.attempt.Verdict),
+	return w.fail(c, "callbacks.md §5.1, §5.8, §8", w.hintFor(c),
 		"the merchant did not acknowledge the purchase (order %s is %s after %d attempt(s)): %s", o.ID, o.State, c.attempt.N, c.attempt.Verdict)
 }
 
@@ -153,7 +153,7 @@ func (w *world) callSucceeds(ctx context.Context, kind string) error {
 	case m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart:
 		return nil
 	}
-	return w.fail(c, specOf(kind), hint(c.attempt.Verdict), "the merchant did not acknowledge the %s callback (%s): %s", kind, m.Activity, c.attempt.Verdict)
+	return w.fail(c, specOf(kind), w.hintFor(c), "the merchant did not acknowledge the %s callback (%s): %s", kind, m.Activity, c.attempt.Verdict)
 }
 
 // specOf is the spec section of a kind of callback.
@@ -204,6 +204,20 @@ func hint(v simulator.Verdict) string {
 	return ""
 }
 
+// hintFor is the likely fix for a call's verdict, more precise where the
+// answer shows the cause: a Body-Sign that matches the body only once
+// re-serialised is the common bug of signing an object rather than the
+// bytes written (callbacks.md §13).
+func (w *world) hintFor(c *call) string {
+	a := c.attempt
+	if a.Verdict == simulator.BodySignMismatch {
+		if how := reserialised(w.target.AccessKey, a.ResponseHeader.Get(protocol.BodySignHeaderName), a.ResponseBody); how != "" {
+			return "your Body-Sign matches the body " + how + ", not the bytes you sent: sign the exact bytes you write, after serialising"
+		}
+	}
+	return hint(a.Verdict)
+}
+
 // accepts reports whether the merchant accepted a call: HTTP 200 and
 // resultCode 000000, or 000004 where it means "in progress".
 func accepts(c *call) bool {
@@ -232,7 +246,7 @@ func (w *world) mustAccept(context.Context) error {
 	if !c.attempt.Verdict.Failed() {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §8, §10", hint(c.attempt.Verdict), "the merchant did not acknowledge a %s call the marketplace sends as it is: %s", c.activity, c.attempt.Verdict)
+	return w.fail(c, "callbacks.md §8, §10", w.hintFor(c), "the merchant did not acknowledge a %s call the marketplace sends as it is: %s", c.activity, c.attempt.Verdict)
 }
 
 // mustRefuse checks the last call was refused: anything but an acceptance
@@ -547,7 +561,7 @@ func (w *world) orderState(ctx context.Context, state string) error {
 	if err != nil {
 		return err
 	}
-	return w.fail(c, "callbacks.md §9.2", hint(c.attempt.Verdict), "order %s is %s, not %s", o.ID, o.State, want)
+	return w.fail(c, "callbacks.md §9.2", w.hintFor(c), "order %s is %s, not %s", o.ID, o.State, want)
 }
 
 // purchaseAttempts checks how often the purchase callback was tried and
@@ -700,10 +714,7 @@ func (w *world) bodySigned(ctx context.Context, onlyPresent bool) error {
 		}
 		fix := hint(simulator.BodySignMissing)
 		if header != "" {
-			fix = hint(simulator.BodySignMismatch)
-			if how := reserialised(w.target.AccessKey, header, a.ResponseBody); how != "" {
-				fix = "your Body-Sign matches the body " + how + ", not the bytes you sent: sign the exact bytes you write, after serialising"
-			}
+			fix = w.hintFor(&call{attempt: simulator.Attempt{Verdict: simulator.BodySignMismatch, ResponseHeader: a.ResponseHeader, ResponseBody: a.ResponseBody}})
 		}
 		return w.fail(c, "callbacks.md §3.4, §4.6, §8 (BODY_SIGN)", fix, "the %s answer's Body-Sign does not cover its body: %v", c.activity, err)
 	})

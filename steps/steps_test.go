@@ -92,7 +92,10 @@ func runSuite(t *testing.T, c merchant.Config, target steps.Target) run {
 					tags = append(tags, tag.Name)
 				}
 				mu.Lock()
-				results = append(results, outcome{name: s.Name, tags: tags, err: err, skipped: errors.Is(err, godog.ErrSkip), duration: time.Since(start)})
+				// Register skips what the target does not declare; godog's
+				// After hooks then see no error, so Applies tells.
+				skipped := errors.Is(err, godog.ErrSkip) || !target.Applies(tags)
+				results = append(results, outcome{name: s.Name, tags: tags, err: err, skipped: skipped, duration: time.Since(start)})
 				mu.Unlock()
 				return ctx, nil
 			})
@@ -172,4 +175,145 @@ func report(t *testing.T, r run) {
 		fmt.Fprintf(&b, "\n  %7s  %s", o.duration.Round(100*time.Microsecond), o.name)
 	}
 	t.Log(b.String())
+}
+
+// defectCase is what certification must make of a merchant with one
+// deliberate defect: the scenarios whose check the defect targets fail,
+// and nothing else does, but for the consequences listed (or anything,
+// for a defect that spoils every answer).
+type defectCase struct {
+	defect    merchant.Defect
+	protocols []simulator.Protocol
+	fails     []string // each must fail where it runs; at least one must run
+	also      []string // may fail too
+	anything  bool     // every answer is spoilt: any scenario may fail
+	says      string   // the failure text of the first of fails names this
+	tune      func(*merchant.Config, *steps.Target)
+}
+
+var (
+	both   = []simulator.Protocol{simulator.V1, simulator.V2}
+	v1Only = []simulator.Protocol{simulator.V1}
+	v2Only = []simulator.Protocol{simulator.V2}
+)
+
+// defectCases covers merchant.Defects(), each with the scenarios of its
+// check (the defects' comments name the checks).
+func defectCases() []defectCase {
+	const wellFormed = "Answers are JSON objects declared as application/json"
+	return []defectCase{
+		{defect: merchant.DefectForgedSignature, protocols: both, says: "accepted a newInstance call it should have refused",
+			fails: []string{"A purchase signed with the wrong key is refused", "A purchase signed with the wrong key is refused as unauthenticated", "A release signed with the wrong key is refused"}},
+		{defect: merchant.DefectStaleTimestamp, protocols: v2Only,
+			fails: []string{"A call signed 120 seconds ago is refused", "A call signed 120 seconds ago is refused as unauthenticated", "A call signed 120 seconds ahead is refused"}},
+		{defect: merchant.DefectMissingParamsAccepted, protocols: both,
+			fails: []string{"A call without its orderId is refused", "A V1 call without its orderId is refused", "A call without its orderId is refused with the documented code"}},
+		{defect: merchant.DefectNewInstanceNotIdempotent, protocols: both, says: "store the instanceId per order",
+			fails: []string{"newInstance sent again for the same order returns the same instance", "One on-demand order for two specifications gets two instances"}},
+		{defect: merchant.DefectSharedInstanceID, protocols: both, says: "two different orders got the same instanceId",
+			fails: []string{"Different orders get different instances", "One on-demand order for two specifications gets two instances"}},
+		{defect: merchant.DefectPurchaseKeyedOnOrder, protocols: both,
+			fails: []string{"One on-demand order for two specifications gets two instances"}},
+		{defect: merchant.DefectNoInstanceID, protocols: both, anything: true, says: "MISSING_FIELD",
+			fails: []string{"A purchase is acknowledged with its instanceId"}},
+		{defect: merchant.DefectNoFrontEndURL, protocols: v1Only, anything: true, says: "appInfo.frontEndUrl",
+			fails: []string{"A V1 purchase answer carries the buyer's access data"}},
+		{defect: merchant.DefectLongInstanceID, protocols: both, anything: true, says: "FIELD_LENGTH",
+			fails: []string{"A purchase is acknowledged with its instanceId"}},
+		{defect: merchant.DefectRefreshFails, protocols: both, says: "RESULT_CODE",
+			fails: []string{"A renewal is acknowledged", "A renewal sent twice succeeds both times", "Unsubscribing a renewal period that has not started is acknowledged",
+				"A trial turned formal is acknowledged", "Expiry freezes the instance and a renewal unfreezes it"}},
+		{defect: merchant.DefectFreezeFails, protocols: both,
+			fails: []string{"A violation freezes the instance and lifting it unfreezes it", "Expiry freezes the instance and a renewal unfreezes it",
+				"An instance not renewed is released after the retention period"}},
+		{defect: merchant.DefectReleaseNotRepeatable, protocols: both,
+			fails: []string{"Releasing an instance twice succeeds both times"}},
+		{defect: merchant.DefectUpgradeNotIdempotent, protocols: both,
+			fails: []string{"An upgrade sent twice succeeds both times"}},
+		{defect: merchant.DefectUnknownInstanceAccepted, protocols: both,
+			fails: []string{"A freeze of an unknown instance is refused", "A renewal of an unknown instance is refused",
+				"A freeze of an unknown instance is answered 000003", "A renewal of an unknown instance is answered 000003"}},
+		{defect: merchant.DefectWrongContentType, protocols: both, anything: true, says: "CONTENT_TYPE", fails: []string{wellFormed}},
+		{defect: merchant.DefectNotJSON, protocols: both, anything: true, says: "BODY_PARSE", fails: []string{wellFormed}},
+		{defect: merchant.DefectNumericResultCode, protocols: both, anything: true, says: "BODY_PARSE", fails: []string{wellFormed}},
+		{defect: merchant.DefectNoBodySign, protocols: v1Only, anything: true, says: "BODY_SIGN_MISSING",
+			fails: []string{"V1 answers carry a Body-Sign over the exact bytes sent"}},
+		{defect: merchant.DefectBodySignReserialised, protocols: v1Only, anything: true, says: "matches the body re-serialised compactly",
+			fails: []string{"V1 answers carry a Body-Sign over the exact bytes sent"}},
+		{defect: merchant.DefectWrongEncryptType, protocols: both, says: "decrypts with encryptType 2 instead",
+			fails: []string{"The buyer's account decrypts with the declared encryptType"}},
+		{defect: merchant.DefectSlow, protocols: both, anything: true, says: "TIMEOUT",
+			fails: []string{"Answers come within the marketplace's time limit"},
+			tune: func(c *merchant.Config, t *steps.Target) {
+				t.Timeout, t.SlowAfter, c.Delay = 50*time.Millisecond, 20*time.Millisecond, 80*time.Millisecond
+			}},
+		{defect: merchant.DefectAsyncNeverReady, protocols: v2Only, anything: true, says: "NOT_READY",
+			fails: []string{"An asynchronous purchase is finished through queryInstance"}},
+		{defect: merchant.DefectUsageWithoutTime, protocols: both, says: "usageInfo[].statisticalTime",
+			fails: []string{"queryInstance reports an on-demand instance's usage", "queryInstance reports a package's usage"},
+			also:  []string{"The buyer's resource details show the instance", "A V2 answer's Body-Sign, when there is one, covers the exact bytes sent", "The buyer's account decrypts with the declared encryptType"}},
+		{defect: merchant.DefectLicenseNotIdempotent, protocols: both, says: "store the License per order",
+			fails: []string{"getLicense for the same order returns the same License", "The same License request gets the same License"}},
+	}
+}
+
+func TestEachDefectFailsItsCheck(t *testing.T) {
+	cases := defectCases()
+	for _, d := range merchant.Defects() {
+		if !slices.ContainsFunc(cases, func(c defectCase) bool { return c.defect == d }) {
+			t.Errorf("defect %s has no entry in the table: which scenario must fail for it?", d)
+		}
+	}
+	for _, dc := range cases {
+		for _, p := range dc.protocols {
+			t.Run(string(dc.defect)+"/"+string(p), func(t *testing.T) {
+				t.Parallel()
+				c, target := merchant.Config{Defect: dc.defect}, everything(p)
+				if dc.tune != nil {
+					dc.tune(&c, &target)
+				}
+				r := runSuite(t, c, target)
+				checkDefect(t, dc, p, r)
+			})
+		}
+	}
+}
+
+func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
+	t.Helper()
+	byName := map[string]outcome{}
+	for _, o := range r.scenarios {
+		if !o.skipped {
+			byName[o.name] = o
+		}
+	}
+	ran, required := 0, false
+	for _, name := range dc.fails {
+		o, ok := byName[name]
+		if !ok {
+			continue
+		}
+		ran++
+		switch {
+		case o.err == nil:
+			t.Errorf("scenario %q passed; it checks what %s breaks", name, dc.defect)
+		case ran == 1 && dc.says != "" && !strings.Contains(o.err.Error(), dc.says):
+			t.Errorf("scenario %q failed without naming %q:\n%v", name, dc.says, o.err)
+		}
+		required = required || o.err != nil && o.required()
+	}
+	if ran == 0 {
+		t.Fatalf("none of the scenarios of %s ran for %s", dc.defect, p)
+	}
+	if !required {
+		t.Errorf("no @required scenario failed for %s", dc.defect)
+	}
+	if dc.anything {
+		return
+	}
+	for _, o := range r.failed() {
+		if !slices.Contains(dc.fails, o.name) && !slices.Contains(dc.also, o.name) && !slices.Contains(knownWarnings(p), o.name) {
+			t.Errorf("scenario %q failed, but %s should break only %q:\n%v", o.name, dc.defect, dc.fails, o.err)
+		}
+	}
 }
