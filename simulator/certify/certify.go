@@ -71,6 +71,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		timeout = delivery.DefaultTimeout
 	}
 	if err := preflight(ctx, o.Target.URL, timeout); err != nil {
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("interrupted before the first scenario: %w", ctx.Err())
+		}
 		return Result{}, err
 	}
 	if err := createReports(reports); err != nil {
@@ -105,7 +108,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	r := rec.result(o.Strict, time.Since(started))
 	if err := ctx.Err(); err != nil {
-		return r, simulator.Errorf(simulator.EINVALID, "", "interrupted after %d of %d scenarios: %v", out.done, len(planned), err)
+		return r, fmt.Errorf("interrupted after %d of %d scenarios: %w", out.done, len(planned), err)
 	}
 	if err := writeHTML(reports, cucumber.Bytes(), r, info); err != nil {
 		return r, err

@@ -230,7 +230,7 @@ func flagOf(field string) string {
 // the flag it is about.
 func couldNotRun(err error) error {
 	if errors.Is(err, context.Canceled) {
-		return simulator.Errorf(simulator.EINVALID, "", "interrupted")
+		return simulator.Errorf(simulator.EINVALID, "", "%v", err)
 	}
 	if e, ok := errors.AsType[*simulator.Error](err); ok {
 		return simulator.Errorf(simulator.EINVALID, flagOf(e.Field), "%s", e.Message)
