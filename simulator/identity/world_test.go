@@ -298,3 +298,10 @@ func (w *world) login(c *http.Client, extra url.Values) url.Values {
 	}
 	return back.Query()
 }
+
+// noRedirects is c, with its cookies, stopping at every redirect.
+func noRedirects(c *http.Client) *http.Client {
+	stay := *c
+	stay.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &stay
+}
