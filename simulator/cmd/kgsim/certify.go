@@ -55,7 +55,7 @@ warnings); 1 a required check failed; 2 the suite could not run (bad
 flags, merchant unreachable at the start, Docker missing for
 --merchant-image).
 
-Examples:
+Example:
   kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" --format junit:report.xml
   kgsim certify --merchant-image kgsim-merchant:local --merchant-port 8081 \
       --merchant-env KGSIM_ACCESS_KEY=kgsim-sample-access-key --access-key kgsim-sample-access-key`,

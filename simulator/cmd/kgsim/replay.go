@@ -56,7 +56,7 @@ the new one side by side (one after the other on a narrow terminal).
 
 Exit status: 0 the new attempt succeeds; 1 it fails; 2 it could not run.
 
-Examples:
+Example:
   kgsim replay --notice failure.eml --access-key "$KEY" --merchant-url http://127.0.0.1:8081/produce
   kgsim replay --url https://isv.example.com/produce --protocol v2 --activity releaseInstance \
       --instance i-42 --order CS2501151003ABCDE --access-key "$KEY"`,
@@ -126,6 +126,12 @@ func parseReplay(args []string) (replayConfig, error) {
 	if *merchantURL != "" && !absoluteHTTP(*merchantURL) {
 		return c, simulator.Errorf(simulator.EINVALID, "--merchant-url", "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/produce", *merchantURL)
 	}
+	if *noticeFile == "" && *productURL == "" {
+		return c, simulator.Errorf(simulator.EINVALID, "--notice", "required; want --notice FILE, or --url URL --protocol v1|v2 --activity ACTIVITY and the call's ids")
+	}
+	if err := f.need("access-key", *key); err != nil {
+		return c, err
+	}
 	switch {
 	case *noticeFile != "" && *productURL != "":
 		return c, simulator.Errorf(simulator.EINVALID, "--url", "give either --notice or --url with the call's ids, not both")
@@ -151,11 +157,6 @@ func parseReplay(args []string) (replayConfig, error) {
 			return c, err
 		}
 		c.calls = []replayCall{call}
-	default:
-		return c, simulator.Errorf(simulator.EINVALID, "--notice", "required; want --notice FILE, or --url URL --protocol v1|v2 --activity ACTIVITY and the call's ids")
-	}
-	if err := f.need("access-key", *key); err != nil {
-		return c, err
 	}
 	return c, nil
 }
@@ -637,12 +638,16 @@ func newView(r *delivery.Request, a delivery.Answer, j delivery.Judgement, start
 	if len(r.Body) > 0 {
 		v.text("body: ", string(r.Body))
 	}
-	v.signing("timeStamp", r.TimeStamp, "timestamp", r.Timestamp, "nonce", r.Nonce, "bodyHmac", r.BodyHMAC, "canonical", r.Canonical, "signature", r.Signature)
+	if r.TimeStamp != "" {
+		v.signing("timeStamp", r.TimeStamp, "canonical", r.Canonical, "authToken", r.Signature)
+	} else {
+		v.signing("timestamp", r.Timestamp, "nonce", r.Nonce, "bodyHmac", r.BodyHMAC, "canonical", r.Canonical, "signature", r.Signature)
+	}
 	v.add("response")
 	if a.Err != nil && a.Status == 0 {
 		v.text("error: ", a.Err.Error())
 	} else {
-		v.add("  HTTP %d in %s", a.Status, a.Elapsed.Round(time.Millisecond))
+		v.add("  HTTP %d in %.1f ms", a.Status, float64(a.Elapsed.Microseconds())/1000)
 		v.headers(a.Header)
 		v.text("body: ", string(a.Body))
 	}
