@@ -24,7 +24,7 @@ func (s *Server) casLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	service := q.Get("service")
 	if service == "" {
-		s.problem(w, r, http.StatusBadRequest, "缺少 service 参数。CAS login needs service: the URL to come back to with a ticket.")
+		s.problem(w, r, http.StatusBadRequest, "缺少 service 参数。\nCAS login needs service: the URL to come back to with a ticket.")
 		return
 	}
 	app, found, err := s.casApp(r.Context(), tenant, service)
@@ -34,7 +34,7 @@ func (s *Server) casLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found {
 		s.problem(w, r, http.StatusBadRequest,
-			"service 未在本企业的应用中登记。The service is not a CAS service registered by an application of this enterprise; it must equal one exactly.")
+			"service 未在本企业的应用中登记。\nThe service is not a CAS service registered by an application of this enterprise; it must equal one exactly.")
 		return
 	}
 	f := flow{Kind: flowCAS, TenantID: tenant.ID, AppID: app.ID, Service: service, Renew: q.Get("renew") == "true"}

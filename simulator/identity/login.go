@@ -28,18 +28,18 @@ type view struct {
 
 // Texts of the page, in Chinese as on the real page and in English.
 const (
-	msgNoParams      = "登录地址缺少参数，请从应用重新进入。The address lacks its parameters: open #/portal-login?ind=UNOP&appId={appId}."
-	msgBadInd        = "登录地址的 ind 参数必须为 UNOP。The address's ind must be UNOP."
-	msgUnknownApp    = "应用 %q 不存在，请联系应用的提供商。No application has the appId %q."
-	msgExpiredFlow   = "登录链接已失效，请从应用重新登录。This login link expired or was altered: start again from the application."
-	msgExpiredForm   = "页面已过期或不是从本页提交的，请重新登录（需要启用 Cookie）。This form expired or was not sent from this page: log in again (cookies must be enabled)."
-	msgMissing       = "请输入账号和密码。Enter your user name and password."
-	msgTooLong       = "账号或密码过长。The user name or password is too long."
-	msgWrong         = "账号或密码错误。Wrong user name or password."
-	msgUnauthorised  = "无权限访问该应用，请联系企业管理员授权。You are not authorised for this application: ask your enterprise administrator."
-	msgAmbiguous     = "多个企业有此账号，请输入企业代码。Several enterprises have this user name: enter your enterprise code."
-	msgUnknownTenant = "企业代码不存在。No enterprise has this code."
-	msgNoCallback    = "应用没有登记回调地址，请联系应用的提供商。The application has no registered callback address."
+	msgNoParams      = "登录地址缺少参数，请从应用重新进入。\nThe address lacks its parameters: open #/portal-login?ind=UNOP&appId={appId}."
+	msgBadInd        = "登录地址的 ind 参数必须为 UNOP。\nThe address's ind must be UNOP."
+	msgUnknownApp    = "应用 %q 不存在，请联系应用的提供商。\nNo application has the appId %q."
+	msgExpiredFlow   = "登录链接已失效，请从应用重新登录。\nThis login link expired or was altered: start again from the application."
+	msgExpiredForm   = "页面已过期或不是从本页提交的，请重新登录（需要启用 Cookie）。\nThis form expired or was not sent from this page: log in again (cookies must be enabled)."
+	msgMissing       = "请输入账号和密码。\nEnter your user name and password."
+	msgTooLong       = "账号或密码过长。\nThe user name or password is too long."
+	msgWrong         = "账号或密码错误。\nWrong user name or password."
+	msgUnauthorised  = "无权限访问该应用，请联系企业管理员授权。\nYou are not authorised for this application: ask your enterprise administrator."
+	msgAmbiguous     = "多个企业有此账号，请输入企业代码。\nSeveral enterprises have this user name: enter your enterprise code."
+	msgUnknownTenant = "企业代码不存在。\nNo enterprise has this code."
+	msgNoCallback    = "应用没有登记回调地址，请联系应用的提供商。\nThe application has no registered callback address."
 )
 
 // render answers with the login page in status.

@@ -113,7 +113,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, param string
 			return
 		case !ok:
 			s.problem(w, r, http.StatusBadRequest, fmt.Sprintf(
-				"%s 不是本企业应用登记的地址。%s must be on the host of a callback or CAS service that an application of this enterprise registered.", param, param))
+				"%s 不是本企业应用登记的地址。\n%s must be on the host of a callback or CAS service that an application of this enterprise registered.", param, param))
 			return
 		}
 	}
@@ -164,7 +164,7 @@ func (s *Server) returnAllowed(ctx context.Context, t simulator.Tenant, target s
 // tenantProblem answers a page request for a tenant that does not exist.
 func (s *Server) tenantProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if notFound(err) {
-		s.problem(w, r, http.StatusNotFound, "企业域名不存在。"+err.Error())
+		s.problem(w, r, http.StatusNotFound, "企业域名不存在。\n"+err.Error())
 		return
 	}
 	s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
