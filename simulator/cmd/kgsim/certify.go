@@ -99,7 +99,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 				return c, simulator.Errorf(simulator.EINVALID, "--"+name, "only with --merchant-image")
 			}
 		}
-		if u, err := url.Parse(*merchantURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !absoluteHTTP(*merchantURL) {
 			return c, simulator.Errorf(simulator.EINVALID, "--merchant-url", "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/produce", *merchantURL)
 		}
 	default:
@@ -137,12 +137,8 @@ func parseCertify(args []string) (certifyConfig, error) {
 	if err := parseModes(&t, *modes); err != nil {
 		return c, err
 	}
-	if *timeout != "" {
-		d, err := time.ParseDuration(*timeout)
-		if err != nil || d <= 0 {
-			return c, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", *timeout)
-		}
-		t.Timeout = d
+	if t.Timeout, err = parseTimeout(*timeout, 0); err != nil {
+		return c, err
 	}
 	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict}
 	return c, nil
@@ -157,6 +153,24 @@ func parseProtocol(v string) (simulator.Protocol, error) {
 		return simulator.V1, nil
 	}
 	return "", simulator.Errorf(simulator.EINVALID, "--protocol", "%q: want v2 or v1", v)
+}
+
+// parseTimeout reads --timeout: def when empty.
+func parseTimeout(v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", v)
+	}
+	return d, nil
+}
+
+// absoluteHTTP reports whether s is an absolute http(s) URL.
+func absoluteHTTP(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // parseModes reads --modes into the target: period,trial when empty.

@@ -105,7 +105,7 @@ func parseReplay(args []string) (replayConfig, error) {
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return replayConfig{}, err
 	}
-	c := replayConfig{key: *key, merchantURL: *merchantURL, timeout: delivery.DefaultTimeout, requireBodySign: *requireBodySign, width: 100}
+	c := replayConfig{key: *key, merchantURL: *merchantURL, requireBodySign: *requireBodySign, width: 100}
 	if cols, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && cols > 0 {
 		c.width = cols
 	}
@@ -116,12 +116,9 @@ func parseReplay(args []string) (replayConfig, error) {
 		}
 		c.width = n
 	}
-	if *timeout != "" {
-		d, err := time.ParseDuration(*timeout)
-		if err != nil || d <= 0 {
-			return c, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", *timeout)
-		}
-		c.timeout = d
+	var err error
+	if c.timeout, err = parseTimeout(*timeout, delivery.DefaultTimeout); err != nil {
+		return c, err
 	}
 	if *merchantURL != "" && !absoluteHTTP(*merchantURL) {
 		return c, simulator.Errorf(simulator.EINVALID, "--merchant-url", "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/produce", *merchantURL)
@@ -159,11 +156,6 @@ func parseReplay(args []string) (replayConfig, error) {
 		c.calls = []replayCall{call}
 	}
 	return c, nil
-}
-
-func absoluteHTTP(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // callsFromNotice reads a notice e-mail or call record: one call, or each
@@ -560,15 +552,13 @@ func (v *view) text(label, s string) {
 	}
 }
 
+// headers adds h sorted by name, as on the wire.
 func (v *view) headers(h http.Header) {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		for _, value := range h[name] {
-			v.add("  %s: %s", name, value)
+	var b strings.Builder
+	h.Write(&b) // a strings.Builder does not fail
+	for line := range strings.SplitSeq(strings.TrimSuffix(b.String(), "\r\n"), "\r\n") {
+		if line != "" {
+			v.add("  %s", line)
 		}
 	}
 }
