@@ -89,10 +89,7 @@ func TestCertifyCouldNotRun(t *testing.T) {
 		{[]string{"--merchant-url", base, "--access-key", "k", "--format", "junit:/no/such/dir/r.xml"}, "--format: \"junit:/no/such/dir/r.xml\": the directory /no/such/dir does not exist"},
 	}
 	for _, tt := range tests {
-		r := kgsim(t, "", append([]string{"certify"}, tt.args...)...)
-		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", tt.args, r.code, r.stderr, r.stdout, tt.want)
-		}
+		wantCouldNotRun(t, kgsim(t, "", append([]string{"certify"}, tt.args...)...), tt.want)
 	}
 }
 
@@ -128,11 +125,17 @@ func TestCertifyBadFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			r := kgsim(t, "", append([]string{"certify"}, tt.args...)...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
-				t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", r.code, r.stderr, r.stdout, tt.want)
-			}
+			wantCouldNotRun(t, kgsim(t, "", append([]string{"certify"}, tt.args...)...), tt.want)
 		})
+	}
+}
+
+// wantCouldNotRun checks a run that exited 2 with one line on standard
+// error containing want, and printed nothing else.
+func wantCouldNotRun(t *testing.T, r result, want string) {
+	t.Helper()
+	if r.code != exitUsage || !strings.Contains(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
+		t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", r.code, r.stderr, r.stdout, want)
 	}
 }
 
