@@ -214,6 +214,10 @@ func TestCertifyMerchantImage(t *testing.T) {
 		}
 		containerGone(t, pool, r.stdout)
 	})
+	t.Run("image missing", func(t *testing.T) {
+		r := kgsim(t, "", "certify", "--merchant-image", "kgsim-no-such-image:local", "--merchant-port", "8081", "--access-key", merchantKey)
+		wantCouldNotRun(t, r, "--merchant-image: kgsim-no-such-image:local is not on the Docker host")
+	})
 	t.Run("interrupted", func(t *testing.T) {
 		// Interrupted (as SIGINT cancels kgsim's context) once the
 		// merchant answered, before the suite runs.
