@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -123,9 +124,12 @@ func connect(ctx context.Context) (*dockertest.Pool, error) {
 			return pool, nil
 		}
 	}
-	where := "the default socket"
+	where := os.Getenv("DOCKER_HOST")
 	if pool != nil {
 		where = pool.Client.Endpoint()
+	}
+	if where == "" {
+		where = "the default socket"
 	}
 	return nil, simulator.Errorf(simulator.EINVALID, "", "Docker missing: no Docker daemon answers at %s (%v); --merchant-image needs one (start it or set DOCKER_HOST), or certify a running service with --merchant-url", where, err)
 }
