@@ -100,7 +100,15 @@ func (p *pretty) summary(r Result, reports []report) {
 	}
 	fmt.Fprintln(w)
 	for _, l := range []Level{Required, Recommended} {
-		fmt.Fprintf(w, "  %-12s %d passed, %d failed\n", l+":", t.passed[l], t.failed[l])
+		failures := "failed"
+		if l == Recommended && !r.Strict {
+			failures = "warnings"
+		}
+		fmt.Fprintf(w, "  %-12s %d passed, %d %s", l+":", t.passed[l], t.failed[l], failures)
+		if t.skipped[l] > 0 {
+			fmt.Fprintf(w, ", %d skipped", t.skipped[l])
+		}
+		fmt.Fprintln(w)
 	}
 	if slow := r.Slowest(5); len(slow) > 0 {
 		fmt.Fprintf(w, "Slowest:\n")
