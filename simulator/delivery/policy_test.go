@@ -83,7 +83,7 @@ func TestPolicyNextAfterALateAttempt(t *testing.T) {
 // answer it polls after, and fails the order when it runs out.
 func TestPolicyByKind(t *testing.T) {
 	answer := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest} {
+	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest, simulator.KindKit} {
 		p := PolicyFor(simulator.Message{Kind: kind, Activity: "newInstance"})
 		if p.Attempts() != 1 || p.Exhausted != simulator.Stopped {
 			t.Errorf("%s newInstance: %d attempts then %s, want 1 then STOPPED", kind, p.Attempts(), p.Exhausted)

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,10 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 	results := make(chan error, workers)
 	inFlight, made := 0, 0
 	var first error
+	// failed is set by an attempt that failed, before it gives its queue
+	// back: a message whose attempt was rolled back is due again at once,
+	// and must not be started again before the error is collected.
+	var failed atomic.Bool
 	collect := func() {
 		err := <-results
 		inFlight--
@@ -61,7 +66,7 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 			for inFlight == workers && first == nil {
 				collect()
 			}
-			if first != nil {
+			if first != nil || failed.Load() {
 				break
 			}
 			if !d.claim(m.Queue, true) {
@@ -71,6 +76,9 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 			started++
 			go func() {
 				err := d.attempt(ctx, m, products)
+				if err != nil {
+					failed.Store(true)
+				}
 				d.release(m.Queue) // before the result: the next read may hand out its new head
 				results <- err
 			}()
