@@ -14,13 +14,20 @@ cd "$(dirname "$0")/.."
 
 die() { echo "build-images: $*" >&2; exit 1; }
 
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(kgsim merchant)
+for target in "${targets[@]}"; do
+	case $target in
+	kgsim | merchant) ;;
+	*) die "unknown image $target: give kgsim, merchant, or nothing for both" ;;
+	esac
+done
+
 command -v go >/dev/null || die "go is not on PATH; install Go 1.26 or later"
 command -v docker >/dev/null || die "docker is not installed; install Docker Engine to build the images (kgsim itself runs without it: go run ./simulator/cmd/kgsim)"
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
 	die "no Docker daemon answers (docker version failed); start it, or check DOCKER_HOST and your permission on the socket"
 
-targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(kgsim merchant)
 
 context=$(mktemp -d)
 trap 'rm -rf "$context"' EXIT
@@ -52,9 +59,6 @@ for target in "${targets[@]}"; do
 		cp fixtures/merchant/Dockerfile "$context/kgsim-merchant/"
 		docker build --quiet --tag kgsim-merchant:local "$context/kgsim-merchant" >/dev/null
 		echo "built kgsim-merchant:local"
-		;;
-	*)
-		die "unknown image $target: give kgsim, merchant, or nothing for both"
 		;;
 	esac
 done
