@@ -86,6 +86,7 @@ type Server struct {
 	casFormat           string
 	invalidClientStatus int
 	tickets             atomic.Uint64 // the n of ST-{n}-...
+	batch               batch         // the token endpoint's group commits
 }
 
 // New checks c and returns the identity provider.
@@ -169,11 +170,15 @@ func (s *Server) Register(r *mux.Router) {
 func (s *Server) tenant(r *http.Request) (simulator.Tenant, error) {
 	code := mux.Vars(r)["tenantCode"]
 	t, err := s.store.TenantByCode(r.Context(), code)
-	if simulator.ErrorCode(err) == simulator.ENOTFOUND {
-		return t, simulator.Errorf(simulator.ENOTFOUND, "tenantCode",
-			"no tenant has the code %q: a tenant's domain is %s/t/{tenantCode}, as tenantSync's domainName says", code, s.base)
+	if notFound(err) {
+		return t, s.unknownTenant(code)
 	}
 	return t, err
+}
+
+func (s *Server) unknownTenant(code string) error {
+	return simulator.Errorf(simulator.ENOTFOUND, "tenantCode",
+		"no tenant has the code %q: a tenant's domain is %s/t/{tenantCode}, as tenantSync's domainName says", code, s.base)
 }
 
 // Random values. Codes and ticket ids are [A-Za-z0-9] and tokens [a-z0-9]

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"github.com/kgsim/kgsim/simulator"
 )
 
@@ -32,10 +34,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 var tokenParams = []string{"grant_type", "code", "redirect_uri", "refresh_token", "client_id", "client_secret", "scope"}
 
 func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
-	tenant, err := s.tenant(r)
-	if err != nil {
-		return Token{}, err
-	}
 	form, err := tokenForm(w, r)
 	if err != nil {
 		return Token{}, err
@@ -55,14 +53,54 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
 	if form.Get(need) == "" {
 		return Token{}, MissingParameter(need)
 	}
-	client, err := s.authenticateClient(r, form, tenant)
+	id, secret, err := clientCredentials(r, form)
 	if err != nil {
 		return Token{}, err
 	}
-	if grantType == "authorization_code" {
-		return s.exchange(detached(r), client, form.Get("code"), form.Get("redirect_uri"))
+	access, refresh, err := s.newTokens()
+	if err != nil {
+		return Token{}, err
 	}
-	return s.refresh(detached(r), client, form.Get("refresh_token"))
+	// Everything the grant reads and writes is one write of a shared
+	// transaction: the store has one connection, and taking it once per
+	// request rather than once per read is most of the endpoint's speed.
+	ctx, tenantCode, now := detached(r), mux.Vars(r)["tenantCode"], s.clock.Now()
+	var refused error
+	err = s.update(ctx, func(tx simulator.Tx) error {
+		refused = nil
+		tenant, err := tx.TenantByCode(ctx, tenantCode)
+		if notFound(err) {
+			refused = s.unknownTenant(tenantCode)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		client, err := tx.ClientByID(ctx, tenant.ID, id)
+		if notFound(err) {
+			sameSecret(secret, secret) // as long as a wrong secret takes
+			refused = s.invalidClient()
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if !sameSecret(client.ClientSecret, secret) {
+			refused = s.invalidClient()
+			return nil
+		}
+		if grantType == "authorization_code" {
+			refused, err = s.exchange(ctx, tx, client, form.Get("code"), form.Get("redirect_uri"), access, refresh, now)
+		} else {
+			refused, err = s.refresh(ctx, tx, client, form.Get("refresh_token"), access, refresh, now)
+		}
+		return err
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: refresh}, nil
 }
 
 // tokenForm reads the request's form body: any other content type has no
@@ -86,39 +124,27 @@ func tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
-// authenticateClient checks the client's credentials, from the form or
-// HTTP Basic, against the tenant's clients, the secret in constant time.
-func (s *Server) authenticateClient(r *http.Request, form url.Values, tenant simulator.Tenant) (simulator.Client, error) {
-	id, secret := form.Get("client_id"), form.Get("client_secret")
+// clientCredentials reads the client's id and secret from the form or
+// HTTP Basic; both may be given only if they agree.
+func clientCredentials(r *http.Request, form url.Values) (id, secret string, err error) {
+	id, secret = form.Get("client_id"), form.Get("client_secret")
 	basicID, basicSecret, hasBasic, err := basicCredentials(r)
 	if err != nil {
-		return simulator.Client{}, err
+		return "", "", err
 	}
 	if hasBasic {
 		if (id != "" && id != basicID) || (secret != "" && !sameSecret(secret, basicSecret)) {
-			return simulator.Client{}, InvalidRequest("The client credentials in the Authorization header and in the form differ")
+			return "", "", InvalidRequest("The client credentials in the Authorization header and in the form differ")
 		}
 		id, secret = basicID, basicSecret
 	}
 	switch {
 	case id == "":
-		return simulator.Client{}, MissingParameter("client_id")
+		return "", "", MissingParameter("client_id")
 	case secret == "":
-		return simulator.Client{}, MissingParameter("client_secret")
-	case len(id) > maxCredential || len(secret) > maxCredential:
-		return simulator.Client{}, s.invalidClient()
+		return "", "", MissingParameter("client_secret")
 	}
-	c, err := s.store.ClientByID(r.Context(), tenant.ID, id)
-	if notFound(err) {
-		sameSecret(secret, secret) // as long as a wrong secret takes
-		return c, s.invalidClient()
-	} else if err != nil {
-		return c, err
-	}
-	if !sameSecret(c.ClientSecret, secret) {
-		return c, s.invalidClient()
-	}
-	return c, nil
+	return id, secret, nil
 }
 
 // basicCredentials reads Authorization: Basic, whose id and secret are
@@ -154,65 +180,40 @@ func (s *Server) invalidClient() *OAuthError {
 	return e
 }
 
-// exchange trades a code for tokens. The code must be live, the client's,
-// and (when redirect_uri is sent) have been issued for that redirect_uri.
-// A code used before fails, and revokes the tokens its first use gave
-// (identity.md §3.2): the revocation is committed, only the answer fails.
-func (s *Server) exchange(ctx context.Context, client simulator.Client, code, redirect string) (Token, error) {
-	access, refresh, err := s.newTokens()
-	if err != nil {
-		return Token{}, err
-	}
-	now := s.clock.Now()
+// exchange trades a code for the tokens access and refresh, in tx. The
+// code must be live, the client's, and (when redirect_uri is sent) have
+// been issued for that redirect_uri. It is spent before those checks, as
+// the Spring-based IdPs behind the marketplace do: a code presented wrongly
+// is gone. A code used before fails, and revokes the tokens its first use
+// gave (identity.md §3.2). refused is the answer to a bad request; err a
+// store failure.
+func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator.Client, code, redirect, access, refresh string,
+	now time.Time) (refused, err error) {
 	key := digest(code)
-	var refused error
-	err = s.store.Update(ctx, func(tx simulator.Tx) error {
-		c, err := tx.Code(ctx, key)
-		if notFound(err) {
-			refused = InvalidCode()
-			return nil
-		} else if err != nil {
-			return err
-		}
-		switch {
-		case c.TenantID != client.TenantID:
-			refused = s.invalidClient() // a pair of another tenant (identity.md §1)
-			return nil
-		case c.ClientID != client.ClientID:
-			refused = InvalidCode()
-			return nil
-		case redirect != "":
-			if ok, err := s.redirectMatches(ctx, tx, c, redirect); err != nil {
-				return err
-			} else if !ok {
-				refused = InvalidCode()
-				return nil
-			}
-		}
-		c, err = tx.ConsumeCode(ctx, key, now)
-		switch simulator.ErrorCode(err) {
-		case "":
-		case simulator.ECONFLICT: // replayed
-			refused = InvalidCode()
-			_, err := tx.RevokeTokens(ctx, simulator.TokenFilter{Code: key}, now)
-			return err
-		case simulator.ENOTFOUND, simulator.EINVALID: // expired
-			refused = InvalidCode()
-			return nil
-		default:
-			return err
-		}
-		return tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(refresh), ClientID: c.ClientID, TenantID: c.TenantID,
-			AppID: c.AppID, UserName: c.UserName, Scope: c.Scope, Code: key, IssuedAt: now,
-			AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
-	})
-	if err == nil {
-		err = refused
+	c, err := tx.ConsumeCode(ctx, key, now)
+	switch simulator.ErrorCode(err) {
+	case "":
+	case simulator.ECONFLICT: // replayed
+		_, err := tx.RevokeTokens(ctx, simulator.TokenFilter{Code: key}, now)
+		return InvalidCode(), err
+	case simulator.ENOTFOUND, simulator.EINVALID: // unknown or expired
+		return InvalidCode(), nil
+	default:
+		return nil, err
 	}
-	if err != nil {
-		return Token{}, err
+	switch {
+	case c.TenantID != client.TenantID:
+		return s.invalidClient(), nil // a pair of another tenant (identity.md §1)
+	case c.ClientID != client.ClientID:
+		return InvalidCode(), nil
+	case redirect != "":
+		if ok, err := s.redirectMatches(ctx, tx, c, redirect); err != nil || !ok {
+			return InvalidCode(), err
+		}
 	}
-	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: refresh}, nil
+	return nil, tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(refresh), ClientID: c.ClientID, TenantID: c.TenantID,
+		AppID: c.AppID, UserName: c.UserName, Scope: c.Scope, Code: key, IssuedAt: now,
+		AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
 }
 
 // redirectMatches says whether redirect is what the code was issued for:
@@ -231,54 +232,35 @@ func (s *Server) redirectMatches(ctx context.Context, tx simulator.Tx, c simulat
 	return len(app.RedirectURIs) > 0 && app.RedirectURIs[0] == redirect, nil
 }
 
-// refresh trades a refresh token for a new pair, spending it (rotation,
-// identity.md §3.2); the new refresh token lives 30 days from now. The
-// new pair keeps the code it descends from, so that replaying that code
-// revokes the whole line.
-func (s *Server) refresh(ctx context.Context, client simulator.Client, refresh string) (Token, error) {
-	access, next, err := s.newTokens()
-	if err != nil {
-		return Token{}, err
-	}
-	now := s.clock.Now()
+// refresh trades a refresh token for the new pair access and next in tx,
+// spending it (rotation, identity.md §3.2); the new refresh token lives 30
+// days from now. The new pair keeps the code it descends from, so that
+// replaying that code revokes the whole line.
+func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.Client, refresh, access, next string,
+	now time.Time) (refused, err error) {
 	key := digest(refresh)
-	var refused error
-	err = s.store.Update(ctx, func(tx simulator.Tx) error {
-		t, err := tx.TokenByRefresh(ctx, key)
-		if notFound(err) {
-			refused = InvalidRefreshToken()
-			return nil
-		} else if err != nil {
-			return err
-		}
-		switch {
-		case t.TenantID != client.TenantID:
-			refused = s.invalidClient()
-			return nil
-		case t.ClientID != client.ClientID:
-			refused = InvalidRefreshToken()
-			return nil
-		}
-		t, err = tx.ConsumeRefresh(ctx, key, now)
-		switch simulator.ErrorCode(err) {
-		case "":
-		case simulator.ECONFLICT, simulator.EINVALID, simulator.ENOTFOUND:
-			refused = InvalidRefreshToken()
-			return nil
-		default:
-			return err
-		}
-		return tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(next), ClientID: t.ClientID, TenantID: t.TenantID,
-			AppID: t.AppID, UserName: t.UserName, Scope: t.Scope, Code: t.Code, IssuedAt: now,
-			AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
-	})
-	if err == nil {
-		err = refused
+	t, err := tx.TokenByRefresh(ctx, key)
+	switch {
+	case notFound(err):
+		return InvalidRefreshToken(), nil
+	case err != nil:
+		return nil, err
+	case t.TenantID != client.TenantID:
+		return s.invalidClient(), nil
+	case t.ClientID != client.ClientID:
+		return InvalidRefreshToken(), nil
 	}
-	if err != nil {
-		return Token{}, err
+	t, err = tx.ConsumeRefresh(ctx, key, now)
+	switch simulator.ErrorCode(err) {
+	case "":
+	case simulator.ECONFLICT, simulator.EINVALID, simulator.ENOTFOUND: // spent, revoked or expired
+		return InvalidRefreshToken(), nil
+	default:
+		return nil, err
 	}
-	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: next}, nil
+	return nil, tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(next), ClientID: t.ClientID, TenantID: t.TenantID,
+		AppID: t.AppID, UserName: t.UserName, Scope: t.Scope, Code: t.Code, IssuedAt: now,
+		AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
 }
 
 // newTokens makes an access and a refresh token: kgsim-at- and kgsim-rt-

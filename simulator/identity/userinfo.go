@@ -3,6 +3,10 @@ package identity
 import (
 	"net/http"
 	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/kgsim/kgsim/simulator"
 )
 
 // UserInfo is the userinfo answer (identity.md §3.3). Every field is a
@@ -51,38 +55,57 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
-	tenant, err := s.tenant(r)
-	if err != nil {
-		return UserInfo{}, err
-	}
 	scheme, access, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	access = strings.TrimSpace(access)
 	if !strings.EqualFold(scheme, "Bearer") || access == "" || strings.ContainsAny(access, " \t") || len(access) > maxCredential {
 		return UserInfo{}, Unauthorized()
 	}
-	t, err := s.store.TokenByAccess(r.Context(), digest(access))
-	switch {
-	case notFound(err):
-		return UserInfo{}, InvalidAccessToken(access)
-	case err != nil:
-		return UserInfo{}, err
-	case t.TenantID != tenant.ID || !t.RevokedAt.IsZero() || expired(t.AccessExpiresAt, s.clock.Now()):
-		return UserInfo{}, InvalidAccessToken(access)
-	}
-	u, err := s.store.User(r.Context(), t.TenantID, t.UserName)
-	if notFound(err) { // deleted since: its tokens are worth nothing
-		return UserInfo{}, InvalidAccessToken(access)
-	} else if err != nil {
-		return UserInfo{}, err
-	}
-	var orgName string
-	if u.OrgCode != "" {
-		d, err := s.store.Department(r.Context(), u.TenantID, u.OrgCode)
-		if err != nil && !notFound(err) {
-			return UserInfo{}, err
+	// The reads share a transaction with the token endpoint's writes, for
+	// the one store connection (see grant).
+	ctx, tenantCode, now := r.Context(), mux.Vars(r)["tenantCode"], s.clock.Now()
+	var info UserInfo
+	var refused error
+	err := s.update(ctx, func(tx simulator.Tx) error {
+		refused = nil
+		tenant, err := tx.TenantByCode(ctx, tenantCode)
+		if notFound(err) {
+			refused = s.unknownTenant(tenantCode)
+			return nil
+		} else if err != nil {
+			return err
 		}
-		orgName = d.Name
+		t, err := tx.TokenByAccess(ctx, digest(access))
+		switch {
+		case notFound(err):
+			refused = InvalidAccessToken(access)
+			return nil
+		case err != nil:
+			return err
+		case t.TenantID != tenant.ID || !t.RevokedAt.IsZero() || expired(t.AccessExpiresAt, now):
+			refused = InvalidAccessToken(access)
+			return nil
+		}
+		u, err := tx.User(ctx, t.TenantID, t.UserName)
+		if notFound(err) { // deleted since: its tokens are worth nothing
+			refused = InvalidAccessToken(access)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		var orgName string
+		if u.OrgCode != "" {
+			d, err := tx.Department(ctx, u.TenantID, u.OrgCode)
+			if err != nil && !notFound(err) {
+				return err
+			}
+			orgName = d.Name
+		}
+		info = UserInfo{ID: u.ID, UserName: u.UserName, Name: u.Name, Email: u.Email, Mobile: u.Mobile, Role: u.Role,
+			OrganizationName: orgName, OrganizationCode: u.OrgCode, ProjectName: tenant.Name, Tenant: u.TenantID}
+		return nil
+	})
+	if err == nil {
+		err = refused
 	}
-	return UserInfo{ID: u.ID, UserName: u.UserName, Name: u.Name, Email: u.Email, Mobile: u.Mobile, Role: u.Role,
-		OrganizationName: orgName, OrganizationCode: u.OrgCode, ProjectName: tenant.Name, Tenant: u.TenantID}, nil
+	return info, err
 }
