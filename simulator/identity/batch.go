@@ -3,7 +3,10 @@ package identity
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
+
+	"github.com/gorilla/mux"
 
 	"github.com/kgsim/kgsim/simulator"
 )
@@ -89,4 +92,27 @@ func (s *Server) lead(ctx context.Context) {
 		return
 	}
 	b.pending[0].done <- errLead
+}
+
+// inTenant runs fn in a shared transaction (update) with the tenant whose
+// domain r is addressed to. fn returns its refusal of a bad request, or a
+// store failure; inTenant returns whichever there is.
+func (s *Server) inTenant(ctx context.Context, r *http.Request, fn func(tx simulator.Tx, t simulator.Tenant) (refused, err error)) error {
+	code := mux.Vars(r)["tenantCode"]
+	var refused error
+	err := s.update(ctx, func(tx simulator.Tx) error {
+		t, err := tx.TenantByCode(ctx, code)
+		if notFound(err) {
+			refused = s.unknownTenant(code)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		refused, err = fn(tx, t)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refused
 }

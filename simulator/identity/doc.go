@@ -1,8 +1,15 @@
-// Package identity is the marketplace's identity provider: unified login,
-// OAuth 2.0 and CAS 3.0 as the merchant sees them (spec: identity.md).
+// Package identity is the marketplace's identity provider: the unified
+// login page, OAuth 2.0 and CAS 3.0 as the merchant sees them (spec:
+// identity.md). New builds it on the store's identity records; Register
+// mounts its routes.
 //
-// For now it holds the response documents whose exact bytes the spec and
-// its vectors fix: CAS ticket validation (XML and JSON) and the OAuth token,
-// error and header set. They are pure values rendered to bytes, so the HTTP
-// surface only decides which document to send.
+// The response documents whose bytes the spec and its vectors fix (CAS
+// validation in XML and JSON, the token answer, the OAuth errors, userinfo)
+// are pure values rendered to bytes, so the handlers only decide which
+// document to send.
+//
+// Codes, tokens, tickets and session ids are stored as SHA-256 digests:
+// whoever reads the database cannot use them. Client secrets are compared
+// in constant time. The login page's HTML, style and script are embedded
+// from simulator/web.
 package identity

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/kgsim/kgsim/simulator"
 )
 
@@ -28,10 +26,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(t.JSON())
 }
-
-// tokenParams are the form fields of a token request; each may be given
-// once (RFC 6749 §3.2).
-var tokenParams = []string{"grant_type", "code", "redirect_uri", "refresh_token", "client_id", "client_secret", "scope"}
 
 func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
 	form, err := tokenForm(w, r)
@@ -64,39 +58,23 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
 	// Everything the grant reads and writes is one write of a shared
 	// transaction: the store has one connection, and taking it once per
 	// request rather than once per read is most of the endpoint's speed.
-	ctx, tenantCode, now := detached(r), mux.Vars(r)["tenantCode"], s.clock.Now()
-	var refused error
-	err = s.update(ctx, func(tx simulator.Tx) error {
-		refused = nil
-		tenant, err := tx.TenantByCode(ctx, tenantCode)
-		if notFound(err) {
-			refused = s.unknownTenant(tenantCode)
-			return nil
-		} else if err != nil {
-			return err
-		}
+	ctx, now := detached(r), s.clock.Now()
+	err = s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
 		client, err := tx.ClientByID(ctx, tenant.ID, id)
 		if notFound(err) {
 			sameSecret(secret, secret) // as long as a wrong secret takes
-			refused = s.invalidClient()
-			return nil
+			return s.invalidClient(), nil
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		if !sameSecret(client.ClientSecret, secret) {
-			refused = s.invalidClient()
-			return nil
+			return s.invalidClient(), nil
 		}
 		if grantType == "authorization_code" {
-			refused, err = s.exchange(ctx, tx, client, form.Get("code"), form.Get("redirect_uri"), access, refresh, now)
-		} else {
-			refused, err = s.refresh(ctx, tx, client, form.Get("refresh_token"), access, refresh, now)
+			return s.exchange(ctx, tx, client, form.Get("code"), form.Get("redirect_uri"), access, refresh, now)
 		}
-		return err
+		return s.refresh(ctx, tx, client, form.Get("refresh_token"), access, refresh, now)
 	})
-	if err == nil {
-		err = refused
-	}
 	if err != nil {
 		return Token{}, err
 	}
@@ -116,7 +94,8 @@ func tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 		return nil, InvalidRequest("The body is not a valid form: " + err.Error())
 	}
-	for _, name := range tokenParams {
+	// Each field of a token request may be given once (RFC 6749 §3.2).
+	for _, name := range []string{"grant_type", "code", "redirect_uri", "refresh_token", "client_id", "client_secret", "scope"} {
 		if len(r.PostForm[name]) > 1 {
 			return nil, InvalidRequest("Parameter given more than once: " + name)
 		}

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/kgsim/kgsim/simulator"
 )
 
@@ -62,50 +60,35 @@ func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
 	}
 	// The reads share a transaction with the token endpoint's writes, for
 	// the one store connection (see grant).
-	ctx, tenantCode, now := r.Context(), mux.Vars(r)["tenantCode"], s.clock.Now()
+	ctx, now := r.Context(), s.clock.Now()
 	var info UserInfo
-	var refused error
-	err := s.update(ctx, func(tx simulator.Tx) error {
-		refused = nil
-		tenant, err := tx.TenantByCode(ctx, tenantCode)
-		if notFound(err) {
-			refused = s.unknownTenant(tenantCode)
-			return nil
-		} else if err != nil {
-			return err
-		}
+	err := s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
 		t, err := tx.TokenByAccess(ctx, digest(access))
 		switch {
 		case notFound(err):
-			refused = InvalidAccessToken(access)
-			return nil
+			return InvalidAccessToken(access), nil
 		case err != nil:
-			return err
+			return nil, err
 		case t.TenantID != tenant.ID || !t.RevokedAt.IsZero() || expired(t.AccessExpiresAt, now):
-			refused = InvalidAccessToken(access)
-			return nil
+			return InvalidAccessToken(access), nil
 		}
 		u, err := tx.User(ctx, t.TenantID, t.UserName)
 		if notFound(err) { // deleted since: its tokens are worth nothing
-			refused = InvalidAccessToken(access)
-			return nil
+			return InvalidAccessToken(access), nil
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		var orgName string
 		if u.OrgCode != "" {
 			d, err := tx.Department(ctx, u.TenantID, u.OrgCode)
 			if err != nil && !notFound(err) {
-				return err
+				return nil, err
 			}
 			orgName = d.Name
 		}
 		info = UserInfo{ID: u.ID, UserName: u.UserName, Name: u.Name, Email: u.Email, Mobile: u.Mobile, Role: u.Role,
 			OrganizationName: orgName, OrganizationCode: u.OrgCode, ProjectName: tenant.Name, Tenant: u.TenantID}
-		return nil
+		return nil, nil
 	})
-	if err == nil {
-		err = refused
-	}
 	return info, err
 }
