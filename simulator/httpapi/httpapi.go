@@ -45,6 +45,37 @@
 //	GET  /admin/v1/notices/{id}                     notice with "record" (JSON)
 //	GET  /admin/v1/clock                            {"now","virtual"}
 //	POST /admin/v1/clock/advance                    {"by":"3h"|"30d"} or {"to":RFC3339} -> {"from","to","instants","work","now"}; 409 on a real clock
+//
+// Joint operation (kit-sync.md): each change answers with the kit syncs it
+// enqueued ("syncs"). {tenant} is a tenantId or tenantCode. Client
+// secrets, kit keys and passwords are never shown (kit keys masked).
+//
+//	POST /admin/v1/apps                             {"appId","name","productId","clientId","clientSecret","redirectUris","casServices","publicKeyPem","kitUrl","kitKey"} -> 201 app
+//	GET  /admin/v1/apps                             ?productId&clientId&limit -> {"apps":[app]}
+//	GET  /admin/v1/apps/{appId}                     app
+//	POST /admin/v1/tenants                          {"tenantId","tenantCode","name","domainName"} -> 201 tenant
+//	GET  /admin/v1/tenants                          {"tenants":[tenant]}
+//	GET  /admin/v1/tenants/{tenant}                 tenant
+//	PUT  /admin/v1/tenants/{tenant}                 {"name","domainName"} -> {"tenant","syncs"} (tenantSync 2)
+//	GET  /admin/v1/tenants/{tenant}/apps            {"bindings":[binding]}
+//	POST /admin/v1/tenants/{tenant}/apps            {"appId","instanceKey"|"instanceId","orderId","testFlag"} -> 201 {"binding","syncs"}
+//	DELETE /admin/v1/tenants/{tenant}/apps/{appId}  -> {"syncs"} (applicationSync 0, tenantSync 0)
+//	POST /admin/v1/tenants/{tenant}/apps/{appId}/rotate-secret  -> {"binding","syncs"} (applicationSync 2)
+//	POST /admin/v1/tenants/{tenant}/apps/{appId}/grant          {"userNames"} -> {"syncs"} (authSync 1)
+//	POST /admin/v1/tenants/{tenant}/apps/{appId}/revoke         {"userNames"} -> {"syncs"} (authSync 3)
+//	GET  /admin/v1/tenants/{tenant}/apps/{appId}/authorisations {"authorisations":[authorisation]}
+//	POST /admin/v1/users                            {"tenant","userName","password","name","email","mobile","role","orgCode",...,"apps":[clientId]} -> 201 {"user","syncs"}
+//	GET  /admin/v1/tenants/{tenant}/users           ?orgCode&limit -> {"users":[user]}
+//	GET  /admin/v1/tenants/{tenant}/users/{userName}  user
+//	PUT  /admin/v1/tenants/{tenant}/users/{userName}  profile -> {"user","syncs"} (authSync 2)
+//	DELETE /admin/v1/tenants/{tenant}/users/{userName}  -> {"syncs"} (authSync 0)
+//	GET  /admin/v1/tenants/{tenant}/departments     {"departments":[department]}
+//	PUT  /admin/v1/tenants/{tenant}/departments/{orgCode}  {"orgName","parentCode"} -> 201|200 {"department","syncs"} (singleOrgSync 1|2)
+//	DELETE /admin/v1/tenants/{tenant}/departments/{orgCode}  -> {"syncs"} (singleOrgSync 0)
+//
+// The identity provider's routes (the unified login page, OAuth2 and CAS
+// under /t/{tenantCode}/api/v1) are mounted on the same router when
+// Config.Identity is set.
 package httpapi
 
 import (
@@ -63,16 +94,22 @@ import (
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/kit"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
-// Config is what the HTTP surface serves. Every field is required.
+// Config is what the HTTP surface serves. Every field but Identity is
+// required.
 type Config struct {
 	Store     simulator.Store
 	Engine    *engine.Engine
 	Deliverer *delivery.Deliverer
 	Dial      *dialtest.Tester
+	Kit       *kit.Console
 	Scheduler *schedule.Scheduler
+	// Identity mounts the identity provider's routes (an
+	// *identity.Server); nil serves none.
+	Identity interface{ Register(r *mux.Router) }
 	// Registry is served on /metrics; the HTTP metrics are registered on
 	// it.
 	Registry *prometheus.Registry
@@ -85,6 +122,7 @@ type api struct {
 	engine    *engine.Engine
 	deliverer *delivery.Deliverer
 	dial      *dialtest.Tester
+	kit       *kit.Console
 	scheduler *schedule.Scheduler
 	log       *slog.Logger
 	metrics   *httpMetrics
@@ -96,7 +134,7 @@ type api struct {
 func New(c Config) (http.Handler, error) {
 	var missing []string
 	for name, set := range map[string]bool{
-		"Store": c.Store != nil, "Engine": c.Engine != nil, "Deliverer": c.Deliverer != nil, "Dial": c.Dial != nil,
+		"Store": c.Store != nil, "Engine": c.Engine != nil, "Deliverer": c.Deliverer != nil, "Dial": c.Dial != nil, "Kit": c.Kit != nil,
 		"Scheduler": c.Scheduler != nil, "Registry": c.Registry != nil, "Logger": c.Logger != nil,
 	} {
 		if !set {
@@ -110,9 +148,12 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, scheduler: c.Scheduler,
+	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
 		log: c.Logger, metrics: m, router: mux.NewRouter()}
 	a.routes(c.Registry)
+	if c.Identity != nil {
+		c.Identity.Register(a.router)
+	}
 	return a.observe(a.router), nil
 }
 
@@ -173,6 +214,29 @@ func (a *api) routes(reg *prometheus.Registry) {
 		{http.MethodGet, "/notices/{id}", a.getNotice},
 		{http.MethodGet, "/clock", a.getClock},
 		{http.MethodPost, "/clock/advance", a.advance},
+
+		{http.MethodPost, "/apps", a.addApp},
+		{http.MethodGet, "/apps", a.listApps},
+		{http.MethodGet, "/apps/{appId}", a.getApp},
+		{http.MethodPost, "/tenants", a.addTenant},
+		{http.MethodGet, "/tenants", a.listTenants},
+		{http.MethodGet, "/tenants/{tenant}", a.getTenant},
+		{http.MethodPut, "/tenants/{tenant}", a.renameTenant},
+		{http.MethodGet, "/tenants/{tenant}/apps", a.listBindings},
+		{http.MethodPost, "/tenants/{tenant}/apps", a.bind},
+		{http.MethodDelete, "/tenants/{tenant}/apps/{appId}", a.unbind},
+		{http.MethodPost, "/tenants/{tenant}/apps/{appId}/rotate-secret", a.rotateSecret},
+		{http.MethodPost, "/tenants/{tenant}/apps/{appId}/grant", a.authorise(a.kit.Grant)},
+		{http.MethodPost, "/tenants/{tenant}/apps/{appId}/revoke", a.authorise(a.kit.Revoke)},
+		{http.MethodGet, "/tenants/{tenant}/apps/{appId}/authorisations", a.listAuthorisations},
+		{http.MethodPost, "/users", a.addUser},
+		{http.MethodGet, "/tenants/{tenant}/users", a.listUsers},
+		{http.MethodGet, "/tenants/{tenant}/users/{userName}", a.getUser},
+		{http.MethodPut, "/tenants/{tenant}/users/{userName}", a.editUser},
+		{http.MethodDelete, "/tenants/{tenant}/users/{userName}", a.removeUser},
+		{http.MethodGet, "/tenants/{tenant}/departments", a.listDepartments},
+		{http.MethodPut, "/tenants/{tenant}/departments/{orgCode}", a.putDepartment},
+		{http.MethodDelete, "/tenants/{tenant}/departments/{orgCode}", a.deleteDepartment},
 	} {
 		r.Handle(v1+rt.path, a.json(rt.h)).Methods(rt.method)
 	}

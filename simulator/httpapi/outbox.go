@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll}
+	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll, simulator.KindKit}
 	outcomes     = []simulator.Outcome{simulator.Pending, simulator.Succeeded, simulator.SucceededAfterRestart,
-		simulator.OrderFailed, simulator.Stopped, simulator.Polling, simulator.ChangeRefused}
+		simulator.OrderFailed, simulator.Stopped, simulator.Polling, simulator.ChangeRefused, simulator.Held}
 )
 
 // messageView is a callback as the admin API shows it.

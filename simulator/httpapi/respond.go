@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -58,8 +59,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON answers with v as indented JSON. Should any product's access
 // key appear in it (a merchant may echo it in an answer or choose it as an
-// instanceId), every occurrence is replaced by <accessKey>: whatever a
-// merchant sends, the admin API never shows a key.
+// instanceId), every occurrence is replaced by <accessKey>, and likewise
+// an app's kit key by <kitKey> and a client secret by <clientSecret>:
+// whatever a merchant sends, the admin API never shows a key or secret.
 func (a *api) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	out, err := encode(v)
 	if err == nil {
@@ -93,26 +95,49 @@ func encode(v any) ([]byte, error) {
 // too much ordinary text to be replaced, and is no secret anyway.
 const minScrubbed = 6
 
-// scrub replaces the access keys of all products in out by <accessKey>.
-// Most answers hold none: they are returned as they are after one scan.
-// One that does is decoded and its strings rewritten, so the answer stays
-// valid JSON whatever the key's characters.
+// scrub replaces the secrets kgsim holds in out: products' access keys,
+// apps' kit keys and fixed client secrets, bindings' client secrets. Most
+// answers hold none: they are returned as they are after one scan. One
+// that does is decoded and its strings rewritten, so the answer stays
+// valid JSON whatever the secret's characters.
 func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	// Not cut short by a client gone while a long action ran: that is no
 	// failure worth logging.
-	products, err := a.store.Products(context.WithoutCancel(r.Context()))
+	ctx := context.WithoutCancel(r.Context())
+	products, err := a.store.Products(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var keys []string
-	for _, p := range products {
-		if len(p.AccessKey) >= minScrubbed && bytes.Contains(out, []byte(p.AccessKey)) {
-			keys = append(keys, p.AccessKey)
+	apps, err := a.store.Apps(ctx, simulator.AppFilter{})
+	if err != nil {
+		return nil, err
+	}
+	clients, err := a.store.Clients(ctx, simulator.ClientFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var keys []secret
+	found := func(value, label string) {
+		if len(value) >= minScrubbed && bytes.Contains(out, []byte(value)) {
+			keys = append(keys, secret{value, label})
 		}
+	}
+	for _, p := range products {
+		found(p.AccessKey, "<accessKey>")
+	}
+	for _, app := range apps {
+		found(app.KitKey, "<kitKey>")
+		found(app.ClientSecret, "<clientSecret>")
+	}
+	for _, c := range clients {
+		found(c.ClientSecret, "<clientSecret>")
 	}
 	if len(keys) == 0 {
 		return out, nil
 	}
+	// The longest first, so that one secret holding another is replaced
+	// whole.
+	slices.SortStableFunc(keys, func(a, b secret) int { return len(b.value) - len(a.value) })
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
 	var v any
@@ -122,11 +147,15 @@ func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	return encode(redact(v, keys))
 }
 
-// redact returns v with every key replaced in its strings and names.
-func redact(v any, keys []string) any {
+// secret is a value an answer must not show and what it shows instead.
+type secret struct{ value, label string }
+
+// redact returns v with every secret in keys replaced by its label in
+// its strings and names.
+func redact(v any, keys []secret) any {
 	replace := func(s string) string {
 		for _, k := range keys {
-			s = strings.ReplaceAll(s, k, "<accessKey>")
+			s = strings.ReplaceAll(s, k.value, k.label)
 		}
 		return s
 	}

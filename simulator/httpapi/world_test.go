@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,6 +23,9 @@ import (
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/identity"
+	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -95,8 +99,14 @@ type world struct {
 	store    *sqlite.DB
 	merchant *merchant
 	mURL     string
-	api      *httptest.Server
-	logs     *syncBuffer
+	// kit is the merchant's side of the kit syncs, at kitURL.
+	kit    *kittest.Merchant
+	kitURL string
+	api    *httptest.Server
+	logs   *syncBuffer
+	// secrets must appear in no answer and no log line, like the access
+	// key: kit keys, client secrets, passwords.
+	secrets []string
 }
 
 type syncBuffer struct {
@@ -128,21 +138,40 @@ func newWorld(t *testing.T, clock simulator.Clock) *world {
 	ms := httptest.NewServer(m)
 	t.Cleanup(ms.Close)
 
+	km := &kittest.Merchant{KitKey: kitKey, Key: merchantKey(t)}
+	ks := httptest.NewServer(km)
+	t.Cleanup(ks.Close)
+
 	reg := prometheus.NewRegistry()
 	e := &engine.Engine{Store: store, Clock: clock}
 	dial := &dialtest.Tester{Store: store, Clock: clock, Metrics: dialtest.NewMetrics(reg)}
+	console := &kit.Console{Store: store, Clock: clock, Base: "http://kgsim.test"}
 	d := &delivery.Deliverer{Store: store, Sender: delivery.NewSender(5 * time.Second), Clock: clock, Wall: time.Now,
-		Settlers: []simulator.Settler{e, dial}, Metrics: delivery.NewMetrics(reg)}
+		Settlers: []simulator.Settler{e, dial, console}, Metrics: delivery.NewMetrics(reg)}
 	s := schedule.New(clock, nil, e, dial, d)
+	console.Notify = s.Wake
 	logs := &syncBuffer{}
-	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Scheduler: s, Registry: reg,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	idp, err := identity.New(identity.Config{Store: store, Clock: clock, Random: rand.Reader, Base: "http://kgsim.test", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
+		Logger: log, Identity: idp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	return &world{t: t, store: store, merchant: m, mURL: ms.URL, api: api, logs: logs}
+	w := &world{t: t, store: store, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}}
+	t.Cleanup(func() {
+		for _, s := range append(w.secrets, accessKey) {
+			if strings.Contains(logs.String(), s) {
+				t.Errorf("the log holds the secret %q", s)
+			}
+		}
+	})
+	return w
 }
 
 // answer is an admin API answer.
@@ -173,6 +202,11 @@ func (w *world) call(method, path, body string) answer {
 	}
 	if bytes.Contains(b, []byte(accessKey)) {
 		w.t.Errorf("%s %s: the answer holds the access key:\n%s", method, path, b)
+	}
+	for _, s := range w.secrets {
+		if bytes.Contains(b, []byte(s)) {
+			w.t.Errorf("%s %s: the answer holds the secret %q:\n%s", method, path, s, b)
+		}
 	}
 	for name, vs := range resp.Header {
 		if strings.Contains(name+strings.Join(vs, ","), accessKey) {

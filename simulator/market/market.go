@@ -1,6 +1,7 @@
 // Package market wires the simulated marketplace's parts together: the
-// engine, delivery with its settlers, the dial tests and the scheduler, over
-// one store and one scheduling clock. kgsim serve and the certification
+// engine, delivery with its settlers, the dial tests, the joint-operation
+// console with its kit syncs, the identity provider and the scheduler,
+// over one store and one scheduling clock. kgsim serve and the certification
 // steps build the same marketplace through it.
 package market
 
@@ -15,6 +16,9 @@ import (
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/identity"
+	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,7 +40,19 @@ type Config struct {
 	// Registry receives delivery and dial-test metrics; nil means none.
 	Registry prometheus.Registerer
 	Logger   *slog.Logger // nil means none
+	// Base is where kgsim is reached (simBase): the unified login page
+	// and the tenants' default identity domains, {Base}/t/{tenantCode},
+	// which tenantSync sends. Empty means DefaultBase.
+	Base string
+	// KitOAEPHash encrypts applicationSync's clientSecret (kit.oaepHash);
+	// empty means SHA-256. KitLayout lays kit bodies out on the wire
+	// (kit.bodyLayout); empty means the document layout.
+	KitOAEPHash protocol.OAEPHash
+	KitLayout   delivery.KitLayout
 }
+
+// DefaultBase is kgsim serve's default address.
+const DefaultBase = "http://127.0.0.1:8080"
 
 // Market is a wired marketplace.
 type Market struct {
@@ -44,6 +60,8 @@ type Market struct {
 	Engine    *engine.Engine
 	Deliverer *delivery.Deliverer
 	Dial      *dialtest.Tester
+	Kit       *kit.Console
+	Identity  *identity.Server
 	Scheduler *schedule.Scheduler
 }
 
@@ -58,12 +76,24 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	if c.Random == nil {
 		c.Random = rand.Reader
 	}
+	if c.Base == "" {
+		c.Base = DefaultBase
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	m := &Market{Store: c.Store}
 	m.Engine = &engine.Engine{Store: c.Store, Clock: c.Clock, Random: c.Random}
 	m.Dial = &dialtest.Tester{Store: c.Store, Clock: c.Clock, Random: c.Random}
+	m.Kit = &kit.Console{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, OAEPHash: c.KitOAEPHash}
 	m.Deliverer = &delivery.Deliverer{
 		Store: c.Store, Sender: delivery.NewSender(c.Timeout), Clock: c.Clock, Wall: c.Wall, Random: c.Random,
-		Settlers: []simulator.Settler{m.Engine, m.Dial}, Workers: c.Workers,
+		Settlers: []simulator.Settler{m.Engine, m.Dial, m.Kit}, Workers: c.Workers, KitLayout: c.KitLayout,
+	}
+	var err error
+	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger})
+	if err != nil {
+		return nil, err
 	}
 	if c.Registry != nil {
 		m.Dial.Metrics = dialtest.NewMetrics(c.Registry)
@@ -72,7 +102,7 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	// The engine and the dial tests first: what they enqueue for an
 	// instant is delivered at that instant.
 	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer)
-	m.Engine.Notify, m.Dial.Notify = m.Scheduler.Wake, m.Scheduler.Wake
+	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
 	if err := m.Engine.Load(ctx, c.Products, c.Customers); err != nil {
 		return nil, err
 	}

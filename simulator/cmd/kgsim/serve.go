@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/httpapi"
 	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/notice"
+	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +34,7 @@ func serveCommand() *command {
 		help: `Usage: kgsim serve [--addr HOST:PORT] [--db PATH] [--clock real|virtual] [--start TIME]
                    [--fixtures DIR] [--smtp HOST:PORT] [--smtp-from ADDR]
                    [--timeout DURATION] [--workers N] [--log-level LEVEL]
+                   [--base-url URL] [--kit-oaep-hash H] [--kit-body-layout L]
 
 Runs a fake KooGallery marketplace until interrupted: the products and
 customers of the fixtures, orders placed through the admin API (/admin/v1),
@@ -52,6 +56,14 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
   --workers    callbacks in flight at once, each to a different instance
                (default 8)
   --log-level  debug, info (default), warn or error
+  --base-url   where merchants and browsers reach kgsim: the unified login
+               page and the tenants' identity domains {URL}/t/{tenantCode}
+               sent in tenantSync (default http:// and the listen address)
+  --kit-oaep-hash    OAEP setting of applicationSync's clientSecret: sha256
+                     (default), sha1 or sha256-mgf1sha1
+  --kit-body-layout  kit sync bodies on the wire: document (default, the
+                     docs' member order and spacing) or canonical (the
+                     signed bytes)
 
 Access keys and secrets are never logged or shown by the admin API.
 
@@ -69,6 +81,9 @@ type serveConfig struct {
 	timeout                            time.Duration
 	workers                            int
 	level                              slog.Level
+	base                               string
+	oaepHash                           protocol.OAEPHash
+	kitLayout                          delivery.KitLayout
 }
 
 func parseServe(e *env, args []string) (serveConfig, error) {
@@ -83,6 +98,9 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 	timeout := f.string("timeout", "DURATION (e.g. 20s)", "answer time limit")
 	workers := f.string("workers", "N (1 or more)", "callbacks in flight")
 	level := f.string("log-level", "debug|info|warn|error", "log level")
+	base := f.string("base-url", "URL", "where kgsim is reached")
+	oaepHash := f.string("kit-oaep-hash", "sha256|sha1|sha256-mgf1sha1", "clientSecret OAEP setting")
+	kitLayout := f.string("kit-body-layout", "document|canonical", "kit body layout")
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return serveConfig{}, err
 	}
@@ -129,7 +147,38 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 			return c, simulator.Errorf(simulator.EINVALID, "--smtp", "%q: want HOST:PORT", c.smtp)
 		}
 	}
+	if err := c.parseKit(*base, *oaepHash, *kitLayout); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// parseKit reads the flags of the identity provider and the kit syncs. The
+// base URL defaults to the listen address, 127.0.0.1 standing in for an
+// address on every interface.
+func (c *serveConfig) parseKit(base, oaepHash, layout string) error {
+	if base == "" {
+		host, port, err := net.SplitHostPort(c.addr)
+		if err != nil {
+			return simulator.Errorf(simulator.EINVALID, "--addr", "%q: want HOST:PORT", c.addr)
+		}
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		base = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return simulator.Errorf(simulator.EINVALID, "--base-url", "%q: want http(s)://HOST[:PORT] without a path", base)
+	}
+	c.base = strings.TrimRight(base, "/")
+	if c.oaepHash, err = protocol.ParseOAEPHash(oaepHash); err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--kit-oaep-hash", "%q: want sha256, sha1 or sha256-mgf1sha1", oaepHash)
+	}
+	if c.kitLayout, err = delivery.ParseKitLayout(layout); err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--kit-body-layout", "%q: want document or canonical", layout)
+	}
+	return nil
 }
 
 func or(v, def string) string {
@@ -182,6 +231,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	mk, err := market.New(ctx, market.Config{
 		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers,
 		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
+		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout,
 	})
 	if err != nil {
 		store.Close()
@@ -189,6 +239,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	h, err := httpapi.New(httpapi.Config{
 		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
+		Kit: mk.Kit, Identity: mk.Identity,
 	})
 	if err != nil {
 		store.Close()
