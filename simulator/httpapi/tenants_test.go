@@ -5,7 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,6 +107,10 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 	if n := len(w.must(http.StatusOK, "GET", "/admin/v1/messages?kind=KIT&outcome=SUCCEEDED", "").get("messages").Array()); n != 4 {
 		t.Errorf("%d kit syncs listed as succeeded, want 4", n)
 	}
+	// The pair the merchant decrypted is the pair the tenant's token
+	// endpoint takes for a code of this app (identity.md §1).
+	w.exchange("acme-client", calls[1].Secret, http.StatusOK)
+	w.exchange("acme-client", calls[1].Secret+"x", http.StatusForbidden)
 
 	// A user authorised once the app is bound is sent at once.
 	u = w.must(http.StatusCreated, "POST", "/admin/v1/users", `{"tenant":"`+tenantID+`","userName":"lisi","password":"pw-lisi-77aa0e","apps":["APP-1"]}`)
@@ -114,10 +122,19 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 		t.Errorf("new department enqueued %v", got)
 	}
 	w.must(http.StatusOK, "PUT", "/admin/v1/tenants/acme/users/lisi", `{"name":"李四","orgCode":"dev"}`)
+	// The rotated secret works at once, the old one no longer.
+	rotated := w.must(http.StatusOK, "POST", "/admin/v1/tenants/acme/apps/APP-1/rotate-secret", "")
+	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1s"}`)
+	newSecret := w.kit.Named("applicationSync")[1].Secret
+	if newSecret == "" || newSecret == "acme-secret-0123456789" || strings.Contains(string(rotated.body), newSecret) {
+		t.Errorf("rotation: decrypted %q; answer %s", newSecret, rotated.body)
+	}
+	w.secrets = append(w.secrets, newSecret)
+	w.exchange("acme-client", newSecret, http.StatusOK)
+	w.exchange("acme-client", "acme-secret-0123456789", http.StatusForbidden)
 	w.must(http.StatusOK, "POST", "/admin/v1/tenants/acme/apps/APP-1/revoke", `{"userNames":["zhangsan"]}`)
 	w.must(http.StatusOK, "DELETE", "/admin/v1/tenants/acme/users/lisi", "")
 	w.must(http.StatusOK, "DELETE", "/admin/v1/tenants/acme/departments/dev", "")
-	rotated := w.must(http.StatusOK, "POST", "/admin/v1/tenants/acme/apps/APP-1/rotate-secret", "")
 	w.must(http.StatusOK, "DELETE", "/admin/v1/tenants/acme/apps/APP-1", "")
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1s"}`)
 
@@ -128,15 +145,10 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 			t.Errorf("%s answered %s: %v", c.Name, c.Code, c.Err)
 		}
 	}
-	want := "authSync/1 singleOrgSync/1 authSync/2 authSync/3 authSync/0 singleOrgSync/0 applicationSync/2 applicationSync/0 tenantSync/0"
+	want := "authSync/1 singleOrgSync/1 authSync/2 applicationSync/2 authSync/3 authSync/0 singleOrgSync/0 applicationSync/0 tenantSync/0"
 	if strings.Join(got, " ") != want {
 		t.Errorf("kit calls after binding:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
-	newSecret := w.kit.Named("applicationSync")[1].Secret
-	if newSecret == "" || newSecret == "acme-secret-0123456789" || strings.Contains(string(rotated.body), newSecret) {
-		t.Errorf("rotation: decrypted %q; answer %s", newSecret, rotated.body)
-	}
-	w.secrets = append(w.secrets, newSecret)
 	if n := len(w.must(http.StatusOK, "GET", "/admin/v1/tenants/acme/apps", "").get("bindings").Array()); n != 0 {
 		t.Errorf("%d bindings after unbinding", n)
 	}
@@ -281,5 +293,47 @@ func TestIdentityRoutesAreMounted(t *testing.T) {
 	}
 	if m := w.must(http.StatusOK, "GET", "/metrics", ""); !strings.Contains(string(m.body), `route="/t/{tenantCode}/api/v1/oauth2/token"`) {
 		t.Error("the token endpoint is not counted by its route template")
+	}
+}
+
+// csrfField is the login form's anti-forgery field.
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// exchange logs zhangsan in to APP-1 through the unified login page, as a
+// browser without scripts would, and trades the code at the token
+// endpoint with the client pair given, checking the status.
+func (w *world) exchange(clientID, secret string, want int) {
+	w.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := browser.Get(w.api.URL + "/unified-login/?ind=UNOP&appId=APP-1")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	csrf := csrfField.FindSubmatch(html)
+	if csrf == nil {
+		w.t.Fatalf("the login page has no form: %d\n%s", page.StatusCode, html)
+	}
+	resp, err := browser.PostForm(w.api.URL+"/unified-login/api/login", url.Values{"ind": {"UNOP"}, "appId": {"APP-1"},
+		"csrf": {string(csrf[1])}, "username": {"zhangsan"}, "password": {"pw-zhangsan-8c1f"}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	callback, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil || callback.Query().Get("code") == "" {
+		w.t.Fatalf("login: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = http.PostForm(w.api.URL+"/t/acme/api/v1/oauth2/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {callback.Query().Get("code")}, "client_id": {clientID}, "client_secret": {secret}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		w.t.Errorf("token exchange with the secret %q: %d %s, want %d", secret, resp.StatusCode, body, want)
 	}
 }
