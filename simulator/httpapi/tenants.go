@@ -86,6 +86,38 @@ func (a *api) getApp(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	return http.StatusOK, viewApp(app), nil
 }
 
+// tenantListing serves a listing of the records list returns for the
+// tenant named in the path, under name. It takes no query parameters.
+func tenantListing[T any](a *api, name string, list func(r *http.Request, tenantID string) ([]T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		if err := newQuery(r).err; err != nil {
+			return 0, nil, err
+		}
+		tn, err := a.kit.Tenant(r.Context(), mux.Vars(r)["tenant"])
+		if err != nil {
+			return 0, nil, err
+		}
+		records, err := list(r, tn.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, map[string]any{name: nonNil(records)}, nil
+	}
+}
+
+// The listings of a tenant's records: bindings without their secrets.
+func (a *api) listBindings(r *http.Request, tenantID string) ([]simulator.Client, error) {
+	return a.store.Clients(r.Context(), simulator.ClientFilter{TenantID: tenantID})
+}
+
+func (a *api) listAuthorisations(r *http.Request, tenantID string) ([]simulator.Authorisation, error) {
+	return a.store.Authorisations(r.Context(), simulator.AuthorisationFilter{TenantID: tenantID, AppID: mux.Vars(r)["appId"]})
+}
+
+func (a *api) listDepartments(r *http.Request, tenantID string) ([]simulator.Department, error) {
+	return a.store.Departments(r.Context(), tenantID)
+}
+
 // changed is the answer to a change: what it made, and the syncs it
 // enqueued.
 type changed struct {
@@ -160,22 +192,6 @@ func (a *api) renameTenant(w http.ResponseWriter, r *http.Request) (int, any, er
 		return 0, nil, err
 	}
 	return http.StatusOK, a.synced(changed{Tenant: &tn}, sent), nil
-}
-
-// listBindings lists the apps bound to a tenant, without their secrets.
-func (a *api) listBindings(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	if err := newQuery(r).err; err != nil {
-		return 0, nil, err
-	}
-	tn, err := a.kit.Tenant(r.Context(), mux.Vars(r)["tenant"])
-	if err != nil {
-		return 0, nil, err
-	}
-	bs, err := a.store.Clients(r.Context(), simulator.ClientFilter{TenantID: tn.ID})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, map[string]any{"bindings": nonNil(bs)}, nil
 }
 
 // bind binds an app to a tenant: tenantSync, applicationSync, allOrgSync
@@ -266,21 +282,6 @@ func (a *api) authorise(act func(ctx context.Context, tenant, appID string, user
 		}
 		return http.StatusOK, a.synced(changed{}, sent), nil
 	}
-}
-
-func (a *api) listAuthorisations(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	if err := newQuery(r).err; err != nil {
-		return 0, nil, err
-	}
-	tn, err := a.kit.Tenant(r.Context(), mux.Vars(r)["tenant"])
-	if err != nil {
-		return 0, nil, err
-	}
-	as, err := a.store.Authorisations(r.Context(), simulator.AuthorisationFilter{TenantID: tn.ID, AppID: mux.Vars(r)["appId"]})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, map[string]any{"authorisations": nonNil(as)}, nil
 }
 
 // profile is a user's profile in a request: simulator.User's fields that
@@ -378,21 +379,6 @@ func (a *api) removeUser(w http.ResponseWriter, r *http.Request) (int, any, erro
 		return 0, nil, err
 	}
 	return http.StatusOK, a.synced(changed{}, sent), nil
-}
-
-func (a *api) listDepartments(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	if err := newQuery(r).err; err != nil {
-		return 0, nil, err
-	}
-	tn, err := a.kit.Tenant(r.Context(), mux.Vars(r)["tenant"])
-	if err != nil {
-		return 0, nil, err
-	}
-	ds, err := a.store.Departments(r.Context(), tn.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, map[string]any{"departments": nonNil(ds)}, nil
 }
 
 // putDepartment creates (201, singleOrgSync flag 1) or changes (flag 2) a

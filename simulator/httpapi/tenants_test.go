@@ -19,23 +19,10 @@ import (
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 // kitKey is the test apps' kit key, distinct from the products' key.
 const kitKey = "kgsim-kit-key-5d1e0c77a9f3b2e4"
-
-// merchantKey is vector R1's private key: the merchant's, whose public
-// half its apps upload.
-func merchantKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	pem := vectors.Of(t, "identity.json", "rsa-oaep-decrypt")[0].Get("inputs.privateKeyPkcs8Pem").String()
-	k, err := protocol.ParsePrivateKeyPEM([]byte(pem))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 // publicKeyJSON is the merchant's public key as a JSON string.
 func (w *world) publicKeyJSON() string {
@@ -151,6 +138,13 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 	}
 	if n := len(w.must(http.StatusOK, "GET", "/admin/v1/tenants/acme/apps", "").get("bindings").Array()); n != 0 {
 		t.Errorf("%d bindings after unbinding", n)
+	}
+	if ds := w.must(http.StatusOK, "GET", "/admin/v1/tenants/acme/departments", "").get("departments.#.orgCode").Raw; ds != `["acme"]` {
+		t.Errorf("departments %s, want the top-level one alone", ds)
+	}
+	as := w.must(http.StatusOK, "GET", "/admin/v1/tenants/"+tenantID+"/apps/APP-1/authorisations", "").get("authorisations")
+	if as.Get("#").Int() != 1 || as.Get("0.userName").String() != "zhangsan" || as.Get("0.enable").Bool() {
+		t.Errorf("authorisations %s, want zhangsan's, revoked (lisi's went with lisi)", as.Raw)
 	}
 	// Every answer of the history shows no secret, the attempts included.
 	for _, m := range w.must(http.StatusOK, "GET", "/admin/v1/messages?kind=KIT", "").get("messages").Array() {

@@ -138,7 +138,7 @@ func newWorld(t *testing.T, clock simulator.Clock) *world {
 	ms := httptest.NewServer(m)
 	t.Cleanup(ms.Close)
 
-	km := &kittest.Merchant{KitKey: kitKey, Key: merchantKey(t)}
+	km := &kittest.Merchant{KitKey: kitKey, Key: kittest.Key(t)}
 	ks := httptest.NewServer(km)
 	t.Cleanup(ks.Close)
 

@@ -62,7 +62,7 @@ func (c *Console) AddUser(ctx context.Context, ref string, u simulator.User, pas
 			return err
 		}
 		for _, id := range ids {
-			if err := t.grant(tn.ID, id, []simulator.User{u}); err != nil {
+			if err := t.setAuthorised(tn.ID, id, []simulator.User{u}, true); err != nil {
 				return err
 			}
 		}
@@ -76,11 +76,7 @@ func (c *Console) AddUser(ctx context.Context, ref string, u simulator.User, pas
 // bound app the user is authorised for.
 func (c *Console) EditUser(ctx context.Context, ref, userName string, u simulator.User, password string) (simulator.User, []simulator.Message, error) {
 	sent, err := c.update(ctx, func(t *txn) error {
-		tn, err := tenant(ctx, t.tx, ref)
-		if err != nil {
-			return err
-		}
-		old, err := t.tx.User(ctx, tn.ID, userName)
+		old, err := t.user(ref, userName)
 		if err != nil {
 			return err
 		}
@@ -99,11 +95,7 @@ func (c *Console) EditUser(ctx context.Context, ref, userName string, u simulato
 // bound app it was authorised for, and its authorisations go with it.
 func (c *Console) RemoveUser(ctx context.Context, ref, userName string) ([]simulator.Message, error) {
 	return c.update(ctx, func(t *txn) error {
-		tn, err := tenant(ctx, t.tx, ref)
-		if err != nil {
-			return err
-		}
-		u, err := t.tx.User(ctx, tn.ID, userName)
+		u, err := t.user(ref, userName)
 		if err != nil {
 			return err
 		}
@@ -113,7 +105,7 @@ func (c *Console) RemoveUser(ctx context.Context, ref, userName string) ([]simul
 		if err != nil {
 			return err
 		}
-		as, err := t.tx.Authorisations(ctx, simulator.AuthorisationFilter{TenantID: tn.ID, UserName: u.UserName})
+		as, err := t.tx.Authorisations(ctx, simulator.AuthorisationFilter{TenantID: u.TenantID, UserName: u.UserName})
 		if err != nil {
 			return err
 		}
@@ -122,7 +114,7 @@ func (c *Console) RemoveUser(ctx context.Context, ref, userName string) ([]simul
 				return err
 			}
 		}
-		return t.tx.DeleteUser(ctx, tn.ID, u.UserName)
+		return t.tx.DeleteUser(ctx, u.TenantID, u.UserName)
 	})
 }
 
@@ -130,33 +122,16 @@ func (c *Console) RemoveUser(ctx context.Context, ref, userName string) ([]simul
 // those not authorised already, if the app is bound to the tenant. A user
 // authorised already is left as is: granting twice sends nothing more.
 func (c *Console) Grant(ctx context.Context, ref, appID string, userNames []string) ([]simulator.Message, error) {
-	return c.update(ctx, func(t *txn) error {
-		tn, users, err := t.users(ref, userNames)
-		if err != nil {
-			return err
-		}
-		app, err := t.app(appID)
-		if err != nil {
-			return err
-		}
-		return t.grant(tn.ID, app.ID, users)
-	})
-}
-
-// grant authorises users for an app and sends those newly authorised.
-func (t *txn) grant(tenantID, appID string, users []simulator.User) error {
-	fresh, err := t.setAuthorised(tenantID, appID, users, true)
-	if err != nil {
-		return err
-	}
-	return t.ifBound(tenantID, appID, func(app simulator.App, b simulator.Client) error {
-		return t.authSync(app, b, fresh, flagAdd, true)
-	})
+	return c.authorise(ctx, ref, appID, userNames, true)
 }
 
 // Revoke cancels users' authorisation for an app ("取消授权"): authSync
 // flag 3 carries those that were authorised, if the app is bound.
 func (c *Console) Revoke(ctx context.Context, ref, appID string, userNames []string) ([]simulator.Message, error) {
+	return c.authorise(ctx, ref, appID, userNames, false)
+}
+
+func (c *Console) authorise(ctx context.Context, ref, appID string, userNames []string, enabled bool) ([]simulator.Message, error) {
 	return c.update(ctx, func(t *txn) error {
 		tn, users, err := t.users(ref, userNames)
 		if err != nil {
@@ -166,19 +141,14 @@ func (c *Console) Revoke(ctx context.Context, ref, appID string, userNames []str
 		if err != nil {
 			return err
 		}
-		revoked, err := t.setAuthorised(tn.ID, app.ID, users, false)
-		if err != nil {
-			return err
-		}
-		return t.ifBound(tn.ID, app.ID, func(app simulator.App, b simulator.Client) error {
-			return t.authSync(app, b, revoked, flagRevoke, false)
-		})
+		return t.setAuthorised(tn.ID, app.ID, users, enabled)
 	})
 }
 
-// setAuthorised sets users' authorisation for an app and returns those
-// whose authorisation changed.
-func (t *txn) setAuthorised(tenantID, appID string, users []simulator.User, enabled bool) ([]simulator.User, error) {
+// setAuthorised sets users' authorisation for an app and, if the app is
+// bound to the tenant, sends those whose authorisation changed: authSync
+// flag 1 for a grant, 3 for a revocation.
+func (t *txn) setAuthorised(tenantID, appID string, users []simulator.User, enabled bool) error {
 	var changed []simulator.User
 	for _, u := range users {
 		a, err := t.tx.Authorisation(t.ctx, tenantID, appID, u.UserName)
@@ -188,15 +158,21 @@ func (t *txn) setAuthorised(tenantID, appID string, users []simulator.User, enab
 		case simulator.ErrorCode(err) == simulator.ENOTFOUND && !enabled:
 			continue // never authorised: nothing to revoke
 		case err != nil && simulator.ErrorCode(err) != simulator.ENOTFOUND:
-			return nil, err
+			return err
 		}
 		a = simulator.Authorisation{TenantID: tenantID, AppID: appID, UserName: u.UserName, Enabled: enabled, UpdatedAt: t.now}
 		if err := t.tx.PutAuthorisation(t.ctx, a); err != nil {
-			return nil, err
+			return err
 		}
 		changed = append(changed, u)
 	}
-	return changed, nil
+	flag := flagRevoke
+	if enabled {
+		flag = flagAdd
+	}
+	return t.ifBound(tenantID, appID, func(app simulator.App, b simulator.Client) error {
+		return t.authSync(app, b, changed, flag, enabled)
+	})
 }
 
 // ifBound calls fn with the app's binding to the tenant, if it has one.
@@ -244,6 +220,15 @@ func (t *txn) authorised(tenantID, appID string) ([]simulator.User, error) {
 		users = append(users, u)
 	}
 	return users, nil
+}
+
+// user reads a tenant's user.
+func (t *txn) user(ref, userName string) (simulator.User, error) {
+	tn, err := tenant(t.ctx, t.tx, ref)
+	if err != nil {
+		return simulator.User{}, err
+	}
+	return t.tx.User(t.ctx, tn.ID, userName)
 }
 
 // users reads a tenant and some of its users, each named once.

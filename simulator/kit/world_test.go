@@ -2,7 +2,6 @@ package kit
 
 import (
 	"context"
-	"crypto/rsa"
 	"math/rand/v2"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
-	"github.com/kgsim/kgsim/simulator/vectors"
 )
 
 // virtualClock is a scheduling clock the test moves by hand.
@@ -31,18 +29,6 @@ const (
 	basicKey = "basic-key-0123456789"
 	simBase  = "http://kgsim.test:8080"
 )
-
-// merchantKey is the private key of vector R1: the merchant's, whose
-// public half it uploads with its app.
-func merchantKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	pem := vectors.Of(t, "identity.json", "rsa-oaep-decrypt")[0].Get("inputs.privateKeyPkcs8Pem").String()
-	k, err := protocol.ParsePrivateKeyPEM([]byte(pem))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 // world is a console and real delivery over one SQLite store, with a
 // merchant on loopback that verifies and decrypts every sync.
@@ -66,7 +52,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	key := merchantKey(t)
+	key := kittest.Key(t)
 	m := &kittest.Merchant{KitKey: kitKey, Key: key}
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)

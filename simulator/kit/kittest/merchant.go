@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
 )
 
@@ -176,4 +178,16 @@ func (m *Merchant) judge(name string, h http.Header, body []byte) (code, secret 
 		return CodeSecretUndecryptable, "", err
 	}
 	return CodeSuccess, secret, nil
+}
+
+// Key returns the private key of the spec's vector R1: a merchant's
+// 3072-bit key ready at once, whose public half the test's apps upload.
+func Key(tb testing.TB) *rsa.PrivateKey {
+	tb.Helper()
+	pem := vectors.Of(tb, "identity.json", "rsa-oaep-decrypt")[0].Get("inputs.privateKeyPkcs8Pem").String()
+	k, err := protocol.ParsePrivateKeyPEM([]byte(pem))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
 }
