@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -579,13 +578,17 @@ func (w *world) purchaseAttempts(ctx context.Context, n, hours int) error {
 	if err != nil || c == nil {
 		return fmt.Errorf("the purchase was never attempted: %v", err)
 	}
-	// Attempt times are on the wall clock; the schedule says when, on the
-	// scheduling clock, attempt n was due (callbacks.md §9.2).
-	offsets := delivery.PolicyFor(m).Offsets
-	if m.Attempts == n && n <= len(offsets) && offsets[n-1] == time.Duration(hours)*time.Hour {
+	// The proxy saw each attempt arrive, on the scheduling clock.
+	seen := w.proxy.sightings(m.Activity)
+	if len(seen) == n && seen[n-1].Sub(seen[0]) == time.Duration(hours)*time.Hour {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §9.2", "", "the purchase callback was attempted %d times, want %d, the last %d hours after the first", m.Attempts, n, hours)
+	var after []string
+	for _, at := range seen {
+		after = append(after, "+"+at.Sub(seen[0]).String())
+	}
+	return w.fail(c, "callbacks.md §9.2", "", "the purchase callback arrived %d times (at %s), want %d, the last %d hours after the first",
+		len(seen), strings.Join(after, ", "), n, hours)
 }
 
 // notices checks the failure notices of the purchase callback: one per

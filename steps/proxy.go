@@ -1,8 +1,10 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/tidwall/gjson"
 )
 
 // fault is how the proxy makes the merchant look down.
@@ -31,7 +34,6 @@ const (
 type proxy struct {
 	server *http.Server
 	ln     net.Listener
-	base   string // http://127.0.0.1:PORT
 	target *url.URL
 	clock  simulator.Clock
 	tr     *http.Transport
@@ -39,6 +41,14 @@ type proxy struct {
 	mu    sync.Mutex
 	fault fault
 	until time.Time // the fault ends here on the scheduling clock; zero: until lifted
+	seen  []sighting
+}
+
+// sighting is a request the proxy received: when on the scheduling clock,
+// and the activity it named.
+type sighting struct {
+	at       time.Time
+	activity string
 }
 
 // startProxy listens on a free loopback port in front of target.
@@ -51,7 +61,7 @@ func startProxy(target string, clock simulator.Clock) (*proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, base: "http://" + ln.Addr().String(), target: u, clock: clock,
+	p := &proxy{ln: ln, target: u, clock: clock,
 		tr: http.DefaultTransport.(*http.Transport).Clone()}
 	forward := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -67,6 +77,7 @@ func startProxy(target string, clock simulator.Clock) (*proxy, error) {
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { hangUp(w) },
 	}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.note(r)
 		switch p.current() {
 		case unavailable:
 			http.Error(w, "merchant down for the scenario", http.StatusServiceUnavailable)
@@ -105,6 +116,37 @@ func (p *proxy) current() fault {
 		p.fault = noFault
 	}
 	return p.fault
+}
+
+// maxBody bounds how much of a request the proxy reads to note its
+// activity; callbacks are a few hundred bytes.
+const maxBody = 1 << 20
+
+// note records a request: V1 names its activity in the query, V2 in the
+// body, which is put back byte for byte for the merchant.
+func (p *proxy) note(r *http.Request) {
+	activity := r.URL.Query().Get("activity")
+	if r.Method == http.MethodPost {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		activity = gjson.GetBytes(body, "activity").String()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen = append(p.seen, sighting{p.clock.Now(), activity})
+}
+
+// sightings returns the requests received for an activity, oldest first.
+func (p *proxy) sightings(activity string) []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []time.Time
+	for _, s := range p.seen {
+		if s.activity == activity {
+			out = append(out, s.at)
+		}
+	}
+	return out
 }
 
 func (p *proxy) close() {

@@ -35,7 +35,7 @@ func Register(sc *godog.ScenarioContext, t Target) {
 		}
 		return ctx, nil
 	})
-	for _, s := range vocabulary() {
+	for _, s := range compiledVocabulary() {
 		sc.Step(s.pattern, s.run)
 	}
 }
@@ -67,10 +67,11 @@ func (t Target) Applies(tags []string) bool {
 	return !moded
 }
 
-// step is one entry of the vocabulary: a pattern and the function that
-// runs it, which takes the world from the context.
+// step is one entry of the vocabulary: a pattern (a string, compiled once
+// to a *regexp.Regexp) and the function that runs it, which takes the
+// world from the context.
 type step struct {
-	pattern string
+	pattern any
 	run     any
 }
 
