@@ -59,7 +59,7 @@ Feature: How the merchant answers
   @required
   Scenario: The buyer's account decrypts with the declared encryptType
     Given a buyer has bought the product
-    When the answer with the instance's access data is looked at
+    When the marketplace reads the instance's access data
     Then the encrypted account in the access data decrypts with the declared encryptType
 
   @recommended

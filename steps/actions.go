@@ -37,6 +37,18 @@ func (w *world) buysAgain(ctx context.Context) error {
 	return err
 }
 
+// ordered runs an engine action that places an order on the last
+// purchase's instance, remembers the order and delivers what it sends.
+func (w *world) ordered(ctx context.Context, what string, action func(key string) (simulator.Order, error)) error {
+	return w.onInstance(ctx, what, func(key string) error {
+		o, err := action(key)
+		if err == nil {
+			w.lastOrder = o.ID
+		}
+		return err
+	})
+}
+
 // onInstance runs an engine action on the last purchase's instance and
 // delivers what it sends.
 func (w *world) onInstance(ctx context.Context, what string, action func(key string) error) error {
@@ -58,37 +70,32 @@ func (w *world) opensDetails(ctx context.Context) error {
 }
 
 func (w *world) renews(ctx context.Context, periods int) error {
-	return w.onInstance(ctx, "renew", func(key string) error {
-		_, err := w.market.Engine.Renew(ctx, key, engine.Renewal{PeriodNumber: periods, Amount: "99.9"})
-		return err
+	return w.ordered(ctx, "renew", func(key string) (simulator.Order, error) {
+		return w.market.Engine.Renew(ctx, key, engine.Renewal{PeriodNumber: periods, Amount: "99.9"})
 	})
 }
 
 func (w *world) unsubscribesRenewal(ctx context.Context) error {
-	return w.onInstance(ctx, "unsubscribe the renewal", func(key string) error {
-		_, err := w.market.Engine.UnsubscribeRenewal(ctx, key)
-		return err
+	return w.ordered(ctx, "unsubscribe the renewal", func(key string) (simulator.Order, error) {
+		return w.market.Engine.UnsubscribeRenewal(ctx, key)
 	})
 }
 
 func (w *world) convertsTrial(ctx context.Context) error {
-	return w.onInstance(ctx, "turn the trial formal", func(key string) error {
-		_, err := w.market.Engine.ConvertTrial(ctx, key, engine.Renewal{Amount: "99.9"})
-		return err
+	return w.ordered(ctx, "turn the trial formal", func(key string) (simulator.Order, error) {
+		return w.market.Engine.ConvertTrial(ctx, key, engine.Renewal{Amount: "99.9"})
 	})
 }
 
 func (w *world) upgrades(ctx context.Context, quantity int) error {
-	return w.onInstance(ctx, "upgrade", func(key string) error {
-		_, err := w.market.Engine.Upgrade(ctx, key, engine.Change{LinearAmount: quantity})
-		return err
+	return w.ordered(ctx, "upgrade", func(key string) (simulator.Order, error) {
+		return w.market.Engine.Upgrade(ctx, key, engine.Change{LinearAmount: quantity})
 	})
 }
 
 func (w *world) unsubscribes(ctx context.Context) error {
-	return w.onInstance(ctx, "unsubscribe", func(key string) error {
-		_, err := w.market.Engine.Unsubscribe(ctx, key)
-		return err
+	return w.ordered(ctx, "unsubscribe", func(key string) (simulator.Order, error) {
+		return w.market.Engine.Unsubscribe(ctx, key)
 	})
 }
 

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +19,9 @@ import (
 	"github.com/kgsim/kgsim/features"
 	"github.com/kgsim/kgsim/fixtures/merchant"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/steps"
+	"github.com/tidwall/gjson"
 )
 
 const accessKey = "kgsim-sample-access-key"
@@ -66,12 +70,24 @@ func (r run) ran() int {
 func runSuite(t *testing.T, c merchant.Config, target steps.Target) run {
 	t.Helper()
 	c.AccessKey = accessKey
-	srv := httptest.NewServer(merchant.New(c))
+	return runSuiteOn(t, merchant.New(c), target)
+}
+
+// runSuiteOn runs the features against a merchant handler.
+func runSuiteOn(t *testing.T, h http.Handler, target steps.Target) run {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	target.URL, target.AccessKey = srv.URL+"/produce", accessKey
 	if target.Protocol == simulator.V1 {
 		target.URL += "/v1"
 	}
+	return runTarget(t, target)
+}
+
+// runTarget runs the features against a target.
+func runTarget(t *testing.T, target steps.Target) run {
+	t.Helper()
 	var (
 		mu      sync.Mutex
 		results []outcome
@@ -316,6 +332,12 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 	if ran == 0 {
 		t.Fatalf("none of the scenarios of %s ran for %s", dc.defect, p)
 	}
+	for _, o := range r.failed() {
+		text := o.err.Error()
+		if !strings.Contains(text, "spec:     callbacks.md §") || strings.Contains(text, accessKey) {
+			t.Errorf("scenario %q failed without its spec section, or showing the access key:\n%s", o.name, text)
+		}
+	}
 	if !required {
 		t.Errorf("no @required scenario failed for %s", dc.defect)
 	}
@@ -326,5 +348,124 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 		if !slices.Contains(dc.fails, o.name) && !slices.Contains(dc.also, o.name) && !slices.Contains(knownWarnings(p), o.name) {
 			t.Errorf("scenario %q failed, but %s should break only %q:\n%v", o.name, dc.defect, dc.fails, o.err)
 		}
+	}
+}
+
+// stateReporter is the sample merchant with a state member added to every
+// queryInstance entry, and the Body-Sign made again over the new body.
+func stateReporter(next http.Handler, state string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if gjson.GetBytes(body, "info").IsArray() {
+			body = bytes.ReplaceAll(body, []byte(`{"instanceId":`), []byte(`{"status":"`+state+`","instanceId":`))
+		}
+		for name, values := range rec.Header() {
+			w.Header()[name] = values
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(accessKey, body)))
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	})
+}
+
+// The docs define no state in queryInstance: a merchant that reports none
+// passes (the sample merchant above); one that reports a state must report
+// the one the marketplace set.
+func TestReportedStateMustAgree(t *testing.T) {
+	const scenario = "A violation freezes the instance and lifting it unfreezes it"
+	for _, tc := range []struct {
+		state string
+		want  string // in the failure; empty: passes
+	}{
+		{"FROZEN", `reports the instance's status as "FROZEN", but the marketplace has it in use`},
+		{"NORMAL", `reports the instance's status as "NORMAL", but the marketplace has it frozen`},
+		{"SOMETHING_ELSE", ""},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			t.Parallel()
+			r := runSuiteOn(t, stateReporter(merchant.New(merchant.Config{AccessKey: accessKey}), tc.state), everything(simulator.V2))
+			var found bool
+			for _, o := range r.scenarios {
+				if o.name != scenario {
+					continue
+				}
+				found = true
+				switch {
+				case tc.want == "" && o.err != nil:
+					t.Errorf("failed for a state it cannot judge:\n%v", o.err)
+				case tc.want != "" && (o.err == nil || !strings.Contains(o.err.Error(), tc.want)):
+					t.Errorf("want a failure saying %q, got %v", tc.want, o.err)
+				}
+			}
+			if !found {
+				t.Fatalf("scenario %q did not run", scenario)
+			}
+		})
+	}
+}
+
+func TestApplies(t *testing.T) {
+	period := steps.Target{} // V2, PERIOD with a trial
+	onDemand := steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.OnDemand}}
+	for _, tc := range []struct {
+		t    steps.Target
+		tags []string
+		want bool
+	}{
+		{period, []string{"@required"}, true},
+		{period, []string{"@required", "@v2"}, true},
+		{period, []string{"@required", "@v1"}, false},
+		{period, []string{"@required", "@trial"}, true},
+		{period, []string{"@required", "@on-demand"}, false},
+		{period, []string{"@required", "@period", "@on-demand"}, true},
+		{period, []string{"@required", "@license"}, false},
+		{period, []string{"@required", "@period", "@upgrade"}, false},
+		{steps.Target{Upgrade: true}, []string{"@required", "@period", "@upgrade"}, true},
+		{steps.Target{Modes: []simulator.ChargingMode{simulator.Period}}, []string{"@trial"}, false},
+		{onDemand, []string{"@v1", "@period", "@on-demand", "@package"}, true},
+		{onDemand, []string{"@period"}, false},
+		{onDemand, []string{"@v2"}, false},
+		{steps.Target{License: true}, []string{"@license", "@v2"}, true},
+	} {
+		if got := tc.t.Applies(tc.tags); got != tc.want {
+			t.Errorf("%+v Applies(%v) = %v, want %v", tc.t, tc.tags, got, tc.want)
+		}
+	}
+}
+
+// A merchant that is not there, or that redirects, fails the purchase as
+// the marketplace would fail it: unreachable, or HTTP status (redirects
+// are not followed), and the failure says so.
+func TestUnreachableAndRedirectingMerchants(t *testing.T) {
+	const scenario = "A purchase is acknowledged with its instanceId"
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens there any more
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		url  string
+		want string
+	}{
+		{"redirect", http.RedirectHandler("http://127.0.0.1:1/elsewhere", http.StatusFound), "", "HTTP_STATUS"},
+		{"gone", nil, down.URL, "UNREACHABLE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := everything(simulator.V2)
+			var r run
+			if tc.h != nil {
+				r = runSuiteOn(t, tc.h, target)
+			} else {
+				target.URL, target.AccessKey = tc.url, accessKey
+				r = runTarget(t, target)
+			}
+			for _, o := range r.scenarios {
+				if o.name == scenario && (o.err == nil || !strings.Contains(o.err.Error(), tc.want)) {
+					t.Errorf("want a failure naming %s, got %v", tc.want, o.err)
+				}
+			}
+		})
 	}
 }

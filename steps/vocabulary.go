@@ -80,7 +80,7 @@ func vocabulary() []step {
 		{`^every answer carries a Body-Sign$`, on((*world).carryBodySign)},
 		{`^every answer carries a resultMsg$`, on((*world).carryResultMsg)},
 		{`^no answer carries non-ASCII text outside memo$`, on((*world).asciiOutsideMemo)},
-		{`^the answer with the instance's access data is looked at$`, on((*world).accessData)},
+		{`^the marketplace reads the instance's access data$`, on((*world).accessData)},
 		{`^the encrypted account in the access data decrypts with the declared encryptType$`, on((*world).decrypts)},
 		{`^the production interface is served over https$`, on((*world).overHTTPS)},
 		{`^the production interface is reached by a domain name$`, on((*world).byDomainName)},

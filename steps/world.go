@@ -30,6 +30,7 @@ type world struct {
 
 	// What the scenario did so far.
 	purchases []purchase // oldest first
+	lastOrder string     // the last order placed
 	crafted   []*call
 	// lastCraft and lastRequest are the last crafted call, to send again.
 	lastCraft   craft
@@ -160,6 +161,7 @@ func (w *world) buy(ctx context.Context, trial bool) (*purchase, error) {
 		return nil, fmt.Errorf("the marketplace refused the purchase: %w", err)
 	}
 	w.purchases = append(w.purchases, purchase{order: o, instance: inst.Key})
+	w.lastOrder = o.ID
 	return &w.purchases[len(w.purchases)-1], w.runDue(ctx)
 }
 
