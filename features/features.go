@@ -5,8 +5,9 @@
 // Tags: @v1 or @v2 for scenarios of one protocol (untagged ones run for
 // both); @required for the checks the marketplace fails a call for or the
 // spec says must, @recommended for best practice (a warning); @period,
-// @trial, @on-demand, @package for the checks of one charging mode (a
-// scenario with several runs when the merchant declares one of them), and
+// @trial, @on-demand, @package for the checks of one charging mode (one
+// mode per scenario: a check of several is an outline with an Examples
+// table per mode), and
 // @license and @upgrade for License products and paid upgrades, run only
 // when the merchant declares them (callbacks.md §13).
 package features

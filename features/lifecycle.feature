@@ -33,8 +33,8 @@ Feature: Renewal, trial, upgrade, freezing and release
     Then the upgrade call succeeds
     And the order is completed
 
-  @required @period @on-demand @package
-  Scenario: A violation freezes the instance and lifting it unfreezes it
+  @required
+  Scenario Outline: A violation freezes the instance and lifting it unfreezes it (<product>)
     Given a buyer has bought the product
     When the marketplace freezes the instance for a violation
     Then the freeze call succeeds
@@ -42,6 +42,21 @@ Feature: Renewal, trial, upgrade, freezing and release
     When the marketplace lifts the violation
     Then the unfreeze call succeeds
     And where the merchant reports the instance's state, it is in use
+
+    @period
+    Examples:
+      | product          |
+      | periodic product |
+
+    @on-demand
+    Examples:
+      | product           |
+      | on-demand product |
+
+    @package
+    Examples:
+      | product         |
+      | package product |
 
   @required @period
   Scenario: Expiry freezes the instance and a renewal unfreezes it

@@ -243,7 +243,8 @@ func defectCases() []defectCase {
 			fails: []string{"A renewal is acknowledged", "A renewal sent twice succeeds both times", "Unsubscribing a renewal period that has not started is acknowledged",
 				"A trial turned formal is acknowledged", "Expiry freezes the instance and a renewal unfreezes it"}},
 		{defect: merchant.DefectFreezeFails, protocols: both,
-			fails: []string{"A violation freezes the instance and lifting it unfreezes it", "Expiry freezes the instance and a renewal unfreezes it",
+			fails: []string{"A violation freezes the instance and lifting it unfreezes it (periodic product)",
+				"A violation freezes the instance and lifting it unfreezes it (on-demand product)", "A violation freezes the instance and lifting it unfreezes it (package product)", "Expiry freezes the instance and a renewal unfreezes it",
 				"An instance not renewed is released after the retention period"}},
 		{defect: merchant.DefectReleaseNotRepeatable, protocols: both,
 			fails: []string{"Releasing an instance twice succeeds both times"}},
@@ -375,7 +376,7 @@ func stateReporter(next http.Handler, state string) http.Handler {
 // passes (the sample merchant above); one that reports a state must report
 // the one the marketplace set.
 func TestReportedStateMustAgree(t *testing.T) {
-	const scenario = "A violation freezes the instance and lifting it unfreezes it"
+	const scenario = "A violation freezes the instance and lifting it unfreezes it (periodic product)"
 	for _, tc := range []struct {
 		state string
 		want  string // in the failure; empty: passes
@@ -425,7 +426,7 @@ func TestApplies(t *testing.T) {
 		{period, []string{"@required", "@period", "@upgrade"}, false},
 		{steps.Target{Upgrade: true}, []string{"@required", "@period", "@upgrade"}, true},
 		{steps.Target{Modes: []simulator.ChargingMode{simulator.Period}}, []string{"@trial"}, false},
-		{onDemand, []string{"@v1", "@period", "@on-demand", "@package"}, true},
+		{onDemand, []string{"@v1", "@required", "@on-demand"}, true},
 		{onDemand, []string{"@period"}, false},
 		{onDemand, []string{"@v2"}, false},
 		{steps.Target{License: true}, []string{"@license", "@v2"}, true},

@@ -123,8 +123,6 @@ func modeOf(tag string) (simulator.ChargingMode, bool) {
 	switch tag {
 	case "@period", "@trial":
 		return simulator.Period, true
-	case "@one-time":
-		return simulator.OneTime, true
 	case "@on-demand":
 		return simulator.OnDemand, true
 	case "@package":
