@@ -435,6 +435,9 @@ func (w *world) instanceIDsDiffer(ctx context.Context) error {
 		}
 		calls = append(calls, c)
 	}
+	if v := calls[1].attempt.Verdict; v.Failed() {
+		return w.fail(calls[1], "callbacks.md §5.1, §5.8, §8", w.hintFor(calls[1]), "the second purchase was not acknowledged: %s", v)
+	}
 	first, second := gjson.GetBytes(calls[0].attempt.ResponseBody, "instanceId"), gjson.GetBytes(calls[1].attempt.ResponseBody, "instanceId")
 	if second.Str != "" && second.Str != first.Str {
 		return nil

@@ -67,14 +67,14 @@ func (r run) ran() int {
 
 // runSuite runs the embedded features against a sample merchant served
 // on loopback, quietly, and collects every scenario's result.
-func runSuite(t *testing.T, c merchant.Config, target steps.Target) run {
+func runSuite(t testing.TB, c merchant.Config, target steps.Target) run {
 	t.Helper()
 	c.AccessKey = accessKey
 	return runSuiteOn(t, merchant.New(c), target)
 }
 
 // runSuiteOn runs the features against a merchant handler.
-func runSuiteOn(t *testing.T, h http.Handler, target steps.Target) run {
+func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -86,7 +86,7 @@ func runSuiteOn(t *testing.T, h http.Handler, target steps.Target) run {
 }
 
 // runTarget runs the features against a target.
-func runTarget(t *testing.T, target steps.Target) run {
+func runTarget(t testing.TB, target steps.Target) run {
 	t.Helper()
 	var (
 		mu      sync.Mutex
@@ -465,6 +465,20 @@ func TestUnreachableAndRedirectingMerchants(t *testing.T) {
 			for _, o := range r.scenarios {
 				if o.name == scenario && (o.err == nil || !strings.Contains(o.err.Error(), tc.want)) {
 					t.Errorf("want a failure naming %s, got %v", tc.want, o.err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSuite is the whole suite against the sample merchant: what a
+// merchant's CI waits for, the 3-hour retry scenarios included.
+func BenchmarkSuite(b *testing.B) {
+	for _, p := range []simulator.Protocol{simulator.V2, simulator.V1} {
+		b.Run(string(p), func(b *testing.B) {
+			for b.Loop() {
+				if r := runSuite(b, merchant.Config{}, everything(p)); len(r.failed()) > len(knownWarnings(p)) {
+					b.Fatalf("%d scenarios failed", len(r.failed()))
 				}
 			}
 		})
