@@ -20,6 +20,8 @@ var modeTags = []struct {
 	{"@on-demand", func(t steps.Target) bool { return declares(t, simulator.OnDemand) }},
 	{"@package", func(t steps.Target) bool { return declares(t, simulator.OnDemandPkg) }},
 	{"@license", func(t steps.Target) bool { return t.License }},
+	// Upgrades are optional for a merchant (callbacks.md §2.1).
+	{"@upgrade", func(t steps.Target) bool { return t.Upgrade }},
 }
 
 // declares reports whether t sells mode; no modes means PERIOD with a

@@ -35,7 +35,8 @@ and a hint at the fix.
   --encrypt-type    the encryptType the merchant declares for appInfo:
                     1 (AES-256, default) or 2 (AES-128)
   --modes           the charging modes the merchant sells, comma-separated:
-                    period, trial, on-demand, package, license (default
+                    period, trial, on-demand, package, license, and upgrade
+                    when its products can be upgraded (default
                     period,trial); checks of other modes are not run
   --timeout         the marketplace's limit for an answer (default 20s)
   --tags            select scenarios: tags joined by && (and) and , (or),
@@ -190,8 +191,10 @@ func parseModes(t *steps.Target, v string) error {
 			t.Modes = append(t.Modes, simulator.OnDemandPkg)
 		case "license":
 			t.License = true
+		case "upgrade":
+			t.Upgrade = true
 		default:
-			return simulator.Errorf(simulator.EINVALID, "--modes", "%q: want a comma-separated list of period, trial, on-demand, package, license", v)
+			return simulator.Errorf(simulator.EINVALID, "--modes", "%q: want a comma-separated list of period, trial, on-demand, package, license, upgrade", v)
 		}
 	}
 	if len(t.Modes) == 0 {

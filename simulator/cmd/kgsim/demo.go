@@ -60,7 +60,7 @@ func runDemo(e *env, args []string) error {
 		r, err := certify.Run(e.context(), certify.Options{
 			Target: steps.Target{
 				URL: base + run.path, AccessKey: demoAccessKey, Protocol: run.protocol,
-				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true,
+				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true,
 			},
 			Out: e.stdout,
 		})
