@@ -297,11 +297,11 @@ func TestTagFilter(t *testing.T) {
 		tags   string
 		want   string
 	}{
-		{"v2 default modes", v2, "", "~@v1 && ~@on-demand && ~@package && ~@license"},
-		{"v1 every mode", steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true}, "", "~@v2"},
-		{"on-demand only", steps.Target{Modes: []simulator.ChargingMode{simulator.OnDemand}}, "", "~@v1 && ~@period && ~@trial && ~@package && ~@license"},
-		{"user and", v2, "@required&&~@retries", "@required && ~@retries && ~@v1 && ~@on-demand && ~@package && ~@license"},
-		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license, @recommended && ~@v1 && ~@on-demand && ~@package && ~@license"},
+		{"v2 default modes", v2, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
+		{"v1 every mode", steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true}, "", "~@v2"},
+		{"on-demand only", steps.Target{Modes: []simulator.ChargingMode{simulator.OnDemand}}, "", "~@v1 && ~@period && ~@trial && ~@package && ~@license && ~@upgrade"},
+		{"user and", v2, "@required&&~@retries", "@required && ~@retries && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
+		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade, @recommended && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
