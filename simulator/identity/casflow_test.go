@@ -147,7 +147,7 @@ func TestCASBadInput(t *testing.T) {
 		desc   string // a part of the description
 	}{
 		{"tampered ticket", func(tk string) url.Values {
-			return url.Values{"service": {w.casService}, "ticket": {tk[:len(tk)-1] + "x"}}
+			return url.Values{"service": {w.casService}, "ticket": {tamper(tk)}}
 		}, nil, CASInvalidTicket, "not recognized"},
 		{"unknown service", func(tk string) url.Values {
 			return url.Values{"service": {"https://evil.example/cas/callback"}, "ticket": {tk}}
