@@ -7,8 +7,10 @@
 #                                          vs  a bare loopback POST
 #   30 days of trials per instance, 1,000 and 2,000 instances
 #                                          vs  the same for 100 instances (linear: ~1x)
+#   a token exchange, a userinfo call (32 clients, SQLite)
+#                                          vs  a trivial JSON handler on the same server
 # and the delivery throughput and live heap at 20,000 and 100,000 callbacks
-# (flat memory: the same heap at both).
+# (flat memory: the same heap at both), the token endpoint's rate, p50, p99.
 # Usage: scripts/bench.sh [-count 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ out=$(
 	go test -run '^$' -bench 'Deliver|LoopbackPost' -benchtime 20000x "${count[@]}" ./simulator/delivery/
 	go test -run '^$' -bench 'Deliver/workers=8' -benchtime 100000x -count 1 ./simulator/delivery/ | sed 's/^BenchmarkDeliver/BenchmarkDeliver100k/'
 	go test -run '^$' -bench ThirtyDays -benchtime 1x "${count[@]}" ./simulator/schedule/
+	go test -run '^$' -bench . -benchtime 30000x "${count[@]}" ./simulator/identity/
 )
 echo "$out" | grep -E '^(Benchmark|goos|goarch|cpu)'
 
@@ -42,6 +45,10 @@ ratio BenchmarkFieldDecrypt BenchmarkRawAESCBC "goal <= 2x" ns/op
 ratio 'BenchmarkDeliver/workers=8' BenchmarkLoopbackPost "the cost of signing, judging and persisting" ns/op
 ratio 'BenchmarkThirtyDays/instances=1000' 'BenchmarkThirtyDays/instances=100' "goal ~1x: linear" ns/instance
 ratio 'BenchmarkThirtyDays/instances=2000' 'BenchmarkThirtyDays/instances=100' "goal ~1x: linear" ns/instance
+ratio BenchmarkTokenExchange BenchmarkBaselineJSON "per request, 32 clients" ns/op
+ratio BenchmarkUserinfo BenchmarkBaselineJSON "per request, 32 clients" ns/op
+printf '%-40s %12.0f exchanges/s, p50 %s ms, p99 %s ms (goal >= 5000/s)\n' BenchmarkTokenExchange \
+	"$(median BenchmarkTokenExchange req/s)" "$(median BenchmarkTokenExchange p50-ms)" "$(median BenchmarkTokenExchange p99-ms)"
 printf '%-40s %12.0f callbacks/s (goal >= 2000)\n' 'BenchmarkDeliver/workers=8' "$(median 'BenchmarkDeliver/workers=8' callbacks/s)"
 printf '%-40s %12.0f callbacks/s, live heap %s MiB at 20k and %s MiB at 100k (goal: flat)\n' 'BenchmarkDeliver100k/workers=8' \
 	"$(median 'BenchmarkDeliver100k/workers=8' callbacks/s)" "$(median 'BenchmarkDeliver/workers=8' heapMiB)" "$(median 'BenchmarkDeliver100k/workers=8' heapMiB)"
