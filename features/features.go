@@ -9,7 +9,10 @@
 // mode per scenario: a check of several is an outline with an Examples
 // table per mode), and
 // @license and @upgrade for License products and paid upgrades, run only
-// when the merchant declares them (callbacks.md §13).
+// when the merchant declares them (callbacks.md §13); @kit, @login,
+// @refresh, @logout and @cas for joint operation (kit-sync.md,
+// identity.md), run only when the merchant gives their settings
+// (steps.Target.Joint).
 package features
 
 import "embed"

@@ -265,7 +265,7 @@ func (w *world) replays(ctx context.Context) error {
 	if w.lastRequest == nil {
 		return fmt.Errorf("no call was sent by the scenario yet")
 	}
-	w.sendRequest(ctx, w.lastCraft.activity, w.lastRequest)
+	w.sendRequest(ctx, w.lastCraft, w.lastRequest)
 	return nil
 }
 

@@ -22,6 +22,8 @@ import (
 // judged by delivery.Judge.
 type craft struct {
 	activity string
+	// protocol is the product's when empty; simulator.Kit for a kit sync.
+	protocol simulator.Protocol
 	params   []member
 	// forged signs with a key that is not the merchant's.
 	forged bool
@@ -125,14 +127,19 @@ func (w *world) send(ctx context.Context, cr craft) (*call, error) {
 		req.URL = dropQuery(req.URL, cr.drop)
 	}
 	w.lastCraft, w.lastRequest = cr, req
-	return w.sendRequest(ctx, cr.activity, req), nil
+	return w.sendRequest(ctx, cr, req), nil
 }
 
-// sendRequest sends a request as it is, judges and records the answer.
-func (w *world) sendRequest(ctx context.Context, activity string, req *delivery.Request) *call {
+// sendRequest sends the request of a crafted call as it is, judges and
+// records the answer.
+func (w *world) sendRequest(ctx context.Context, cr craft, req *delivery.Request) *call {
 	started := time.Now()
 	answer := w.sender.Send(ctx, req)
-	j := delivery.Judge(delivery.Call{Protocol: w.product.Protocol, Activity: activity, AccessKey: w.target.AccessKey}, answer)
+	proto := cr.protocol
+	if proto == "" {
+		proto = w.product.Protocol
+	}
+	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.target.AccessKey}, answer)
 	a := simulator.Attempt{
 		N: 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
 		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
@@ -143,7 +150,7 @@ func (w *world) sendRequest(ctx context.Context, activity string, req *delivery.
 	if answer.Err != nil {
 		a.Error = answer.Err.Error()
 	}
-	c := &call{activity: activity, attempt: a, crafted: true}
+	c := &call{activity: cr.activity, attempt: a, crafted: true}
 	w.crafted = append(w.crafted, c)
 	w.last = c
 	return c

@@ -25,9 +25,13 @@ type call struct {
 type failure struct {
 	check string
 	call  *call // nil when the check is not about one call
+	// extra are sections shown after the call: the failure notice of a
+	// kit sync, the browser's way through a login and what kgsim's
+	// identity provider answered.
+	extra []string
 	spec  string
 	hint  string
-	key   string // the access key, replaced wherever it would appear
+	keys  []string // the access key and kit key, replaced wherever they would appear
 }
 
 // shownBody is how much of a body a failure shows.
@@ -39,6 +43,9 @@ func (f *failure) Error() string {
 	if c := f.call; c != nil {
 		a := c.attempt
 		what := "the marketplace's " + c.activity + " callback, attempt " + fmt.Sprint(a.N)
+		if kitAttempt(a) {
+			what = "the marketplace's " + c.activity + " kit sync"
+		}
 		if c.crafted {
 			what = "a " + c.activity + " call built by the check"
 		}
@@ -64,6 +71,9 @@ func (f *failure) Error() string {
 			}
 		}
 	}
+	for _, e := range f.extra {
+		b.WriteString("\n  " + e)
+	}
 	if f.spec != "" {
 		b.WriteString("\n  spec:     " + f.spec)
 	}
@@ -71,20 +81,32 @@ func (f *failure) Error() string {
 		b.WriteString("\n  hint:     " + f.hint)
 	}
 	out := b.String()
-	if len(f.key) >= 6 { // a shorter key would match innocent text
-		out = strings.ReplaceAll(out, f.key, "<accessKey>")
+	for i, key := range f.keys {
+		if len(key) >= 6 { // a shorter key would match innocent text
+			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>"}[min(i, 1)])
+		}
 	}
 	return out
 }
 
 // signing lists a request's signing inputs: V1 timeStamp, the canonical
 // string and authToken; V2 timestamp, nonce, the body's HMAC, the
-// canonical request (key as <accessKey>) and signature.
+// canonical request (key as <accessKey>) and signature; a kit sync's
+// x-timestamp, x-nonce, canonical string (key as <kitKey>) and x-sign.
 func signing(a simulator.Attempt) string {
-	if a.TimeStamp != "" {
+	switch {
+	case a.TimeStamp != "":
 		return fmt.Sprintf("timeStamp=%s canonical=%q authToken=%s", a.TimeStamp, a.Canonical, a.Signature)
+	case kitAttempt(a):
+		return fmt.Sprintf("x-timestamp=%s x-nonce=%s canonical=%q x-sign=%s", a.Timestamp, a.Nonce, a.Canonical, a.Signature)
 	}
 	return fmt.Sprintf("timestamp=%s nonce=%s bodyHmac=%s canonical=%q signature=%s", a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature)
+}
+
+// kitAttempt reports whether an attempt is a kit sync's: signed without a
+// body HMAC, the kit key first in its canonical string.
+func kitAttempt(a simulator.Attempt) bool {
+	return a.BodyHMAC == "" && strings.HasPrefix(a.Canonical, "<kitKey>")
 }
 
 func writeHeader(b *strings.Builder, h http.Header) {
@@ -116,5 +138,9 @@ func shown(body []byte) string {
 
 // fail returns the failure of a check about c (nil when none).
 func (w *world) fail(c *call, spec, hint, check string, args ...any) error {
-	return &failure{check: fmt.Sprintf(check, args...), call: c, spec: spec, hint: hint, key: w.target.AccessKey}
+	return &failure{check: fmt.Sprintf(check, args...), call: c, spec: spec, hint: hint, keys: w.keys()}
 }
+
+// keys are the secrets a failure must never show: the access key, the kit
+// key.
+func (w *world) keys() []string { return []string{w.target.AccessKey, w.target.KitKey} }

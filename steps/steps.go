@@ -44,7 +44,7 @@ func Register(sc *godog.ScenarioContext, t Target) {
 // the target declares: its protocol (@v1, @v2; untagged is both), and, when
 // tagged with charging modes, at least one of them; @trial needs a PERIOD
 // product with a trial, @license a License product, @upgrade a product
-// that offers upgrades.
+// that offers upgrades; the joint-operation tags need what Joint says.
 func (t Target) Applies(tags []string) bool {
 	t = t.withDefaults()
 	if slices.Contains(tags, "@v1") && t.Protocol != simulator.V1 || slices.Contains(tags, "@v2") && t.Protocol != simulator.V2 {
@@ -52,6 +52,11 @@ func (t Target) Applies(tags []string) bool {
 	}
 	if slices.Contains(tags, "@license") && !t.License || slices.Contains(tags, "@upgrade") && !t.Upgrade {
 		return false
+	}
+	for _, tag := range tags {
+		if declared, joint := t.Joint(tag); joint && !declared {
+			return false
+		}
 	}
 	moded := false
 	for _, tag := range tags {

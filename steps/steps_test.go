@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -69,7 +70,7 @@ func (r run) ran() int {
 // on loopback, quietly, and collects every scenario's result.
 func runSuite(t testing.TB, c merchant.Config, target steps.Target) run {
 	t.Helper()
-	c.AccessKey = accessKey
+	c.AccessKey, c.KitKey, c.PrivateKey = accessKey, merchant.SampleKitKey, merchant.SampleKey()
 	return runSuiteOn(t, merchant.New(c), target)
 }
 
@@ -81,6 +82,9 @@ func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	target.URL, target.AccessKey = srv.URL+"/produce", accessKey
 	if target.Protocol == simulator.V1 {
 		target.URL += "/v1"
+	}
+	if target.KitKey != "" {
+		target.KitKey, target.PublicKeyPEM = merchant.SampleKitKey, merchant.SamplePublicKeyPEM()
 	}
 	return runTarget(t, target)
 }
@@ -123,11 +127,12 @@ func runTarget(t testing.TB, target steps.Target) run {
 	return run{scenarios: results, status: status, output: out.String(), took: time.Since(start)}
 }
 
-// everything is a target that declares every mode and kind, so that every
-// scenario of its protocol runs.
+// everything is a target that declares every mode and kind and joint
+// operation, so that every scenario of its protocol runs; runSuiteOn fills
+// in the sample merchant's joint-operation settings.
 func everything(p simulator.Protocol) steps.Target {
 	return steps.Target{Protocol: p, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg},
-		Trial: true, License: true, Upgrade: true}
+		Trial: true, License: true, Upgrade: true, KitKey: "set by runSuiteOn"}
 }
 
 // knownWarnings are the recommended checks the sample merchant does not
@@ -274,7 +279,33 @@ func defectCases() []defectCase {
 			also:  []string{"The buyer's resource details show the instance", "A V2 answer's Body-Sign, when there is one, covers the exact bytes sent", "The buyer's account decrypts with the declared encryptType"}},
 		{defect: merchant.DefectLicenseNotIdempotent, protocols: both, says: "store the License per order",
 			fails: []string{"getLicense for the same order returns the same License", "The same License request gets the same License"}},
+
+		// Kit syncs do not depend on the basic interfaces' protocol.
+		{defect: merchant.DefectKitForgedSign, protocols: v2Only, says: "accepted a tenantSync sync it should have refused",
+			fails: []string{"A sync signed with the wrong kit key is refused", "A sync signed with the wrong kit key is refused as unauthenticated",
+				"A sync signed with the basic interfaces' access key is refused", "A replayed sync is refused"}},
+		// applicationSync fails, and the syncs queued behind it are held:
+		// every scenario that binds the application fails with it.
+		{defect: merchant.DefectKitSecretUndecryptable, protocols: v2Only,
+			says:  "notice:   [KooGallery simulator] applicationSync call failed: RESULT_CODE",
+			fails: []string{"Binding the application to an enterprise is acknowledged", "The seller's credential test is acknowledged"},
+			also:  bindingScenarios()},
+		{defect: merchant.DefectKitNotIdempotent, protocols: v2Only, says: "a sync sent again, and a delete of something unknown, are answered 000000 too",
+			fails: []string{"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged",
+				"A delete for an enterprise the merchant never heard of is acknowledged"},
+			also: []string{"A replayed sync is refused"}},
 	}
+}
+
+// bindingScenarios are the joint-operation scenarios that bind the
+// application to an enterprise.
+func bindingScenarios() []string {
+	return []string{"Authorising, editing and revoking users is acknowledged", "Department changes are acknowledged",
+		"Renaming the enterprise, rotating the client secret and unbinding are acknowledged",
+		"A sync signed with the wrong kit key is refused", "A sync signed with the wrong kit key is refused as unauthenticated",
+		"A sync signed with the basic interfaces' access key is refused", "A sync signed 120 seconds ago is refused", "A replayed sync is refused",
+		"A clientSecret the merchant cannot decrypt is refused", "A clientSecret the merchant cannot decrypt is answered 000101",
+		"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged"}
 }
 
 func TestEachDefectFailsItsCheck(t *testing.T) {
@@ -307,6 +338,9 @@ func TestEachDefectFailsItsCheck(t *testing.T) {
 	}
 }
 
+// specSection is how a failure names the spec section of its check.
+var specSection = regexp.MustCompile(`spec:     (callbacks|kit-sync|identity)\.md §`)
+
 func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 	t.Helper()
 	byName := map[string]outcome{}
@@ -327,6 +361,8 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 			t.Errorf("scenario %q passed; it checks what %s breaks", name, dc.defect)
 		case ran == 1 && dc.says != "" && !strings.Contains(o.err.Error(), dc.says):
 			t.Errorf("scenario %q failed without naming %q:\n%v", name, dc.says, o.err)
+		case dc.defect == merchant.DefectKitSecretUndecryptable && !strings.Contains(o.err.Error(), "it says: resultCode 000101: the merchant could not decrypt the clientSecret"):
+			t.Errorf("scenario %q failed without its notice saying the merchant could not decrypt the clientSecret:\n%v", name, o.err)
 		}
 		required = required || o.err != nil && o.required()
 	}
@@ -335,8 +371,8 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 	}
 	for _, o := range r.failed() {
 		text := o.err.Error()
-		if !strings.Contains(text, "spec:     callbacks.md §") || strings.Contains(text, accessKey) {
-			t.Errorf("scenario %q failed without its spec section, or showing the access key:\n%s", o.name, text)
+		if !specSection.MatchString(text) || strings.Contains(text, accessKey) || strings.Contains(text, merchant.SampleKitKey) {
+			t.Errorf("scenario %q failed without its spec section, or showing the access key or kit key:\n%s", o.name, text)
 		}
 	}
 	if !required {
@@ -411,6 +447,8 @@ func TestReportedStateMustAgree(t *testing.T) {
 func TestApplies(t *testing.T) {
 	period := steps.Target{} // V2, PERIOD with a trial
 	onDemand := steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.OnDemand}}
+	kit := steps.Target{KitKey: "kk", PublicKeyPEM: "pem"}
+	login := steps.Target{KitKey: "kk", PublicKeyPEM: "pem", LoginURL: "u", RedirectURI: "u"}
 	for _, tc := range []struct {
 		t    steps.Target
 		tags []string
@@ -430,6 +468,14 @@ func TestApplies(t *testing.T) {
 		{onDemand, []string{"@period"}, false},
 		{onDemand, []string{"@v2"}, false},
 		{steps.Target{License: true}, []string{"@license", "@v2"}, true},
+		{period, []string{"@kit", "@required"}, false},
+		{kit, []string{"@kit", "@required"}, true},
+		{steps.Target{KitKey: "kk"}, []string{"@kit"}, false},
+		{kit, []string{"@login"}, false},
+		{login, []string{"@login", "@required"}, true},
+		{login, []string{"@login", "@refresh"}, false},
+		{login, []string{"@cas"}, false},
+		{steps.Target{LoginURL: "u", RedirectURI: "u"}, []string{"@login"}, false},
 	} {
 		if got := tc.t.Applies(tc.tags); got != tc.want {
 			t.Errorf("%+v Applies(%v) = %v, want %v", tc.t, tc.tags, got, tc.want)

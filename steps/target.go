@@ -31,7 +31,30 @@ type Target struct {
 	Trial, License, Upgrade bool
 	Timeout                 time.Duration // the marketplace's limit; 20 s when 0
 	SlowAfter               time.Duration // the recommended limit; 5 s when 0
+
+	// Joint operation (kit-sync.md, identity.md). The kit sync scenarios
+	// (@kit) run when KitKey and PublicKeyPEM are set: the kit syncs go to
+	// {URL}/produceAPI/v2/{call}, signed with KitKey, and applicationSync
+	// encrypts clientSecret with PublicKeyPEM.
+	KitKey       string // the key bound to 联营SaaS同步接口; never shown
+	PublicKeyPEM string // the RSA public key uploaded with the application
+	// AppID is the application's appId in the seller center, which the
+	// kit syncs carry; DefaultAppID when empty.
+	AppID string
+	// Login (@login, with the kit settings): LoginURL is the application's
+	// entry that starts a login, opened with ?tenant={tenantId}; RedirectURI
+	// the callback it registers. RefreshURL (@refresh) is an entry that
+	// renews the logged-in user's access token; LogoutURL (@logout) one
+	// that logs the user out.
+	LoginURL, RedirectURI, RefreshURL, LogoutURL string
+	// CAS (@cas, with the kit settings): the entry that starts a CAS login,
+	// opened with ?tenant={tenantId}, and the service URL it registers.
+	CASLoginURL, CASService string
 }
+
+// DefaultAppID is the appId of the application a certification registers
+// when the target names none.
+const DefaultAppID = "kgsim-certification-app"
 
 // DefaultSlowAfter is the recommended answer time (callbacks.md §8, §15 Q5).
 const DefaultSlowAfter = 5 * time.Second
@@ -51,5 +74,32 @@ func (t Target) withDefaults() Target {
 	if t.SlowAfter == 0 {
 		t.SlowAfter = DefaultSlowAfter
 	}
+	if t.AppID == "" {
+		t.AppID = DefaultAppID
+	}
 	return t
 }
+
+// Joint reports whether a joint-operation tag's scenarios run for t:
+// @kit needs the kit key and public key; @login, @refresh, @logout and
+// @cas need those and their entries. Any other tag is not a joint one
+// (false, false).
+func (t Target) Joint(tag string) (declared, known bool) {
+	kit := t.KitKey != "" && t.PublicKeyPEM != ""
+	switch tag {
+	case "@kit":
+		return kit, true
+	case "@login":
+		return kit && t.LoginURL != "" && t.RedirectURI != "", true
+	case "@refresh":
+		return kit && t.RefreshURL != "", true
+	case "@logout":
+		return kit && t.LogoutURL != "", true
+	case "@cas":
+		return kit && t.CASLoginURL != "" && t.CASService != "", true
+	}
+	return false, false
+}
+
+// JointTags are the joint-operation tags, in the order reports list them.
+func JointTags() []string { return []string{"@kit", "@login", "@refresh", "@logout", "@cas"} }

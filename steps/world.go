@@ -27,6 +27,7 @@ type world struct {
 	sender   *delivery.Sender
 	product  simulator.Product
 	customer simulator.Customer
+	joint    *joint // nil unless the scenario is about joint operation
 
 	// What the scenario did so far.
 	purchases []purchase // oldest first
@@ -63,6 +64,15 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 		return nil, err
 	}
 	w := &world{target: t, clock: clock, proxy: px, sender: delivery.NewSender(t.Timeout)}
+	var base string // the marketplace's default unless the identity provider is served
+	if jointTagged(tagNames(sc)) {
+		w.joint = &joint{}
+		if w.joint.idp, err = listenIDP(); err != nil {
+			w.close()
+			return nil, err
+		}
+		base = w.joint.idp.base()
+	}
 	w.product = simulator.Product{
 		ID: productID, SKUCode: skuCode, Name: "kgsim certification", ChargingMode: mode,
 		Trial: t.Trial && mode == simulator.Period, License: license,
@@ -81,15 +91,24 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 		return nil, err
 	}
 	w.market, err = market.New(ctx, market.Config{Store: w.store, Clock: clock, Timeout: t.Timeout,
-		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer}})
+		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer}, Base: base})
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("the scenario's product: %w", err)
+	}
+	if w.joint != nil {
+		w.joint.idp.serve(w.market.Identity)
+		w.joint.browser = newBrowser(t, w.joint.idp.base())
 	}
 	return w, nil
 }
 
 func (w *world) close() {
+	if w.joint != nil {
+		w.joint.idp.close()
+		w.joint.browser.close()
+		w.joint = nil
+	}
 	if w.proxy != nil {
 		w.proxy.close()
 		w.proxy = nil
@@ -172,9 +191,11 @@ func (w *world) latest() (*purchase, error) {
 	return &w.purchases[len(w.purchases)-1], nil
 }
 
-// messages returns the product's callbacks, oldest first.
+// messages returns the product's callbacks, oldest first: its lifecycle,
+// not the kit syncs of its application (syncs returns those).
 func (w *world) messages(ctx context.Context) ([]simulator.Message, error) {
-	return w.store.Messages(ctx, simulator.MessageFilter{ProductID: w.product.ID})
+	ms, err := w.store.Messages(ctx, simulator.MessageFilter{ProductID: w.product.ID})
+	return slices.DeleteFunc(ms, func(m simulator.Message) bool { return m.Kind == simulator.KindKit }), err
 }
 
 // attempts returns every attempt of the scenario's callbacks and crafted

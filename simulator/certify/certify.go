@@ -265,6 +265,7 @@ func stepError(status godog.StepResultStatus, err error) string {
 // access key.
 type targetInfo struct {
 	URL, Protocol, Modes, EncryptType string
+	Joint                             string // the joint-operation checks run: kit, login...; none
 }
 
 func describe(t steps.Target) targetInfo {
@@ -282,5 +283,6 @@ func describe(t steps.Target) targetInfo {
 		}
 	}
 	info.Modes = strings.Join(modes, ",")
+	info.Joint = joint(t)
 	return info
 }

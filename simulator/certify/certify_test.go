@@ -291,17 +291,23 @@ func TestReportFiles(t *testing.T) {
 
 func TestTagFilter(t *testing.T) {
 	v2 := steps.Target{}
+	const noJoint = " && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas"
+	kit := steps.Target{KitKey: "kk", PublicKeyPEM: "pem"}
+	joint := steps.Target{KitKey: "kk", PublicKeyPEM: "pem", LoginURL: "u", RedirectURI: "u", RefreshURL: "u", LogoutURL: "u", CASLoginURL: "u", CASService: "u"}
 	tests := []struct {
 		name   string
 		target steps.Target
 		tags   string
 		want   string
 	}{
-		{"v2 default modes", v2, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
-		{"v1 every mode", steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true}, "", "~@v2"},
-		{"on-demand only", steps.Target{Modes: []simulator.ChargingMode{simulator.OnDemand}}, "", "~@v1 && ~@period && ~@trial && ~@package && ~@license && ~@upgrade"},
-		{"user and", v2, "@required&&~@retries", "@required && ~@retries && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
-		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade, @recommended && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
+		{"v2 default modes", v2, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
+		{"v1 every mode", steps.Target{Protocol: simulator.V1, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true}, "", "~@v2" + noJoint},
+		{"on-demand only", steps.Target{Modes: []simulator.ChargingMode{simulator.OnDemand}}, "", "~@v1 && ~@period && ~@trial && ~@package && ~@license && ~@upgrade" + noJoint},
+		{"user and", v2, "@required&&~@retries", "@required && ~@retries && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
+		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint + ", @recommended && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
+		{"kit syncs", kit, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@login && ~@refresh && ~@logout && ~@cas"},
+		{"every joint check", joint, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
+		{"login without the kit", steps.Target{LoginURL: "u", RedirectURI: "u", CASLoginURL: "u", CASService: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

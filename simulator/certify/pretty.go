@@ -19,7 +19,7 @@ type pretty struct {
 }
 
 func (p *pretty) header(t targetInfo) {
-	fmt.Fprintf(p.w, "kgsim certify: %d scenarios against %s (%s, modes %s, encryptType %s)\n\n", p.total, t.URL, t.Protocol, t.Modes, t.EncryptType)
+	fmt.Fprintf(p.w, "kgsim certify: %d scenarios against %s (%s, modes %s, encryptType %s, joint operation %s)\n\n", p.total, t.URL, t.Protocol, t.Modes, t.EncryptType, t.Joint)
 }
 
 // scenario prints one finished scenario; scenarios finish concurrently.

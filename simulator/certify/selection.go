@@ -34,7 +34,8 @@ func declares(t steps.Target, mode simulator.ChargingMode) bool {
 }
 
 // exclusions are the tags a target's run always leaves out: the other
-// protocol's scenarios and the charging modes it does not declare.
+// protocol's scenarios, the charging modes it does not declare, and the
+// joint-operation checks it gives no settings for (steps.Target.Joint).
 func exclusions(t steps.Target) []string {
 	other := "@v1"
 	if t.Protocol == simulator.V1 {
@@ -46,7 +47,26 @@ func exclusions(t steps.Target) []string {
 			out = append(out, "~"+m.tag)
 		}
 	}
+	for _, tag := range steps.JointTags() {
+		if declared, _ := t.Joint(tag); !declared {
+			out = append(out, "~"+tag)
+		}
+	}
 	return out
+}
+
+// joint lists the joint-operation checks a target runs, "none" if none.
+func joint(t steps.Target) string {
+	var out []string
+	for _, tag := range steps.JointTags() {
+		if declared, _ := t.Joint(tag); declared {
+			out = append(out, strings.TrimPrefix(tag, "@"))
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ",")
 }
 
 // tagFilter combines the user's tag expression with the target's

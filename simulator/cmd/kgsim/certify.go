@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/certify"
+	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/steps"
 )
 
@@ -20,6 +22,9 @@ func certifyCommand() *command {
 		help: `Usage: kgsim certify --merchant-url URL --access-key KEY [--protocol v2|v1]
                      [--encrypt-type 1|2] [--modes MODES] [--timeout DURATION]
                      [--tags EXPR] [--format FORMAT]... [--strict]
+                     [--kit-key KEY --public-key FILE [--app-id ID]]
+                     [--login-url URL --redirect-uri URL [--refresh-url URL] [--logout-url URL]]
+                     [--cas-login-url URL --cas-service URL]
        kgsim certify --merchant-image IMAGE --merchant-port PORT [--merchant-path PATH]
                      [--merchant-env K=V]... --access-key KEY [the flags above]
 
@@ -50,6 +55,21 @@ and a hint at the fix.
   --merchant-port   the port the service listens on inside the container
   --merchant-path   the production interface's path (default /produce)
   --merchant-env    K=V for the container's environment; repeatable
+
+Joint operation (checks run only when their flags are given):
+  --kit-key         the key bound to 联营SaaS同步接口 that signs the kit syncs
+                    (never printed); with --public-key, the kit syncs go to
+                    the production interface + /produceAPI/v2/{call}
+  --public-key      the application's RSA public key (PEM, 3072 bits or more)
+                    that applicationSync encrypts clientSecret with
+  --app-id          the application's appId (default kgsim-certification-app)
+  --login-url       the application's entry that starts an OAuth login; kgsim
+                    opens it with ?tenant={tenantId} in a cookie-keeping client
+  --redirect-uri    the login callback the application registers
+  --refresh-url     an entry that renews the logged-in user's access token
+  --logout-url      the entry that logs the user out
+  --cas-login-url   the entry that starts a CAS login, opened with ?tenant=
+  --cas-service     the CAS service URL the application registers
 
 Exit status: 0 every required check passed (recommended failures are
 warnings); 1 a required check failed; 2 the suite could not run (bad
@@ -85,6 +105,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	port := f.string("merchant-port", "PORT (inside the container)", "container port")
 	path := f.string("merchant-path", "PATH (e.g. /produce)", "production path")
 	env := f.list("merchant-env", "K=V", "container environment")
+	joint := jointFlags(f)
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return certifyConfig{}, err
 	}
@@ -141,8 +162,76 @@ func parseCertify(args []string) (certifyConfig, error) {
 	if t.Timeout, err = parseTimeout(*timeout, 0); err != nil {
 		return c, err
 	}
+	if err := joint.apply(f, &t); err != nil {
+		return c, err
+	}
 	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict}
 	return c, nil
+}
+
+// jointFlagNames are the flags of the joint-operation checks, the kit
+// key and public key first.
+var jointFlagNames = []struct{ name, form string }{
+	{"kit-key", "KEY"}, {"public-key", "FILE (PEM)"}, {"app-id", "ID"},
+	{"login-url", "URL"}, {"redirect-uri", "URL"}, {"refresh-url", "URL"}, {"logout-url", "URL"},
+	{"cas-login-url", "URL"}, {"cas-service", "URL"},
+}
+
+// joint is the joint-operation flags' values, by name.
+type joint map[string]*string
+
+func jointFlags(f *flags) joint {
+	j := joint{}
+	for _, fl := range jointFlagNames {
+		j[fl.name] = f.string(fl.name, fl.form, fl.name)
+	}
+	return j
+}
+
+// apply checks the joint-operation flags and sets them on t: the kit key
+// and public key go together and differ from the access key; the login
+// and CAS entries need them, and each entry its callback.
+func (j joint) apply(f *flags, t *steps.Target) error {
+	v := func(name string) string { return *j[name] }
+	for _, pair := range [][2]string{{"kit-key", "public-key"}, {"login-url", "redirect-uri"}, {"cas-login-url", "cas-service"}} {
+		for i, name := range pair {
+			if v(name) != "" && v(pair[1-i]) == "" {
+				return simulator.Errorf(simulator.EINVALID, "--"+pair[1-i], "required with --%s; want --%s %s", name, pair[1-i], f.forms[pair[1-i]])
+			}
+		}
+	}
+	for _, fl := range jointFlagNames[3:] {
+		if v(fl.name) != "" && !absoluteHTTP(v(fl.name)) {
+			return simulator.Errorf(simulator.EINVALID, "--"+fl.name, "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/app/login", v(fl.name))
+		}
+	}
+	for _, name := range []string{"refresh-url", "logout-url"} {
+		if v(name) != "" && v("login-url") == "" {
+			return simulator.Errorf(simulator.EINVALID, "--"+name, "only with --login-url: the user logs in first")
+		}
+	}
+	for _, fl := range jointFlagNames[2:] {
+		if v(fl.name) != "" && v("kit-key") == "" {
+			return simulator.Errorf(simulator.EINVALID, "--"+fl.name, "needs --kit-key and --public-key: the application learns its enterprises and client pairs from the kit syncs")
+		}
+	}
+	if v("kit-key") == "" {
+		return nil
+	}
+	if v("kit-key") == t.AccessKey {
+		return simulator.Errorf(simulator.EINVALID, "--kit-key", "is the --access-key; the kit key is a separate key, bound to 联营SaaS同步接口 (kit-sync.md §2)")
+	}
+	pem, err := os.ReadFile(v("public-key"))
+	if err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--public-key", "cannot read %s: %v (want the PEM file of the application's public key)", v("public-key"), errors.Unwrap(err))
+	}
+	if _, err := protocol.ParsePublicKeyPEM(pem); err != nil {
+		return invalid("--public-key", err)
+	}
+	t.KitKey, t.PublicKeyPEM, t.AppID = v("kit-key"), string(pem), v("app-id")
+	t.LoginURL, t.RedirectURI, t.RefreshURL, t.LogoutURL = v("login-url"), v("redirect-uri"), v("refresh-url"), v("logout-url")
+	t.CASLoginURL, t.CASService = v("cas-login-url"), v("cas-service")
+	return nil
 }
 
 // parseProtocol reads --protocol: v2 when empty.

@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,17 +34,28 @@ func sampleMerchant(t *testing.T, c merchant.Config) string {
 }
 
 func TestCertifyTheSampleMerchant(t *testing.T) {
-	base := sampleMerchant(t, merchant.Config{})
-	for _, args := range [][]string{
-		{"--merchant-url", base + "/produce"},
-		{"--merchant-url", base + "/produce/v1", "--protocol", "v1", "--modes", "period,trial,on-demand,package,license", "--encrypt-type", "1"},
+	base := sampleMerchant(t, merchant.Config{KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey()})
+	pub := filepath.Join(t.TempDir(), "app.pub")
+	if err := os.WriteFile(pub, []byte(merchant.SamplePublicKeyPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args  []string
+		joint string // the report's "joint operation" list
+	}{
+		{[]string{"--merchant-url", base + "/produce"}, "none"},
+		{[]string{"--merchant-url", base + "/produce/v1", "--protocol", "v1", "--modes", "period,trial,on-demand,package,license", "--encrypt-type", "1"}, "none"},
+		{[]string{"--merchant-url", base + "/produce", "--kit-key", merchant.SampleKitKey, "--public-key", pub, "--tags", "@kit"}, "kit"},
 	} {
-		r := kgsim(t, "", append([]string{"certify", "--access-key", merchantKey}, args...)...)
-		if r.code != exitOK || !strings.Contains(r.stdout, "PASS: every required check passed") || r.stderr != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s", args, r.code, r.stderr, r.stdout)
+		r := kgsim(t, "", append([]string{"certify", "--access-key", merchantKey}, tc.args...)...)
+		if r.code != exitOK || !strings.Contains(r.stdout, "PASS: every") || r.stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s", tc.args, r.code, r.stderr, r.stdout)
 		}
-		if strings.Contains(r.stdout, merchantKey) {
-			t.Errorf("%v: the report shows the access key", args)
+		if !strings.Contains(r.stdout, "joint operation "+tc.joint+")") {
+			t.Errorf("%v: the report's header does not say joint operation %s:\n%s", tc.args, tc.joint, r.stdout)
+		}
+		if strings.Contains(r.stdout, merchantKey) || strings.Contains(r.stdout, merchant.SampleKitKey) {
+			t.Errorf("%v: the report shows the access key or the kit key", tc.args)
 		}
 	}
 }
@@ -122,6 +135,35 @@ func TestCertifyBadFlags(t *testing.T) {
 		{[]string{"--merchant-image", "m:1", "--merchant-port", "8081"}, "--access-key: required"},
 		{[]string{"--merchant-image", "m@sha256:abc", "--merchant-port", "8081", "--access-key", "k"}, `--merchant-image: "m@sha256:abc": want NAME[:TAG]`},
 		{[]string{"stray", "--merchant-url", u, "--access-key", "k"}, `unexpected argument "stray"`},
+	}
+	pub, junk := filepath.Join(t.TempDir(), "app.pub"), filepath.Join(t.TempDir(), "junk.pem")
+	if err := errors.Join(os.WriteFile(pub, []byte(merchant.SamplePublicKeyPEM()), 0o600), os.WriteFile(junk, []byte("not a key"), 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	kit := []string{"--merchant-url", u, "--access-key", "k", "--kit-key", "kk", "--public-key", pub}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kit-key", "kk"}, "--public-key: required with --kit-key; want --public-key FILE (PEM)"},
+		{[]string{"--public-key", pub}, "--kit-key: required with --public-key; want --kit-key KEY"},
+		{[]string{"--kit-key", "k", "--public-key", pub}, "--kit-key: is the --access-key; the kit key is a separate key"},
+		{[]string{"--kit-key", "kk", "--public-key", "/no/such.pem"}, "--public-key: cannot read /no/such.pem"},
+		{[]string{"--kit-key", "kk", "--public-key", junk}, "--public-key: no PEM block found"},
+		{[]string{"--login-url", "http://127.0.0.1:1/app/login"}, "--redirect-uri: required with --login-url; want --redirect-uri URL"},
+		{[]string{"--cas-service", "http://127.0.0.1:1/app/cas"}, "--cas-login-url: required with --cas-service"},
+		{[]string{"--login-url", "http://127.0.0.1:1/app/login", "--redirect-uri", "http://127.0.0.1:1/app/callback"}, "--login-url: needs --kit-key and --public-key"},
+		{append(slices.Clone(kit), "--login-url", "app/login", "--redirect-uri", "http://127.0.0.1:1/app/callback"), `--login-url: "app/login": want an absolute http(s) URL`},
+		{append(slices.Clone(kit), "--logout-url", "http://127.0.0.1:1/app/logout"), "--logout-url: only with --login-url"},
+	} {
+		args := tt.args
+		if args[0] != "--merchant-url" {
+			args = append([]string{"--merchant-url", u, "--access-key", "k"}, args...)
+		}
+		tests = append(tests, struct {
+			args []string
+			want string
+		}{args, tt.want})
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

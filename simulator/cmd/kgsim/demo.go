@@ -19,9 +19,10 @@ func demoCommand() *command {
 		help: `Usage: kgsim demo
 
 Starts kgsim's sample merchant (fixtures/merchant, a correct V1 and V2
-production interface) on a free loopback port and runs the certification
-suite against it, once as a V2 merchant and once as a V1 merchant, selling
-every charging mode. It prints the report kgsim certify prints, and exits 0
+production interface, with the joint-operation kit syncs) on a free
+loopback port and runs the certification suite against it, once as a V2
+merchant and once as a V1 merchant, selling every charging mode, with its
+sample kit key and key pair. It prints the report kgsim certify prints, and exits 0
 because the sample merchant is correct. To certify your own service, run
 kgsim certify --merchant-url with its address.
 
@@ -42,7 +43,8 @@ func runDemo(e *env, args []string) error {
 	if err != nil {
 		return simulator.Errorf(simulator.EINVALID, "", "cannot listen on loopback for the sample merchant: %v", err)
 	}
-	srv := &http.Server{Handler: merchant.New(merchant.Config{AccessKey: demoAccessKey}), ReadHeaderTimeout: 10 * time.Second}
+	sample := merchant.Config{AccessKey: demoAccessKey, KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey()}
+	srv := &http.Server{Handler: merchant.New(sample), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
@@ -61,6 +63,7 @@ func runDemo(e *env, args []string) error {
 			Target: steps.Target{
 				URL: base + run.path, AccessKey: demoAccessKey, Protocol: run.protocol,
 				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true,
+				KitKey: merchant.SampleKitKey, PublicKeyPEM: merchant.SamplePublicKeyPEM(),
 			},
 			Out: e.stdout,
 		})
