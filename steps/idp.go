@@ -39,7 +39,7 @@ type visit struct {
 	query  url.Values // without client_secret
 	grant  string     // a token request's grant_type
 	status int
-	body   []byte // error answers and CAS documents; nil for tokens
+	body   []byte // error answers and CAS validations; nil for tokens
 }
 
 // listenIDP reserves the identity provider's loopback address, which the
@@ -80,7 +80,7 @@ func (p *idp) note(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		v.status = rec.status
-		if rec.status != http.StatusOK || strings.HasSuffix(r.URL.Path, "alidate") {
+		if rec.status >= http.StatusBadRequest || strings.HasSuffix(r.URL.Path, "alidate") {
 			v.body = rec.body.Bytes()
 		}
 		p.mu.Lock()

@@ -25,6 +25,7 @@ type joint struct {
 	// refusal is the hint when the merchant accepts a tampered sync.
 	refusal string
 	login   loginState
+	forged  string // a callback another user obtained
 }
 
 // account is a user of the enterprise, with the password it logs in with.

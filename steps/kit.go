@@ -94,7 +94,10 @@ func flagOf(params []byte) string {
 func kitSpec(name string) string {
 	section := map[string]string{"tenantSync": "§4.1", "applicationSync": "§4.2, §6", "authSync": "§4.3",
 		"singleOrgSync": "§4.4", "allOrgSync": "§4.5"}[name]
-	return strings.TrimSuffix("kit-sync.md §2, §3, §5, "+section, ", ")
+	if section == "" {
+		return "kit-sync.md §2, §3, §5"
+	}
+	return "kit-sync.md " + section + ", §2, §3, §5"
 }
 
 // kitHint is the likely fix for a kit sync's answer.

@@ -24,8 +24,10 @@ type loginState struct {
 	home   string // the page the application showed after the login
 }
 
-// tokenCounts counts a client's tokens for a user by how they came.
-type tokenCounts struct{ fromCode, fromRefresh, refreshesUsed int }
+// tokenCounts counts a client's tokens for a user: the codes exchanged
+// (kgsim keeps the code a token came from, a refresh's included), every
+// token, and the refresh tokens spent.
+type tokenCounts struct{ codes, tokens, refreshesUsed int }
 
 // tokens counts the tokens kgsim issued to the application's client in the
 // enterprise for the scenario's user.
@@ -39,17 +41,15 @@ func (w *world) tokens(ctx context.Context) (tokenCounts, error) {
 		return tokenCounts{}, fmt.Errorf("the application is not bound to the enterprise: %w", err)
 	}
 	ts, err := w.store.Tokens(ctx, simulator.TokenFilter{TenantID: j.tenant.ID, ClientID: c.ClientID, UserName: u.UserName})
-	var n tokenCounts
+	n, codes := tokenCounts{tokens: len(ts)}, map[string]bool{}
 	for _, t := range ts {
-		if t.Code != "" {
-			n.fromCode++
-		} else {
-			n.fromRefresh++
-		}
+		codes[t.Code] = true
 		if !t.RefreshUsedAt.IsZero() {
 			n.refreshesUsed++
 		}
 	}
+	delete(codes, "")
+	n.codes = len(codes)
 	return n, err
 }
 
@@ -181,7 +181,7 @@ func (w *world) codeExchanged(ctx context.Context) error {
 		return err
 	}
 	now, err := w.tokens(ctx)
-	if err != nil || now.fromCode > j.login.before.fromCode {
+	if err != nil || now.codes > j.login.before.codes {
 		return err
 	}
 	hint := "once the browser is back with code and tenant, POST {domainName}/api/v1/oauth2/token with grant_type=authorization_code, " +
@@ -275,7 +275,7 @@ func (w *world) refreshUsed(ctx context.Context) error {
 		return err
 	}
 	now, err := w.tokens(ctx)
-	if err != nil || now.refreshesUsed > j.login.before.refreshesUsed && now.fromRefresh > j.login.before.fromRefresh {
+	if err != nil || now.refreshesUsed > j.login.before.refreshesUsed && now.tokens > j.login.before.tokens {
 		return err
 	}
 	hint := "POST {domainName}/api/v1/oauth2/token with grant_type=refresh_token, refresh_token, client_id and client_secret, and keep the new refresh token it answers"
@@ -366,4 +366,73 @@ func (w *world) ticketValidated(context.Context) error {
 		hint = "send the service exactly as given to /api/v1/cas/login (the registered one), URL-encoded"
 	}
 	return w.loginFailure("identity.md §4.2", hint, "the ticket's validation failed")
+}
+
+// forgesCallback is a login CSRF attempt (RFC 6749 §10.12): another user
+// of the enterprise asks kgsim for a code for the application with a
+// state of their own and keeps the callback address instead of following
+// it.
+func (w *world) forgesCallback(ctx context.Context) error {
+	if err := w.addsUser(ctx, true); err != nil {
+		return err
+	}
+	j, err := w.jointOf()
+	if err != nil {
+		return err
+	}
+	other := j.accounts[len(j.accounts)-1]
+	c, err := w.store.Client(ctx, j.tenant.ID, j.app.ID)
+	if err != nil {
+		return fmt.Errorf("the application is not bound to the enterprise: %w", err)
+	}
+	// The other user's browser goes to kgsim only: it stops at the
+	// callback.
+	b := newBrowser(Target{Timeout: w.target.Timeout}, j.idp.base())
+	defer b.close()
+	authorize := w.market.Kit.DomainName(j.tenant) + "/api/v1/oauth2/authorize?" + url.Values{"response_type": {"code"},
+		"client_id": {c.ClientID}, "redirect_uri": {w.target.RedirectURI}, "state": {"kgsim-forged-" + newID()[:12]}}.Encode()
+	if err := b.open(ctx, authorize); err != nil || !b.onLoginPage() {
+		return fmt.Errorf("kgsim's authorize did not show its login page to the other user: %v", err)
+	}
+	if err := b.logsIn(ctx, other.UserName, other.password); err == nil || len(b.way) == 0 {
+		return fmt.Errorf("kgsim did not send the other user's browser to the callback: %v", err)
+	}
+	j.forged = b.way[len(b.way)-1].url
+	return nil
+}
+
+// followsForged sends the user's browser to the other user's callback, as
+// a link on a page of the other user's would.
+func (w *world) followsForged(ctx context.Context) error {
+	j, _, err := w.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if j.forged == "" {
+		return fmt.Errorf("no callback was obtained: start with \"When another user of the enterprise obtains a login callback with a state of their own\"")
+	}
+	if err := j.browser.open(ctx, j.forged); err != nil && !strings.Contains(err.Error(), errStray.Error()) {
+		return w.loginFailure("identity.md §3.1", "", "the browser could not open the callback: %v", err)
+	}
+	return nil
+}
+
+// notLoggedInAsOther checks the application neither exchanged the other
+// user's code nor shows the other user logged in.
+func (w *world) notLoggedInAsOther(context.Context) error {
+	j, err := w.jointOf()
+	if err != nil {
+		return err
+	}
+	other := j.accounts[len(j.accounts)-1]
+	exchanged := false
+	for _, v := range j.idp.visits(j.login.since, "/oauth2/token") {
+		exchanged = exchanged || v.status == 200
+	}
+	if !exchanged && !j.browser.shows(other.Name) && !j.browser.shows(other.UserName) {
+		return nil
+	}
+	return w.loginFailure("identity.md §3.1; RFC 6749 §10.12",
+		"keep the state sent to authorize in the browser's session (a cookie) and, before exchanging the code, check the callback's state is that one",
+		"the application completed a login it did not start: a callback whose state it never issued logged the browser in as %s", other.UserName)
 }

@@ -85,6 +85,9 @@ func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	}
 	if target.KitKey != "" {
 		target.KitKey, target.PublicKeyPEM = merchant.SampleKitKey, merchant.SamplePublicKeyPEM()
+		app := srv.URL + "/app"
+		target.LoginURL, target.RedirectURI, target.RefreshURL, target.LogoutURL = app+"/login", app+"/callback", app+"/refresh", app+"/logout"
+		target.CASLoginURL, target.CASService = app+"/cas/login", app+"/cas/callback"
 	}
 	return runTarget(t, target)
 }
@@ -213,6 +216,11 @@ type defectCase struct {
 	anything  bool     // every answer is spoilt: any scenario may fail
 	says      string   // the failure text of the first of fails names this
 	tune      func(*merchant.Config, *steps.Target)
+	// recommended: the defect's checks are recommended ones, so no
+	// required scenario fails.
+	recommended bool
+	// joint: the defect's checks are joint-operation ones.
+	joint bool
 }
 
 var (
@@ -281,19 +289,27 @@ func defectCases() []defectCase {
 			fails: []string{"getLicense for the same order returns the same License", "The same License request gets the same License"}},
 
 		// Kit syncs do not depend on the basic interfaces' protocol.
-		{defect: merchant.DefectKitForgedSign, protocols: v2Only, says: "accepted a tenantSync sync it should have refused",
+		{defect: merchant.DefectKitForgedSign, protocols: v2Only, joint: true, says: "accepted a tenantSync sync it should have refused",
 			fails: []string{"A sync signed with the wrong kit key is refused", "A sync signed with the wrong kit key is refused as unauthenticated",
 				"A sync signed with the basic interfaces' access key is refused", "A replayed sync is refused"}},
 		// applicationSync fails, and the syncs queued behind it are held:
 		// every scenario that binds the application fails with it.
-		{defect: merchant.DefectKitSecretUndecryptable, protocols: v2Only,
+		{defect: merchant.DefectKitSecretUndecryptable, protocols: v2Only, joint: true,
 			says:  "notice:   [KooGallery simulator] applicationSync call failed: RESULT_CODE",
 			fails: []string{"Binding the application to an enterprise is acknowledged", "The seller's credential test is acknowledged"},
 			also:  bindingScenarios()},
-		{defect: merchant.DefectKitNotIdempotent, protocols: v2Only, says: "a sync sent again, and a delete of something unknown, are answered 000000 too",
+		{defect: merchant.DefectKitNotIdempotent, protocols: v2Only, joint: true, says: "a sync sent again, and a delete of something unknown, are answered 000000 too",
 			fails: []string{"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged",
 				"A delete for an enterprise the merchant never heard of is acknowledged"},
 			also: []string{"A replayed sync is refused"}},
+		{defect: merchant.DefectLoginIgnoresState, protocols: v2Only, joint: true, says: "completed a login it did not start", recommended: true,
+			fails: []string{"A callback with a state the application did not issue is refused"}},
+		{defect: merchant.DefectRefreshSkipped, protocols: v2Only, joint: true, says: "did not renew the access token with the refresh token",
+			fails: []string{"The application renews the access token with the refresh token"}},
+		{defect: merchant.DefectLogoutLocalOnly, protocols: v2Only, joint: true, says: "did not send the browser to the marketplace's logout",
+			fails: []string{"Logging out of the application ends the marketplace's session too"}},
+		{defect: merchant.DefectCASServiceMismatch, protocols: v2Only, joint: true, says: "INVALID_SERVICE",
+			fails: []string{"A user logs in to the application with a CAS ticket"}},
 	}
 }
 
@@ -305,7 +321,10 @@ func bindingScenarios() []string {
 		"A sync signed with the wrong kit key is refused", "A sync signed with the wrong kit key is refused as unauthenticated",
 		"A sync signed with the basic interfaces' access key is refused", "A sync signed 120 seconds ago is refused", "A replayed sync is refused",
 		"A clientSecret the merchant cannot decrypt is refused", "A clientSecret the merchant cannot decrypt is answered 000101",
-		"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged"}
+		"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged",
+		"A user logs in to the application through the marketplace", "A login started at the marketplace's unified login page reaches the application",
+		"A callback with a state the application did not issue is refused", "The application renews the access token with the refresh token",
+		"Logging out of the application ends the marketplace's session too", "A user logs in to the application with a CAS ticket"}
 }
 
 func TestEachDefectFailsItsCheck(t *testing.T) {
@@ -318,7 +337,7 @@ func TestEachDefectFailsItsCheck(t *testing.T) {
 	for i, dc := range cases {
 		protocols := dc.protocols
 		if raceDetector {
-			if dc.anything {
+			if dc.anything || dc.joint && dc.defect != merchant.DefectKitSecretUndecryptable && dc.defect != merchant.DefectLogoutLocalOnly {
 				continue // the same failure paths as the targeted defects
 			}
 			// One protocol per defect, alternating, to find races in both.
@@ -328,6 +347,9 @@ func TestEachDefectFailsItsCheck(t *testing.T) {
 			t.Run(string(dc.defect)+"/"+string(p), func(t *testing.T) {
 				t.Parallel()
 				c, target := merchant.Config{Defect: dc.defect}, everything(p)
+				if raceDetector && !dc.joint {
+					target.KitKey = "" // the joint scenarios run in the joint defects' runs
+				}
 				if dc.tune != nil {
 					dc.tune(&c, &target)
 				}
@@ -375,8 +397,11 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 			t.Errorf("scenario %q failed without its spec section, or showing the access key or kit key:\n%s", o.name, text)
 		}
 	}
-	if !required {
+	switch {
+	case !required && !dc.recommended:
 		t.Errorf("no @required scenario failed for %s", dc.defect)
+	case required && dc.recommended:
+		t.Errorf("a @required scenario failed for %s, whose checks are recommended", dc.defect)
 	}
 	if dc.anything {
 		return

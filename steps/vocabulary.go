@@ -123,5 +123,8 @@ func vocabulary() []step {
 		{`^the marketplace ended the user's session$`, on((*world).sessionEnded)},
 		{`^the application's login entry shows the marketplace's login page again$`, on((*world).loginFormAgain)},
 		{`^the application validated the ticket once$`, on((*world).ticketValidated)},
+		{`^another user of the enterprise obtains a login callback with a state of their own$`, on((*world).forgesCallback)},
+		{`^the user's browser is sent to that callback$`, on((*world).followsForged)},
+		{`^the application does not log the browser in as the other user$`, on((*world).notLoggedInAsOther)},
 	}
 }

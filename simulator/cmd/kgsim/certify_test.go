@@ -46,6 +46,10 @@ func TestCertifyTheSampleMerchant(t *testing.T) {
 		{[]string{"--merchant-url", base + "/produce"}, "none"},
 		{[]string{"--merchant-url", base + "/produce/v1", "--protocol", "v1", "--modes", "period,trial,on-demand,package,license", "--encrypt-type", "1"}, "none"},
 		{[]string{"--merchant-url", base + "/produce", "--kit-key", merchant.SampleKitKey, "--public-key", pub, "--tags", "@kit"}, "kit"},
+		{[]string{"--merchant-url", base + "/produce", "--kit-key", merchant.SampleKitKey, "--public-key", pub, "--app-id", "APP-sample",
+			"--login-url", base + "/app/login", "--redirect-uri", base + "/app/callback", "--refresh-url", base + "/app/refresh",
+			"--logout-url", base + "/app/logout", "--cas-login-url", base + "/app/cas/login", "--cas-service", base + "/app/cas/callback",
+			"--tags", "@login, @cas"}, "kit,login,refresh,logout,cas"},
 	} {
 		r := kgsim(t, "", append([]string{"certify", "--access-key", merchantKey}, tc.args...)...)
 		if r.code != exitOK || !strings.Contains(r.stdout, "PASS: every") || r.stderr != "" {

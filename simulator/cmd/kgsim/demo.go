@@ -19,10 +19,11 @@ func demoCommand() *command {
 		help: `Usage: kgsim demo
 
 Starts kgsim's sample merchant (fixtures/merchant, a correct V1 and V2
-production interface, with the joint-operation kit syncs) on a free
+production interface, with the joint-operation kit syncs and a web
+application whose users log in through the marketplace) on a free
 loopback port and runs the certification suite against it, once as a V2
 merchant and once as a V1 merchant, selling every charging mode, with its
-sample kit key and key pair. It prints the report kgsim certify prints, and exits 0
+sample kit key and key pair and its login entries. It prints the report kgsim certify prints, and exits 0
 because the sample merchant is correct. To certify your own service, run
 kgsim certify --merchant-url with its address.
 
@@ -64,6 +65,8 @@ func runDemo(e *env, args []string) error {
 				URL: base + run.path, AccessKey: demoAccessKey, Protocol: run.protocol,
 				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true,
 				KitKey: merchant.SampleKitKey, PublicKeyPEM: merchant.SamplePublicKeyPEM(),
+				LoginURL: base + "/app/login", RedirectURI: base + "/app/callback", RefreshURL: base + "/app/refresh", LogoutURL: base + "/app/logout",
+				CASLoginURL: base + "/app/cas/login", CASService: base + "/app/cas/callback",
 			},
 			Out: e.stdout,
 		})
