@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -176,20 +177,28 @@ func (w *world) hasLoggedIn(ctx context.Context) error {
 // codeExchanged checks kgsim issued tokens for a code to the application's
 // client since the login began.
 func (w *world) codeExchanged(ctx context.Context) error {
+	return w.tokensIssued(ctx, func(before, now tokenCounts) bool { return now.codes > before.codes }, "identity.md §1, §3.2",
+		"once the browser is back with code and tenant, POST {domainName}/api/v1/oauth2/token with grant_type=authorization_code, "+
+			"code, redirect_uri, client_id and client_secret: the pair applicationSync sent, the secret decrypted with your private key",
+		"the application did not exchange the code for tokens at kgsim's token endpoint")
+}
+
+// tokensIssued checks the tokens kgsim issued the user since the step
+// began changed as issued says; else the failure, whose hint is the
+// token endpoint's last answer's when there was one.
+func (w *world) tokensIssued(ctx context.Context, issued func(before, now tokenCounts) bool, spec, hint, check string) error {
 	j, _, err := w.loginUser()
 	if err != nil {
 		return err
 	}
 	now, err := w.tokens(ctx)
-	if err != nil || now.codes > j.login.before.codes {
+	if err != nil || issued(j.login.before, now) {
 		return err
 	}
-	hint := "once the browser is back with code and tenant, POST {domainName}/api/v1/oauth2/token with grant_type=authorization_code, " +
-		"code, redirect_uri, client_id and client_secret: the pair applicationSync sent, the secret decrypted with your private key"
 	if ts := j.idp.visits(j.login.since, "/oauth2/token"); len(ts) > 0 {
 		hint = tokenHint(ts[len(ts)-1], hint)
 	}
-	return w.loginFailure("identity.md §1, §3.2", hint, "the application did not exchange the code for tokens at kgsim's token endpoint")
+	return w.loginFailure(spec, hint, "%s", check)
 }
 
 // tokenHint is the likely fix for the token endpoint's last answer.
@@ -245,8 +254,8 @@ func (w *world) userGone(ctx context.Context) error {
 	if j.login.home == "" {
 		return fmt.Errorf("no page of the application showed the user yet")
 	}
-	if err := j.browser.open(ctx, j.login.home); err != nil && !strings.Contains(err.Error(), errStray.Error()) {
-		return w.loginFailure("identity.md §3.4", "", "the browser could not open the application's page again: %v", err)
+	if err := w.goesTo(ctx, j.login.home, "identity.md §3.4", "open the application's page again"); err != nil {
+		return err
 	}
 	if !j.browser.shows(u.Name) && !j.browser.shows(u.UserName) {
 		return nil
@@ -255,46 +264,40 @@ func (w *world) userGone(ctx context.Context) error {
 		"after logging out, the application's page %s still shows %s logged in", j.login.home, u.UserName)
 }
 
-// renewsToken opens the application's entry that renews the access token.
-func (w *world) renewsToken(ctx context.Context) error {
-	j, _, err := w.begin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := j.browser.open(ctx, w.target.RefreshURL); err != nil {
-		return w.loginFailure("identity.md §3.2", "", "the browser could not open the application's refresh entry: %v", err)
+// goesTo opens a page as a user following a link does. The way may lead
+// to a site the browser does not follow (errStray): it stops there, and
+// the checks read where it ended.
+func (w *world) goesTo(ctx context.Context, target, spec, what string) error {
+	if err := w.joint.browser.open(ctx, target); err != nil && !errors.Is(err, errStray) {
+		return w.loginFailure(spec, "", "the browser could not %s: %v", what, err)
 	}
 	return nil
+}
+
+// renewsToken opens the application's entry that renews the access token.
+func (w *world) renewsToken(ctx context.Context) error {
+	if _, _, err := w.begin(ctx); err != nil {
+		return err
+	}
+	return w.goesTo(ctx, w.target.RefreshURL, "identity.md §3.2", "open the application's refresh entry")
 }
 
 // refreshUsed checks kgsim traded a refresh token of the user's for a new
 // pair since the step began.
 func (w *world) refreshUsed(ctx context.Context) error {
-	j, _, err := w.loginUser()
-	if err != nil {
-		return err
-	}
-	now, err := w.tokens(ctx)
-	if err != nil || now.refreshesUsed > j.login.before.refreshesUsed && now.tokens > j.login.before.tokens {
-		return err
-	}
-	hint := "POST {domainName}/api/v1/oauth2/token with grant_type=refresh_token, refresh_token, client_id and client_secret, and keep the new refresh token it answers"
-	if ts := j.idp.visits(j.login.since, "/oauth2/token"); len(ts) > 0 {
-		hint = tokenHint(ts[len(ts)-1], hint)
-	}
-	return w.loginFailure("identity.md §3.2", hint, "the application did not renew the access token with the refresh token at kgsim's token endpoint")
+	return w.tokensIssued(ctx, func(before, now tokenCounts) bool {
+		return now.refreshesUsed > before.refreshesUsed && now.tokens > before.tokens
+	}, "identity.md §3.2",
+		"POST {domainName}/api/v1/oauth2/token with grant_type=refresh_token, refresh_token, client_id and client_secret, and keep the new refresh token it answers",
+		"the application did not renew the access token with the refresh token at kgsim's token endpoint")
 }
 
 // logsOut opens the application's logout entry.
 func (w *world) logsOut(ctx context.Context) error {
-	j, _, err := w.begin(ctx)
-	if err != nil {
+	if _, _, err := w.begin(ctx); err != nil {
 		return err
 	}
-	if err := j.browser.open(ctx, w.target.LogoutURL); err != nil && !strings.Contains(err.Error(), errStray.Error()) {
-		return w.loginFailure("identity.md §3.4", "", "the browser could not follow the application's logout: %v", err)
-	}
-	return nil
+	return w.goesTo(ctx, w.target.LogoutURL, "identity.md §3.4", "follow the application's logout")
 }
 
 // sessionEnded checks the logout took the browser through kgsim's logout.
@@ -411,10 +414,7 @@ func (w *world) followsForged(ctx context.Context) error {
 	if j.forged == "" {
 		return fmt.Errorf("no callback was obtained: start with \"When another user of the enterprise obtains a login callback with a state of their own\"")
 	}
-	if err := j.browser.open(ctx, j.forged); err != nil && !strings.Contains(err.Error(), errStray.Error()) {
-		return w.loginFailure("identity.md §3.1", "", "the browser could not open the callback: %v", err)
-	}
-	return nil
+	return w.goesTo(ctx, j.forged, "identity.md §3.1", "open the callback")
 }
 
 // notLoggedInAsOther checks the application neither exchanged the other

@@ -56,7 +56,9 @@ and a hint at the fix.
   --merchant-path   the production interface's path (default /produce)
   --merchant-env    K=V for the container's environment; repeatable
 
-Joint operation (checks run only when their flags are given):
+Joint operation (checks run only when their flags are given; the login
+and CAS entries only with --merchant-url, as the application must reach
+kgsim's identity provider on this machine's loopback):
   --kit-key         the key bound to 联营SaaS同步接口 that signs the kit syncs
                     (never printed); with --public-key, the kit syncs go to
                     the production interface + /produceAPI/v2/{call}
@@ -78,6 +80,9 @@ flags, merchant unreachable at the start, Docker missing for
 
 Example:
   kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" --format junit:report.xml
+  kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" --kit-key "$KIT_KEY" \
+      --public-key app.pub --login-url http://127.0.0.1:8081/app/login \
+      --redirect-uri http://127.0.0.1:8081/app/callback
   kgsim certify --merchant-image kgsim-merchant:local --merchant-port 8081 \
       --merchant-env KGSIM_ACCESS_KEY=kgsim-sample-access-key --access-key kgsim-sample-access-key`,
 		run: runCertify,
@@ -164,6 +169,13 @@ func parseCertify(args []string) (certifyConfig, error) {
 	}
 	if err := joint.apply(f, &t); err != nil {
 		return c, err
+	}
+	if c.container != nil {
+		for _, fl := range jointFlagNames[3:] {
+			if *joint[fl.name] != "" {
+				return c, simulator.Errorf(simulator.EINVALID, "--"+fl.name, "not with --merchant-image: the container cannot reach kgsim's identity provider on this machine's loopback; certify the login with --merchant-url")
+			}
+		}
 	}
 	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict}
 	return c, nil

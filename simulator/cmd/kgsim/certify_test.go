@@ -159,9 +159,11 @@ func TestCertifyBadFlags(t *testing.T) {
 		{[]string{"--login-url", "http://127.0.0.1:1/app/login", "--redirect-uri", "http://127.0.0.1:1/app/callback"}, "--login-url: needs --kit-key and --public-key"},
 		{append(slices.Clone(kit), "--login-url", "app/login", "--redirect-uri", "http://127.0.0.1:1/app/callback"), `--login-url: "app/login": want an absolute http(s) URL`},
 		{append(slices.Clone(kit), "--logout-url", "http://127.0.0.1:1/app/logout"), "--logout-url: only with --login-url"},
+		{[]string{"--merchant-image", "m:1", "--merchant-port", "8081", "--access-key", "k", "--kit-key", "kk", "--public-key", pub,
+			"--cas-login-url", "http://127.0.0.1:1/app/cas/login", "--cas-service", "http://127.0.0.1:1/app/cas/callback"}, "--cas-login-url: not with --merchant-image"},
 	} {
 		args := tt.args
-		if args[0] != "--merchant-url" {
+		if args[0] != "--merchant-url" && args[0] != "--merchant-image" {
 			args = append([]string{"--merchant-url", u, "--access-key", "k"}, args...)
 		}
 		tests = append(tests, struct {
