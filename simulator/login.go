@@ -32,7 +32,7 @@ type Token struct {
 	AppID            string
 	UserName         string
 	Scope            string
-	Code             string // the authorization code it came from; empty for a refresh
+	Code             string // the authorization code its line began with, kept through refreshes: a replayed code revokes them all
 	IssuedAt         time.Time
 	AccessExpiresAt  time.Time
 	RefreshExpiresAt time.Time
