@@ -150,3 +150,28 @@ func TestDebugCaseDocHasEveryField(t *testing.T) {
 		t.Errorf("DebugCase has %d fields, debugCaseDoc %d", n, m)
 	}
 }
+
+// Looking an instance up by the merchant's instanceId within a product
+// (every purchase's answer is checked so) must use an index on both, not
+// read every instance of the product.
+func TestInstanceLookupUsesAnIndexOnBoth(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "kgsim.db"))
+	defer db.Close()
+	rows, err := db.db.Query(`EXPLAIN QUERY PLAN SELECT `+instanceColumns+` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`, "P", "i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "product_id=? AND instance_id=?") }) {
+		t.Errorf("query plan %q does not search on product_id and instance_id together", plan)
+	}
+}
