@@ -105,7 +105,7 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 		return serveConfig{}, err
 	}
 	c := serveConfig{addr: or(*addr, "127.0.0.1:8080"), db: or(*db, "kgsim.db"), fixtures: *dir, smtp: *smtp,
-		smtpFrom: or(*from, "kgsim@localhost"), timeout: delivery.DefaultTimeout, workers: 8, start: e.now().UTC()}
+		smtpFrom: or(*from, "kgsim@localhost"), workers: 8, start: e.now().UTC()}
 	switch *clock {
 	case "", "real":
 	case "virtual":
@@ -123,12 +123,9 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 		}
 		c.start = t.UTC()
 	}
-	if *timeout != "" {
-		d, err := time.ParseDuration(*timeout)
-		if err != nil || d <= 0 {
-			return c, simulator.Errorf(simulator.EINVALID, "--timeout", "%q: want a positive duration such as 20s", *timeout)
-		}
-		c.timeout = d
+	var err error
+	if c.timeout, err = parseTimeout(*timeout, delivery.DefaultTimeout); err != nil {
+		return c, err
 	}
 	if *workers != "" {
 		n, err := strconv.Atoi(*workers)
