@@ -140,16 +140,8 @@ func (w *world) sendRequest(ctx context.Context, cr craft, req *delivery.Request
 		proto = w.product.Protocol
 	}
 	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.target.AccessKey}, answer)
-	a := simulator.Attempt{
-		N: 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
-		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
-		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
-		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
-		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
-	}
-	if answer.Err != nil {
-		a.Error = answer.Err.Error()
-	}
+	a := delivery.NewAttempt(req, started, answer, j)
+	a.N = 1
 	c := &call{activity: cr.activity, attempt: a, crafted: true}
 	w.crafted = append(w.crafted, c)
 	w.last = c

@@ -116,16 +116,8 @@ func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Pr
 	started := d.Wall()
 	answer := d.Sender.Send(ctx, req)
 	j := Judge(call, answer)
-	a := simulator.Attempt{
-		MessageID: m.ID, N: m.Attempts + 1, StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
-		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
-		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
-		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
-		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
-	}
-	if answer.Err != nil {
-		a.Error = answer.Err.Error()
-	}
+	a := NewAttempt(req, started, answer, j)
+	a.MessageID, a.N = m.ID, m.Attempts+1
 	m.Attempts = a.N
 	if m.FirstAttempt.IsZero() {
 		m.FirstAttempt = d.Clock.Now()
@@ -395,4 +387,20 @@ func replaceMember(obj gjson.Result, name, raw string) []byte {
 		return true
 	})
 	return append(out, '}')
+}
+
+// NewAttempt records one attempt: the request as sent with its signing
+// inputs, the answer and the judgement on it. The caller numbers it.
+func NewAttempt(req *Request, started time.Time, answer Answer, j Judgement) simulator.Attempt {
+	a := simulator.Attempt{
+		StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
+		Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body,
+		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
+		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
+		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
+	}
+	if answer.Err != nil {
+		a.Error = answer.Err.Error()
+	}
+	return a
 }
