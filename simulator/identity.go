@@ -81,6 +81,10 @@ type IdentityTx interface {
 	PutSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, id string) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// PurgeLogins deletes the codes, tickets and sessions that expired
+	// before before, and the tokens whose refresh token did, returning how
+	// many records went. Nothing else expires, so nothing else is purged.
+	PurgeLogins(ctx context.Context, before time.Time) (int, error)
 }
 
 // Filters of the identity listings. Zero fields match everything; Limit 0

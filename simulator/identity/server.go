@@ -87,6 +87,9 @@ type Server struct {
 	invalidClientStatus int
 	tickets             atomic.Uint64 // the n of ST-{n}-...
 	batch               batch         // the token endpoint's group commits
+
+	purgeMu sync.Mutex
+	purgeAt time.Time // the next purge of expired logins; zero before the first
 }
 
 // New checks c and returns the identity provider.

@@ -100,8 +100,9 @@ func New(ctx context.Context, c Config) (*Market, error) {
 		m.Deliverer.Metrics = delivery.NewMetrics(c.Registry)
 	}
 	// The engine and the dial tests first: what they enqueue for an
-	// instant is delivered at that instant.
-	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer)
+	// instant is delivered at that instant. The identity provider purges
+	// expired logins daily.
+	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer, m.Identity)
 	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
 	if err := m.Engine.Load(ctx, c.Products, c.Customers); err != nil {
 		return nil, err

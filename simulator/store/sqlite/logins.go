@@ -281,3 +281,31 @@ func (s store) DeleteSession(ctx context.Context, id string) error {
 	}
 	return exists(res, noSession(id))
 }
+
+// PurgeLogins deletes the login records that expired before before.
+func (s store) PurgeLogins(ctx context.Context, before time.Time) (int, error) {
+	if before.IsZero() {
+		return 0, simulator.Errorf(simulator.EINVALID, "before", "a purge needs a time")
+	}
+	purged := 0
+	err := s.atomic(ctx, func(s store) error {
+		for _, query := range []string{
+			`DELETE FROM auth_codes WHERE expires_at < ?`,
+			`DELETE FROM tickets WHERE expires_at < ?`,
+			`DELETE FROM sessions WHERE expires_at < ?`,
+			`DELETE FROM tokens WHERE refresh_expires_at < ?`,
+		} {
+			res, err := s.exec(ctx, query, nanos(before))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			purged += int(n)
+		}
+		return nil
+	})
+	return purged, err
+}

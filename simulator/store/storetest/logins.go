@@ -319,3 +319,50 @@ func ticketRoundTrip(t *testing.T, s simulator.Store) {
 	equal(t, "the validated ticket", spent, err, inUTC(full))
 	code(t, "a ticket without its value", s.AddTicket(ctx, simulator.Ticket{Service: "x"}), simulator.EINVALID)
 }
+
+// purgeLogins: what expired before the cut-off goes, what did not stays.
+func purgeLogins(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	cut := t0.Add(time.Hour)
+	check(t, s.AddCode(ctx, authCode("old-code", "cid-1", "T1", cut.Add(-time.Nanosecond))))
+	check(t, s.AddCode(ctx, authCode("live-code", "cid-1", "T1", cut)))
+	check(t, s.AddTicket(ctx, simulator.Ticket{Ticket: "ST-old", ExpiresAt: cut.Add(-time.Minute)}))
+	check(t, s.AddTicket(ctx, simulator.Ticket{Ticket: "ST-live", ExpiresAt: cut.Add(time.Minute)}))
+	check(t, s.PutSession(ctx, simulator.Session{ID: "sso-old", TenantID: "T1", ExpiresAt: cut.Add(-time.Minute)}))
+	check(t, s.PutSession(ctx, simulator.Session{ID: "sso-live", TenantID: "T1", ExpiresAt: cut.Add(time.Minute)}))
+	old, live := token("at-old", "rt-old", "old-code"), token("at-live", "rt-live", "live-code")
+	// An access token expired long ago does not matter while its refresh
+	// token can still be used.
+	old.RefreshExpiresAt, live.AccessExpiresAt, live.RefreshExpiresAt = cut.Add(-time.Second), cut.Add(-time.Hour), cut.Add(time.Second)
+	check(t, s.AddToken(ctx, old))
+	check(t, s.AddToken(ctx, live))
+
+	n, err := s.PurgeLogins(ctx, cut)
+	if err != nil || n != 4 {
+		t.Fatalf("purged %d, %v; want the 4 records that expired before the cut-off", n, err)
+	}
+	gone := map[string]func() error{
+		"old-code": func() error { _, err := s.Code(ctx, "old-code"); return err },
+		"ST-old":   func() error { _, err := s.Ticket(ctx, "ST-old"); return err },
+		"sso-old":  func() error { _, err := s.Session(ctx, "sso-old"); return err },
+		"rt-old":   func() error { _, err := s.TokenByRefresh(ctx, "rt-old"); return err },
+	}
+	for name, read := range gone {
+		notFound(t, name+" after the purge", read())
+	}
+	kept := map[string]func() error{
+		"live-code": func() error { _, err := s.Code(ctx, "live-code"); return err },
+		"ST-live":   func() error { _, err := s.Ticket(ctx, "ST-live"); return err },
+		"sso-live":  func() error { _, err := s.Session(ctx, "sso-live"); return err },
+		"rt-live":   func() error { _, err := s.TokenByRefresh(ctx, "rt-live"); return err },
+	}
+	for name, read := range kept {
+		if err := read(); err != nil {
+			t.Errorf("%s was purged before it expired: %v", name, err)
+		}
+	}
+	if n, err := s.PurgeLogins(ctx, cut); err != nil || n != 0 {
+		t.Errorf("a second purge removed %d, %v", n, err)
+	}
+	code(t, "a purge without a time", func() error { _, err := s.PurgeLogins(ctx, time.Time{}); return err }(), simulator.EINVALID)
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"RefreshTokensAreSingleUse", refreshTokensAreSingleUse},
 		{"TokenFiltersAndRevocation", tokenFiltersAndRevocation},
 		{"TicketRoundTrip", ticketRoundTrip},
+		{"PurgeLogins", purgeLogins},
 		{"TicketsAreSingleUse", ticketsAreSingleUse},
 	}
 	for _, tt := range tests {
