@@ -315,7 +315,7 @@ func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
 		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
 	}
 	if params.Get("businessId").Exists() {
-		id, err := d.businessID()
+		id, err := BusinessID(d.random())
 		if err != nil {
 			return nil, err
 		}
@@ -356,10 +356,11 @@ func (l lockedReader) Read(b []byte) (int, error) {
 	return l.r.Read(b)
 }
 
-// businessID returns a random UUID, the form of the docs' businessIds.
-func (d *Deliverer) businessID() (string, error) {
+// BusinessID returns a random UUID, the form of the docs' businessIds:
+// every attempt at a purchase carries a new one.
+func BusinessID(random io.Reader) (string, error) {
 	var b [16]byte
-	if _, err := io.ReadFull(d.random(), b[:]); err != nil {
+	if _, err := io.ReadFull(random, b[:]); err != nil {
 		return "", err
 	}
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80

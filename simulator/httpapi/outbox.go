@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -56,16 +55,8 @@ func viewMessage(m simulator.Message) messageView {
 // attemptRecords renders attempts as the call record of a notice does
 // (callbacks.md §12), so the console, a notice and kgsim replay show an
 // attempt alike.
-func attemptRecords(m simulator.Message, attempts []simulator.Attempt) ([]notice.AttemptRecord, error) {
-	raw, err := notice.Record(notice.Call{Message: m, Attempts: attempts})
-	if err != nil {
-		return nil, err
-	}
-	var rec notice.CallRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return nil, fmt.Errorf("reading back the call record of %s: %w", m.ID, err)
-	}
-	return rec.Attempts, nil
+func attemptRecords(m simulator.Message, attempts []simulator.Attempt) []notice.AttemptRecord {
+	return notice.NewCallRecord(notice.Call{Message: m, Attempts: attempts}).Attempts
 }
 
 func (a *api) listMessages(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -99,10 +90,7 @@ func (a *api) getMessage(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	recs, err := attemptRecords(m, attempts)
-	if err != nil {
-		return 0, nil, err
-	}
+	recs := attemptRecords(m, attempts)
 	return http.StatusOK, struct {
 		messageView
 		Attempts []notice.AttemptRecord `json:"attempts"`
@@ -128,10 +116,7 @@ func (a *api) restart(w http.ResponseWriter, r *http.Request) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	recs, err := attemptRecords(m, []simulator.Attempt{at})
-	if err != nil {
-		return 0, nil, err
-	}
+	recs := attemptRecords(m, []simulator.Attempt{at})
 	return http.StatusOK, struct {
 		Attempt notice.AttemptRecord `json:"attempt"`
 		Message messageView          `json:"message"`

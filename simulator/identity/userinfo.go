@@ -59,8 +59,9 @@ func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
 		return UserInfo{}, Unauthorized()
 	}
 	// The reads share a transaction with the token endpoint's writes, for
-	// the one store connection (see grant).
-	ctx, now := r.Context(), s.clock.Now()
+	// the one store connection (see grant): a client hanging up must not
+	// fail the others' transaction, so they do not end with its request.
+	ctx, now := detached(r), s.clock.Now()
 	var info UserInfo
 	err := s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
 		t, err := tx.TokenByAccess(ctx, digest(access))

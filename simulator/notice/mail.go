@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,7 +160,7 @@ func (m *Mailer) send(ctx context.Context, from string, rcpts []string, msg []by
 	if err != nil {
 		return fmt.Errorf("DATA: %w", err)
 	}
-	for chunk := range slicesChunk(msg, 64<<10) {
+	for chunk := range slices.Chunk(msg, 64<<10) {
 		if err := step(); err != nil {
 			return err
 		}
@@ -178,18 +179,6 @@ func (m *Mailer) send(ctx context.Context, from string, rcpts []string, msg []by
 		_ = c.Quit()
 	}
 	return nil
-}
-
-func slicesChunk(b []byte, n int) func(func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		for len(b) > 0 {
-			k := min(n, len(b))
-			if !yield(b[:k]) {
-				return
-			}
-			b = b[k:]
-		}
-	}
 }
 
 // Compose renders n as an RFC 5322 e-mail from from, dated date: a

@@ -116,7 +116,7 @@ const recordTime = "2006-01-02T15:04:05.000Z07:00"
 // Notice.Record holds and kgsim replay reads. The attempts must already
 // hold <accessKey> in place of the key, as delivery records them.
 func Record(c Call) ([]byte, error) {
-	return marshal(newCallRecord(c))
+	return marshal(NewCallRecord(c))
 }
 
 // Body returns the exact bytes of a recorded request body.
@@ -125,7 +125,8 @@ func (r RequestRecord) BodyBytes() ([]byte, error) { return decodeBody(r.Body, r
 // BodyBytes returns the exact recorded bytes of an answer's body.
 func (r ResponseRecord) BodyBytes() ([]byte, error) { return decodeBody(r.Body, r.BodyBase64) }
 
-func newCallRecord(c Call) CallRecord {
+// NewCallRecord returns the call record of c (what Record serialises).
+func NewCallRecord(c Call) CallRecord {
 	m := c.Message
 	params := gjson.ParseBytes(m.Params)
 	r := CallRecord{

@@ -68,7 +68,7 @@ func ForAttempt(kind simulator.NoticeKind, p simulator.Product, c Call, id strin
 	b.WriteString(attachmentNote)
 	n.Body = b.String()
 
-	rec := newCallRecord(c)
+	rec := NewCallRecord(c)
 	rec.SKUCode = first(rec.SKUCode, p.SKUCode)
 	rec.Redacted = redacted
 	n.Record, _ = marshal(rec) // marshalling strings and numbers cannot fail
@@ -83,7 +83,7 @@ func ForDialRun(p simulator.Product, run simulator.DialRun, probes []Call, id st
 	var list strings.Builder
 	for i, probe := range probes {
 		probe, redacted := redact(probe, p.AccessKey)
-		cr := newCallRecord(probe)
+		cr := NewCallRecord(probe)
 		cr.SKUCode = first(cr.SKUCode, p.SKUCode)
 		cr.Redacted = redacted
 		rec.Calls = append(rec.Calls, cr)

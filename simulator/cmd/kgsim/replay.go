@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -420,7 +419,7 @@ func (c replayCall) request(e *env, cfg replayConfig) (*delivery.Request, error)
 	if _, ok := obj["businessId"]; ok {
 		// Every real attempt of a purchase has a new businessId
 		// (callbacks.md §5.1, §9.2).
-		id, err := businessID(e.random)
+		id, err := delivery.BusinessID(e.random)
 		if err != nil {
 			return nil, err
 		}
@@ -443,17 +442,6 @@ func (c replayCall) request(e *env, cfg replayConfig) (*delivery.Request, error)
 	return delivery.NewV2Request(to, cfg.key, body, e.now(), nonce, false)
 }
 
-// businessID is a random UUID, the form of the docs' businessIds.
-func businessID(random io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", err
-	}
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
-}
-
 func runReplay(e *env, args []string) error {
 	cfg, err := parseReplay(args)
 	if err != nil {
@@ -470,7 +458,7 @@ func runReplay(e *env, args []string) error {
 		if err != nil {
 			return invalid("call "+c.label, err)
 		}
-		started := time.Now()
+		started := e.now()
 		answer := sender.Send(e.context(), req)
 		j := delivery.Judge(delivery.Call{Protocol: c.protocol, Activity: c.activity, AccessKey: cfg.key, RequireV2BodySign: cfg.requireBodySign, Polled: c.polled}, answer)
 		fmt.Fprintf(out, "Replaying %s\n", c.label)
