@@ -28,15 +28,16 @@ func (t *Tester) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messag
 	if err != nil {
 		return err
 	}
+	for i, p := range probes {
+		if p.ID == m.ID {
+			probes[i] = m // the store may not have this attempt's state yet
+		} else if p.Outcome == simulator.Pending {
+			return nil // not the last verdict: nothing more to read
+		}
+	}
 	calls := make([]notice.Call, 0, len(probes))
 	failed := 0
 	for _, p := range probes {
-		if p.ID == m.ID {
-			p = m // the store may not have this attempt's state yet
-		}
-		if p.Outcome == simulator.Pending {
-			return nil // not the last verdict
-		}
 		attempts, err := tx.Attempts(ctx, p.ID)
 		if err != nil {
 			return err

@@ -151,27 +151,34 @@ func TestDebugCaseDocHasEveryField(t *testing.T) {
 	}
 }
 
-// Looking an instance up by the merchant's instanceId within a product
-// (every purchase's answer is checked so) must use an index on both, not
-// read every instance of the product.
-func TestInstanceLookupUsesAnIndexOnBoth(t *testing.T) {
+// Lookups made inside delivery's transactions must search an index on
+// every column they name, not read a product's instances or the whole
+// outbox: a purchase's answer is checked against the product's other
+// instances by instanceId, and a dial-test run is judged from its queue's
+// messages on every probe's attempt.
+func TestLookupsUseAnIndexOnEveryColumn(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "kgsim.db"))
 	defer db.Close()
-	rows, err := db.db.Query(`EXPLAIN QUERY PLAN SELECT `+instanceColumns+` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`, "P", "i")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+	for query, want := range map[string]string{
+		`SELECT ` + instanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`: "product_id=? AND instance_id=?",
+		`SELECT ` + messageColumns + ` FROM messages WHERE queue = ? ORDER BY seq`:                                        "USING INDEX messages_queue (queue=?)",
+	} {
+		rows, err := db.db.Query(`EXPLAIN QUERY PLAN `+query, "a", "b")
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
-	}
-	if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "product_id=? AND instance_id=?") }) {
-		t.Errorf("query plan %q does not search on product_id and instance_id together", plan)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, want) }) {
+			t.Errorf("query plan %q does not search %q", plan, want)
+		}
 	}
 }
