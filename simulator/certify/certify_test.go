@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http/httptest"
@@ -358,6 +359,43 @@ func BenchmarkSuite(b *testing.B) {
 		r, err := Run(context.Background(), Options{Target: everyMode(base+"/produce", simulator.V2)})
 		if err != nil || r.ExitCode() != 0 {
 			b.Fatalf("exit %d, %v", r.ExitCode(), err)
+		}
+	}
+}
+
+// The run's tag filter selects exactly the scenarios the steps accept for
+// the target (steps.Target.Applies): a scenario the filter let through but
+// the steps skip would be reported as skipped instead of left out.
+func TestSelectionAgreesWithTheSteps(t *testing.T) {
+	all, err := plan("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(s Scenario) string { return fmt.Sprintf("%s:%d %s", s.URI, s.Line, s.Name) }
+	targets := map[string]steps.Target{
+		"default":                   {},
+		"v1":                        {Protocol: simulator.V1},
+		"on-demand and trial":       {Modes: []simulator.ChargingMode{simulator.OnDemand}, Trial: true},
+		"period without trial":      {Modes: []simulator.ChargingMode{simulator.Period}},
+		"package, license, upgrade": {Modes: []simulator.ChargingMode{simulator.OnDemandPkg, simulator.Period}, License: true, Upgrade: true},
+	}
+	for name, target := range targets {
+		filter, err := tagFilter(target, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		selected, err := plan(filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, s := range selected {
+			got[key(s)] = true
+		}
+		for _, s := range all {
+			if want := target.Applies(s.Tags); got[key(s)] != want {
+				t.Errorf("%s: %s (%v): selected %v, the steps accept it: %v", name, key(s), s.Tags, got[key(s)], want)
+			}
 		}
 	}
 }

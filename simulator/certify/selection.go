@@ -16,7 +16,8 @@ var modeTags = []struct {
 	declared func(t steps.Target) bool
 }{
 	{"@period", func(t steps.Target) bool { return declares(t, simulator.Period) }},
-	{"@trial", func(t steps.Target) bool { return t.Trial || len(t.Modes) == 0 }},
+	// A trial is of a product sold by period.
+	{"@trial", func(t steps.Target) bool { return declares(t, simulator.Period) && (t.Trial || len(t.Modes) == 0) }},
 	{"@on-demand", func(t steps.Target) bool { return declares(t, simulator.OnDemand) }},
 	{"@package", func(t steps.Target) bool { return declares(t, simulator.OnDemandPkg) }},
 	{"@license", func(t steps.Target) bool { return t.License }},
