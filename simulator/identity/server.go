@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/web"
 )
 
@@ -188,7 +189,7 @@ func (s *Server) unknownTenant(code string) error {
 // (identity.md §2.2, §3.2, §4.1); session ids and form cookies use the
 // wider alphabet for the same length.
 const (
-	alnum      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	alnum      = protocol.Alphanumerics
 	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
 )
 
@@ -199,23 +200,15 @@ func (s *Server) read(p []byte) error {
 	return err
 }
 
-// randomString returns n characters of alphabet, uniformly: bytes past the
-// largest multiple of its length are dropped rather than folded in.
+// randomString returns n characters of alphabet, uniformly.
 func (s *Server) randomString(alphabet string, n int) (string, error) {
-	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4)
-	for len(out) < n {
-		if err := s.read(buf); err != nil {
-			return "", fmt.Errorf("random: %w", err)
-		}
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text, err := protocol.RandomText(s.random, alphabet, n)
+	if err != nil {
+		return "", fmt.Errorf("random: %w", err)
 	}
-	return string(out), nil
+	return text, nil
 }
 
 // digest is how a code, token, ticket or session id is stored: whoever

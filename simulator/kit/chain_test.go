@@ -60,7 +60,7 @@ func TestBindingSendsItsChainInOrderWithTheSecretTheTokenEndpointTakes(t *testin
 	if got := gjson.GetBytes(calls[1].Body, "clientId").String(); got != stored.ClientID {
 		t.Errorf("applicationSync clientId %q, the store's %q", got, stored.ClientID)
 	}
-	if len(stored.ClientSecret) != 32 || strings.Trim(stored.ClientSecret, alphanumerics) != "" {
+	if len(stored.ClientSecret) != 32 || strings.Trim(stored.ClientSecret, protocol.Alphanumerics) != "" {
 		t.Errorf("client secret %q: want 32 of [A-Za-z0-9] (kit-sync.md §6)", stored.ClientSecret)
 	}
 	if strings.Contains(string(calls[1].Body), stored.ClientSecret) {

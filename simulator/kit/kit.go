@@ -217,25 +217,12 @@ func (c *Console) randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// alphanumerics are the characters of generated client secrets.
-const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
 // randomSecret returns 32 uniformly random [A-Za-z0-9] characters, the
 // form of the simulator's client secrets (kit-sync.md §6).
 func (c *Console) randomSecret() (string, error) {
-	out := make([]byte, 0, 32)
-	var b [64]byte
-	for len(out) < 32 {
-		if _, err := io.ReadFull(c.random(), b[:]); err != nil {
-			return "", fmt.Errorf("client secret: %w", err)
-		}
-		for _, x := range b {
-			// 248 is the largest multiple of 62 below 256: rejecting
-			// the rest keeps every character equally likely.
-			if x < 248 && len(out) < 32 {
-				out = append(out, alphanumerics[int(x)%len(alphanumerics)])
-			}
-		}
+	secret, err := protocol.RandomText(c.random(), protocol.Alphanumerics, 32)
+	if err != nil {
+		return "", fmt.Errorf("client secret: %w", err)
 	}
-	return string(out), nil
+	return secret, nil
 }

@@ -108,21 +108,31 @@ func NewFieldCipher(accessKey string, t EncryptType) *FieldCipher {
 // NewIV returns a fresh 16-character iv drawn from [A-Za-z0-9], as the
 // reference code does.
 func NewIV(random io.Reader) (string, error) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	var b [ivLen]byte
-	for i := range b {
-		// Rejection sampling keeps the characters uniform: 248 = 4 * 62.
-		for {
-			if _, err := io.ReadFull(random, b[i:i+1]); err != nil {
-				return "", err
-			}
-			if b[i] < 248 {
-				b[i] = alphabet[b[i]%62]
-				break
+	return RandomText(random, Alphanumerics, ivLen)
+}
+
+// Alphanumerics are the characters of ivs, and of the client secrets and
+// codes kgsim makes.
+const Alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// RandomText returns n characters of alphabet (at most 256 of them),
+// uniformly: bytes past the largest multiple of its length are dropped
+// rather than folded in, which would favour the first characters.
+func RandomText(random io.Reader, alphabet string, n int) (string, error) {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4)
+	for len(out) < n {
+		if _, err := io.ReadFull(random, buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
 			}
 		}
 	}
-	return string(b[:]), nil
+	return string(out), nil
 }
 
 func checkIV(iv string) error {

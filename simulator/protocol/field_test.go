@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
@@ -206,5 +207,20 @@ func BenchmarkRawAESCBC(b *testing.B) {
 func BenchmarkDeriveKey(b *testing.B) {
 	for b.Loop() {
 		DeriveKey("SimKey-2024-0001", AES256)
+	}
+}
+
+// RandomText drops the bytes past the largest multiple of the alphabet's
+// length (248 for 62 characters) instead of folding them onto the first
+// characters.
+func TestRandomTextRejectsTheRemainder(t *testing.T) {
+	// 248..255 are dropped; 0, 61, 62 and 247 map to A, 9, A and 9.
+	src := bytes.NewReader([]byte{248, 255, 0, 61, 62, 247, 1, 2, 3, 4}) // read 5 at a time
+	got, err := RandomText(src, Alphanumerics, 4)
+	if err != nil || got != "A9A9" {
+		t.Errorf("RandomText = %q, %v; want A9A9", got, err)
+	}
+	if _, err := RandomText(bytes.NewReader([]byte{255, 255}), Alphanumerics, 4); err == nil {
+		t.Error("a reader that runs dry gave no error")
 	}
 }
