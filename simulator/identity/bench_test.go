@@ -1,7 +1,9 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -58,21 +60,34 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	idp.Register(router)
-	ctx := b.Context()
-	for _, err := range []error{
-		db.PutTenant(ctx, simulator.Tenant{ID: acmeID, Code: acmeCode, Name: acmeName}),
-		db.PutApp(ctx, simulator.App{ID: appID, RedirectURIs: []string{"https://app.example.com/oauth/callback"}}),
-		db.PutClient(ctx, simulator.Client{TenantID: acmeID, AppID: appID, ClientID: clientID, ClientSecret: clientSecret}),
-		db.PutDepartment(ctx, simulator.Department{TenantID: acmeID, OrgCode: orgCode, Name: orgName}),
-		db.PutUser(ctx, simulator.User{TenantID: acmeID, UserName: "zhangsan", ID: "u-0001", Name: "张三", Role: "admin", OrgCode: orgCode}),
-	} {
-		if err != nil {
-			b.Fatal(err)
-		}
+	if err := seedBench(b.Context(), db); err != nil {
+		b.Fatal(err)
 	}
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
 	b.Cleanup(tr.CloseIdleConnections)
 	return &benchServer{idp: idp, store: db, url: srv.URL, client: &http.Client{Transport: tr}}
+}
+
+// benchCallback is the bench app's one callback: nothing listens there,
+// the clients read the code from the redirect.
+const benchCallback = "https://app.example.com/oauth/callback"
+
+// seedBench stores the benchmarks' world: one tenant with the app bound,
+// and zhangsan, authorised for it, with the tests' password.
+func seedBench(ctx context.Context, db simulator.Store) error {
+	hash, err := simulator.HashPassword(password, rand.Reader)
+	if err != nil {
+		return err
+	}
+	return errors.Join(
+		db.PutTenant(ctx, simulator.Tenant{ID: acmeID, Code: acmeCode, Name: acmeName}),
+		db.PutApp(ctx, simulator.App{ID: appID, RedirectURIs: []string{benchCallback}}),
+		db.PutClient(ctx, simulator.Client{TenantID: acmeID, AppID: appID, ClientID: clientID, ClientSecret: clientSecret}),
+		db.PutDepartment(ctx, simulator.Department{TenantID: acmeID, OrgCode: orgCode, Name: orgName}),
+		db.PutUser(ctx, simulator.User{TenantID: acmeID, UserName: "zhangsan", ID: "u-0001", PasswordHash: hash, Name: "张三", Role: "admin",
+			OrgCode: orgCode}),
+		db.PutAuthorisation(ctx, simulator.Authorisation{TenantID: acmeID, AppID: appID, UserName: "zhangsan", Enabled: true}),
+	)
 }
 
 // codes stores n authorization codes, as n logins would, in one

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"crypto/rand"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -231,16 +232,25 @@ var (
 // form reads the page's form: its action and hidden inputs.
 func (r response) form(t *testing.T) loginForm {
 	t.Helper()
-	m := formTag.FindStringSubmatch(r.body)
-	if m == nil {
-		t.Fatalf("no form on the page (status %d):\n%s", r.status, r.body)
-	}
-	action, err := r.url.Parse(html.UnescapeString(m[1]))
+	f, err := parseForm(r.body, r.url)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v (status %d):\n%s", err, r.status, r.body)
+	}
+	return f
+}
+
+// parseForm reads the form of page, which was fetched from at.
+func parseForm(page string, at *url.URL) (loginForm, error) {
+	m := formTag.FindStringSubmatch(page)
+	if m == nil {
+		return loginForm{}, errors.New("no form on the page")
+	}
+	action, err := at.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		return loginForm{}, err
 	}
 	f := loginForm{action: action.String(), fields: url.Values{}}
-	for _, input := range inputTag.FindAllString(r.body, -1) {
+	for _, input := range inputTag.FindAllString(page, -1) {
 		a := map[string]string{}
 		for _, kv := range attr.FindAllStringSubmatch(input, -1) {
 			a[kv[1]] = html.UnescapeString(kv[2])
@@ -249,7 +259,7 @@ func (r response) form(t *testing.T) loginForm {
 			f.fields.Set(a["name"], a["value"])
 		}
 	}
-	return f
+	return f, nil
 }
 
 // submit sends the form with a user name and password.
