@@ -85,6 +85,34 @@ type IdentityTx interface {
 	// before before, and the tokens whose refresh token did, returning how
 	// many records went. Nothing else expires, so nothing else is purged.
 	PurgeLogins(ctx context.Context, before time.Time) (int, error)
+	// ExpireLogins ends at at every code, ticket, session and token of a
+	// tenant still live then, as if each had expired: a token's access and
+	// refresh token both. It returns how many records changed.
+	ExpireLogins(ctx context.Context, tenantID string, at time.Time) (int, error)
+
+	// Identity settings.
+
+	// PutIdentitySettings stores a tenant's settings, replacing its old
+	// ones.
+	PutIdentitySettings(ctx context.Context, s IdentitySettings) error
+	IdentitySettings(ctx context.Context, tenantID string) (IdentitySettings, error)
+}
+
+// IdentitySettings are a tenant's overrides of the identity provider's
+// settings (identity.md §2.2 echoState, §3.2 the invalid_client status,
+// §4.2 the CAS format, and the lifetimes of §3.2 and §4.2). A zero field
+// leaves the marketplace's default in force.
+type IdentitySettings struct {
+	TenantID            string
+	EchoState           *bool  // nil: the default
+	CASFormat           string // JSON or XML
+	InvalidClientStatus int    // 401 or 403
+	CodeLifetime        time.Duration
+	AccessLifetime      time.Duration
+	RefreshLifetime     time.Duration
+	TicketLifetime      time.Duration
+	SessionLifetime     time.Duration
+	UpdatedAt           time.Time
 }
 
 // Filters of the identity listings. Zero fields match everything; Limit 0

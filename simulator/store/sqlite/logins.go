@@ -287,15 +287,21 @@ func (s store) PurgeLogins(ctx context.Context, before time.Time) (int, error) {
 	if before.IsZero() {
 		return 0, simulator.Errorf(simulator.EINVALID, "before", "a purge needs a time")
 	}
-	purged := 0
+	return s.changeAll(ctx, []string{
+		`DELETE FROM auth_codes WHERE expires_at < ?`,
+		`DELETE FROM tickets WHERE expires_at < ?`,
+		`DELETE FROM sessions WHERE expires_at < ?`,
+		`DELETE FROM tokens WHERE refresh_expires_at < ?`,
+	}, nanos(before))
+}
+
+// changeAll runs each of queries with args in one transaction and returns
+// how many rows they changed in all.
+func (s store) changeAll(ctx context.Context, queries []string, args ...any) (int, error) {
+	changed := 0
 	err := s.atomic(ctx, func(s store) error {
-		for _, query := range []string{
-			`DELETE FROM auth_codes WHERE expires_at < ?`,
-			`DELETE FROM tickets WHERE expires_at < ?`,
-			`DELETE FROM sessions WHERE expires_at < ?`,
-			`DELETE FROM tokens WHERE refresh_expires_at < ?`,
-		} {
-			res, err := s.exec(ctx, query, nanos(before))
+		for _, query := range queries {
+			res, err := s.exec(ctx, query, args...)
 			if err != nil {
 				return err
 			}
@@ -303,9 +309,9 @@ func (s store) PurgeLogins(ctx context.Context, before time.Time) (int, error) {
 			if err != nil {
 				return err
 			}
-			purged += int(n)
+			changed += int(n)
 		}
 		return nil
 	})
-	return purged, err
+	return changed, err
 }

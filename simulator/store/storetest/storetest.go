@@ -70,6 +70,8 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"TicketRoundTrip", ticketRoundTrip},
 		{"PurgeLogins", purgeLogins},
 		{"TicketsAreSingleUse", ticketsAreSingleUse},
+		{"IdentitySettingsRoundTrip", identitySettingsRoundTrip},
+		{"ExpireLogins", expireLogins},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
