@@ -18,6 +18,7 @@ type joint struct {
 	app      simulator.App
 	tenant   simulator.Tenant
 	accounts []account // the enterprise's users the scenario added, oldest first
+	initial  []string  // users to authorise as the application is bound
 	dept     simulator.Department
 	browser  *browser
 	// resent are the kit syncs the last step sent again.
@@ -109,9 +110,19 @@ func (w *world) addsUser(ctx context.Context, authorised bool) error {
 		suffix := newID()[:8]
 		u := simulator.User{UserName: "kgsim-" + suffix, Name: "测试用户 " + suffix, Role: kit.RoleUser,
 			Email: "kgsim-" + suffix + "@example.com", Mobile: "13800000000"}
+		// Before the binding, a user is authorised as the binding is made
+		// (its "initially authorised users", kit-sync.md §7): authorised
+		// now, the app would be bound at once as a credential test.
 		var apps []string
 		if authorised {
-			apps = []string{j.app.ID}
+			switch _, err := w.market.Store.Client(ctx, j.tenant.ID, j.app.ID); {
+			case err == nil:
+				apps = []string{j.app.ID}
+			case simulator.ErrorCode(err) == simulator.ENOTFOUND:
+				j.initial = append(j.initial, u.UserName)
+			default:
+				return err
+			}
 		}
 		password := newID()
 		u, _, err := w.market.Kit.AddUser(ctx, j.tenant.ID, u, password, apps)
@@ -140,7 +151,8 @@ func (w *world) binds(ctx context.Context, how string) error {
 		return err
 	}
 	err = w.changes(ctx, "bind the application", func(j *joint) error {
-		_, _, err := w.market.Kit.Bind(ctx, kit.Binding{Tenant: j.tenant.ID, AppID: j.app.ID, InstanceID: p.instanceID, OrderID: p.order.ID})
+		_, _, err := w.market.Kit.Bind(ctx, kit.Binding{Tenant: j.tenant.ID, AppID: j.app.ID, InstanceID: p.instanceID, OrderID: p.order.ID, UserNames: j.initial})
+		j.initial = nil
 		return err
 	})
 	if err != nil || how == "binds" {
@@ -156,7 +168,8 @@ func (w *world) binds(ctx context.Context, how string) error {
 // without a purchase, sent as test data (kit-sync.md §7).
 func (w *world) credentialTest(ctx context.Context) error {
 	return w.changes(ctx, "make a credential test", func(j *joint) error {
-		_, _, err := w.market.Kit.Bind(ctx, kit.Binding{Tenant: j.tenant.ID, AppID: j.app.ID, Test: true})
+		_, _, err := w.market.Kit.Bind(ctx, kit.Binding{Tenant: j.tenant.ID, AppID: j.app.ID, Test: true, UserNames: j.initial})
+		j.initial = nil
 		return err
 	})
 }

@@ -55,7 +55,7 @@ var (
 func TestEveryBodyFollowsItsTableMemberByMember(t *testing.T) {
 	w := newWorld(t)
 	tn := w.acme()
-	b, _ := w.bind("acme")
+	b, _ := w.bind("acme", "zhangsan01")
 	before := time.Now()
 	w.deliver()
 	calls := w.merchant.Calls()
@@ -132,7 +132,7 @@ func TestTheCanonicalLayoutSendsTheSignedBytes(t *testing.T) {
 	w := newWorld(t)
 	w.acme()
 	w.deliverer.KitLayout = delivery.KitCanonical
-	w.bind("acme")
+	w.bind("acme", "zhangsan01")
 	w.deliver()
 	for _, c := range w.merchant.Calls() {
 		canonical, err := protocol.CanonicalJSON(c.Body, protocol.SortAllLevels)

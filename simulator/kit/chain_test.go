@@ -10,7 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// zhangsan is authorised for the app before it is bound: one of the
+// zhangsan is to be authorised for the app as it is bound: one of the
 // "initially authorised users" of kit-sync.md §7.
 func (w *world) acme() simulator.Tenant {
 	w.t.Helper()
@@ -21,7 +21,7 @@ func (w *world) acme() simulator.Tenant {
 	w.user("acme", simulator.User{
 		UserName: "zhangsan01", Name: "张三", Role: RoleAdmin, OrgCode: "dev", Position: "系统管理员", EmployeeCode: "E001",
 		EmployeeType: 1, Mobile: "13800000000", Email: "zhangsan@example.com",
-	}, w.app.ID)
+	})
 	w.user("acme", simulator.User{UserName: "lisi02", Name: "李四"})
 	return tn
 }
@@ -32,7 +32,7 @@ func TestBindingSendsItsChainInOrderWithTheSecretTheTokenEndpointTakes(t *testin
 	if got := w.merchant.Calls(); len(got) != 0 {
 		t.Fatalf("before binding the merchant got %v", callNames(got))
 	}
-	b, sent := w.bind("acme")
+	b, sent := w.bind("acme", "zhangsan01")
 	equal(t, "enqueued", activities(sent), []string{"tenantSync", "applicationSync", "allOrgSync", "authSync"})
 	if w.wakes == 0 {
 		t.Error("binding did not wake delivery")
@@ -72,7 +72,7 @@ func TestAFailedSyncHoldsTheRestOfItsChainUntilRestarted(t *testing.T) {
 	w := newWorld(t)
 	w.acme()
 	w.merchant.Answer("tenantSync", 500, "")
-	_, sent := w.bind("acme")
+	_, sent := w.bind("acme", "zhangsan01")
 	if n := w.deliver(); n != 1 {
 		t.Fatalf("%d attempts, want 1: the chain stops at the failure", n)
 	}
@@ -117,7 +117,7 @@ func TestAMerchantThatCannotDecryptTheSecretIsToldSo(t *testing.T) {
 	w := newWorld(t)
 	w.acme()
 	w.merchant.OAEPHash = protocol.OAEPSHA1 // decrypts with the other hash: nothing decrypts
-	_, sent := w.bind("acme")
+	_, sent := w.bind("acme", "zhangsan01")
 	if n := w.deliver(); n != 2 {
 		t.Fatalf("%d attempts, want tenantSync and the failing applicationSync", n)
 	}
@@ -150,7 +150,7 @@ func TestARestartResendsTheSameSyncFreshlySigned(t *testing.T) {
 	w := newWorld(t)
 	tn := w.acme()
 	w.merchant.Answer("applicationSync", 0, "000005")
-	_, sent := w.bind("acme")
+	_, sent := w.bind("acme", "zhangsan01")
 	w.deliver()
 	w.merchant.Answer("applicationSync", 0, "")
 	if _, err := w.deliverer.Restart(w.ctx, sent[1].ID); err != nil {

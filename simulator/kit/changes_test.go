@@ -47,7 +47,7 @@ func expectCall(t *testing.T, what string, calls []kittest.Call, name string, me
 func TestEachLaterChangeSendsItsCall(t *testing.T) {
 	w := newWorld(t)
 	tn := w.acme()
-	old, _ := w.bind("acme")
+	old, _ := w.bind("acme", "zhangsan01")
 	w.deliver()
 	app := w.app.ID
 	one := func(ms []simulator.Message, err error) func() ([]simulator.Message, error) {

@@ -133,6 +133,10 @@ type Binding struct {
 	// test, which always carries testFlag 1.
 	InstanceID, OrderID string
 	Test                bool // testFlag 1: debug data
+	// UserNames are users of the tenant the buyer authorises in the same
+	// step: the binding's authSync carries them with those authorised
+	// before (kit-sync.md §7, "initially authorised users").
+	UserNames []string
 }
 
 // Bind binds an app to a tenant: the binding's client pair is the app's
@@ -152,6 +156,11 @@ func (c *Console) Bind(ctx context.Context, in Binding) (simulator.Client, []sim
 			return err
 		}
 		switch old, err := t.tx.Client(ctx, tn.ID, app.ID); {
+		case err == nil && old.InstanceID == "" && in.InstanceID != "":
+			return simulator.Errorf(simulator.ECONFLICT, "appId", "app %s is bound to tenant %s already as a credential test "+
+				"(testFlag 1, no instance): authorising a user for an app the tenant has no binding of binds it so; "+
+				"unbind it (DELETE /admin/v1/tenants/%s/apps/%s) and bind it for the purchase, naming the users to authorise in userNames",
+				app.ID, tn.ID, tn.ID, app.ID)
 		case err == nil:
 			return simulator.Errorf(simulator.ECONFLICT, "appId", "app %s is bound to tenant %s already (instance %q); unbind it first", app.ID, tn.ID, old.InstanceID)
 		case simulator.ErrorCode(err) != simulator.ENOTFOUND:
@@ -163,41 +172,62 @@ func (c *Console) Bind(ctx context.Context, in Binding) (simulator.Client, []sim
 		if utf8.RuneCountInString(in.OrderID) > maxID {
 			return simulator.Errorf(simulator.EINVALID, "orderId", "is over %d characters", maxID)
 		}
-		b = simulator.Client{
-			TenantID: tn.ID, AppID: app.ID, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
-			InstanceID: in.InstanceID, OrderID: in.OrderID, Test: in.Test || in.InstanceID == "", CreatedAt: t.now,
-		}
-		if b.ClientID == "" {
-			if b.ClientID, err = c.randomHex(16); err != nil {
+		if len(in.UserNames) > 0 {
+			_, users, err := t.users(tn.ID, in.UserNames)
+			if err != nil {
 				return err
 			}
-			if b.ClientSecret, err = c.randomSecret(); err != nil {
-				return err
+			for _, u := range users {
+				a := simulator.Authorisation{TenantID: tn.ID, AppID: app.ID, UserName: u.UserName, Enabled: true, UpdatedAt: t.now}
+				if err := t.tx.PutAuthorisation(ctx, a); err != nil {
+					return err
+				}
 			}
 		}
-		if err := t.tx.PutClient(ctx, b); err != nil {
-			return err
-		}
-		if err := t.tenantSync(app, b, tn, flagAdd); err != nil {
-			return err
-		}
-		if err := t.applicationSync(app, b, flagAdd); err != nil {
-			return err
-		}
-		ds, err := t.tx.Departments(ctx, tn.ID)
-		if err != nil {
-			return err
-		}
-		if err := t.allOrgSync(app, b, ds); err != nil {
-			return err
-		}
-		users, err := t.authorised(tn.ID, app.ID)
-		if err != nil {
-			return err
-		}
-		return t.authSync(app, b, users, flagAdd, true)
+		b, err = t.bind(tn, app, in)
+		return err
 	})
 	return b, sent, err
+}
+
+// bind stores the binding of app to tn and queues its chain: tenantSync,
+// applicationSync, allOrgSync, and authSync for the users authorised
+// already.
+func (t *txn) bind(tn simulator.Tenant, app simulator.App, in Binding) (simulator.Client, error) {
+	b := simulator.Client{
+		TenantID: tn.ID, AppID: app.ID, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
+		InstanceID: in.InstanceID, OrderID: in.OrderID, Test: in.Test || in.InstanceID == "", CreatedAt: t.now,
+	}
+	var err error
+	if b.ClientID == "" {
+		if b.ClientID, err = t.c.randomHex(16); err != nil {
+			return b, err
+		}
+		if b.ClientSecret, err = t.c.randomSecret(); err != nil {
+			return b, err
+		}
+	}
+	if err := t.tx.PutClient(t.ctx, b); err != nil {
+		return b, err
+	}
+	if err := t.tenantSync(app, b, tn, flagAdd); err != nil {
+		return b, err
+	}
+	if err := t.applicationSync(app, b, flagAdd); err != nil {
+		return b, err
+	}
+	ds, err := t.tx.Departments(t.ctx, tn.ID)
+	if err != nil {
+		return b, err
+	}
+	if err := t.allOrgSync(app, b, ds); err != nil {
+		return b, err
+	}
+	users, err := t.authorised(tn.ID, app.ID)
+	if err != nil {
+		return b, err
+	}
+	return b, t.authSync(app, b, users, flagAdd, true)
 }
 
 // Unbind releases an app from a tenant: applicationSync flag 0, then

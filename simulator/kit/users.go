@@ -24,7 +24,8 @@ const maxPassword = 256
 // hashed. Empty fields get defaults: Name the UserName, Role user, OrgCode
 // the tenant's first department. apps authorises the user for those apps
 // (by clientId, or appId), as the enterprise admin would in the buyer
-// center: authSync flag 1 goes to each app already bound to the tenant.
+// center: authSync flag 1 goes to each app already bound to the tenant,
+// and an app not bound yet is bound as a credential test (setAuthorised).
 func (c *Console) AddUser(ctx context.Context, ref string, u simulator.User, password string, apps []string) (simulator.User, []simulator.Message, error) {
 	if password == "" {
 		return u, nil, simulator.Errorf(simulator.EINVALID, "password", "is required: the user logs in with it")
@@ -119,8 +120,9 @@ func (c *Console) RemoveUser(ctx context.Context, ref, userName string) ([]simul
 }
 
 // Grant authorises users of a tenant for an app; authSync flag 1 carries
-// those not authorised already, if the app is bound to the tenant. A user
-// authorised already is left as is: granting twice sends nothing more.
+// those not authorised already, the app bound first if it was not
+// (setAuthorised). A user authorised already is left as is: granting
+// twice sends nothing more.
 func (c *Console) Grant(ctx context.Context, ref, appID string, userNames []string) ([]simulator.Message, error) {
 	return c.authorise(ctx, ref, appID, userNames, true)
 }
@@ -147,7 +149,11 @@ func (c *Console) authorise(ctx context.Context, ref, appID string, userNames []
 
 // setAuthorised sets users' authorisation for an app and, if the app is
 // bound to the tenant, sends those whose authorisation changed: authSync
-// flag 1 for a grant, 3 for a revocation.
+// flag 1 for a grant, 3 for a revocation. A grant for an app the tenant
+// has no binding of binds it first, as a credential test (the seller
+// center's 申请测试账号: a test tenant whose users log in at once,
+// kit-sync.md §7), so that the app's client pair logs them in right away:
+// the whole chain goes out, its authSync carrying them.
 func (t *txn) setAuthorised(tenantID, appID string, users []simulator.User, enabled bool) error {
 	var changed []simulator.User
 	for _, u := range users {
@@ -170,9 +176,24 @@ func (t *txn) setAuthorised(tenantID, appID string, users []simulator.User, enab
 	if enabled {
 		flag = flagAdd
 	}
-	return t.ifBound(tenantID, appID, func(app simulator.App, b simulator.Client) error {
+	bound := false
+	err := t.ifBound(tenantID, appID, func(app simulator.App, b simulator.Client) error {
+		bound = true
 		return t.authSync(app, b, changed, flag, enabled)
 	})
+	if err != nil || bound || !enabled || len(changed) == 0 {
+		return err
+	}
+	tn, err := t.tx.Tenant(t.ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	app, err := t.tx.App(t.ctx, appID)
+	if err != nil {
+		return err
+	}
+	_, err = t.bind(tn, app, Binding{Test: true})
+	return err
 }
 
 // ifBound calls fn with the app's binding to the tenant, if it has one.

@@ -114,10 +114,11 @@ func (w *world) user(tenant string, u simulator.User, apps ...string) simulator.
 	return u
 }
 
-// bind binds the world's app to a tenant for an instance.
-func (w *world) bind(tenant string) (simulator.Client, []simulator.Message) {
+// bind binds the world's app to a tenant for an instance, authorising
+// users as it does.
+func (w *world) bind(tenant string, users ...string) (simulator.Client, []simulator.Message) {
 	w.t.Helper()
-	b, sent, err := w.console.Bind(w.ctx, Binding{Tenant: tenant, AppID: w.app.ID, InstanceID: "inst-1", OrderID: "CS0001"})
+	b, sent, err := w.console.Bind(w.ctx, Binding{Tenant: tenant, AppID: w.app.ID, InstanceID: "inst-1", OrderID: "CS0001", UserNames: users})
 	if err != nil {
 		w.t.Fatal(err)
 	}
