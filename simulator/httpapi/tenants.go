@@ -121,8 +121,11 @@ func (a *api) listDepartments(r *http.Request, tenantID string) ([]simulator.Dep
 // changed is the answer to a change: what it made, and the syncs it
 // enqueued.
 type changed struct {
-	Tenant     *simulator.Tenant     `json:"tenant,omitempty"`
-	Binding    *simulator.Client     `json:"binding,omitempty"`
+	Tenant  *simulator.Tenant `json:"tenant,omitempty"`
+	Binding *simulator.Client `json:"binding,omitempty"`
+	// Bindings are the tenant's, after an authorisation: an app it had
+	// none of is bound by it.
+	Bindings   []simulator.Client    `json:"bindings,omitempty"`
 	User       *simulator.User       `json:"user,omitempty"`
 	Department *simulator.Department `json:"department,omitempty"`
 	Syncs      []messageView         `json:"syncs"`
@@ -156,7 +159,7 @@ func (a *api) addTenant(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, err
 	}
 	w.Header().Set("Location", "/admin/v1/tenants/"+url.PathEscape(tn.ID))
-	return http.StatusCreated, tn, nil
+	return http.StatusCreated, a.viewTenant(tn), nil
 }
 
 func (a *api) listTenants(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -167,6 +170,9 @@ func (a *api) listTenants(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
+	for i := range ts {
+		ts[i] = a.viewTenant(ts[i])
+	}
 	return http.StatusOK, map[string]any{"tenants": nonNil(ts)}, nil
 }
 
@@ -175,7 +181,32 @@ func (a *api) getTenant(w http.ResponseWriter, r *http.Request) (int, any, error
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, tn, nil
+	return http.StatusOK, a.viewTenant(tn), nil
+}
+
+// viewTenant is a tenant as the admin API shows it: always with its
+// identity domain, the one the merchant's token and CAS calls go to,
+// whether its own or the default {base}/t/{tenantCode}.
+func (a *api) viewTenant(tn simulator.Tenant) simulator.Tenant {
+	tn.DomainName = a.kit.DomainName(tn)
+	return tn
+}
+
+// tenantOf reads a tenant by ID for an answer.
+func (a *api) tenantOf(ctx context.Context, id string) (simulator.Tenant, error) {
+	tn, err := a.store.Tenant(ctx, id)
+	return a.viewTenant(tn), err
+}
+
+// authorised is the answer to an authorisation: the tenant and its
+// bindings, which show an app the authorisation bound.
+func (a *api) authorised(ctx context.Context, tenantID string) (changed, error) {
+	tn, err := a.tenantOf(ctx, tenantID)
+	if err != nil {
+		return changed{}, err
+	}
+	bs, err := a.store.Clients(ctx, simulator.ClientFilter{TenantID: tenantID})
+	return changed{Tenant: &tn, Bindings: nonNil(bs)}, err
 }
 
 // renameTenant changes a tenant's name or domain: tenantSync flag 2.
@@ -191,6 +222,7 @@ func (a *api) renameTenant(w http.ResponseWriter, r *http.Request) (int, any, er
 	if err != nil {
 		return 0, nil, err
 	}
+	tn = a.viewTenant(tn)
 	return http.StatusOK, a.synced(changed{Tenant: &tn}, sent), nil
 }
 
@@ -201,17 +233,18 @@ func (a *api) renameTenant(w http.ResponseWriter, r *http.Request) (int, any, er
 // defaults to 1 for a credential test and 0 otherwise.
 func (a *api) bind(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	var in struct {
-		AppID       string `json:"appId"`
-		InstanceKey string `json:"instanceKey"`
-		InstanceID  string `json:"instanceId"`
-		OrderID     string `json:"orderId"`
-		TestFlag    *int   `json:"testFlag"`
+		AppID       string   `json:"appId"`
+		InstanceKey string   `json:"instanceKey"`
+		InstanceID  string   `json:"instanceId"`
+		OrderID     string   `json:"orderId"`
+		TestFlag    *int     `json:"testFlag"`
+		UserNames   []string `json:"userNames"`
 	}
 	if err := decode(w, r, &in, true); err != nil {
 		return 0, nil, err
 	}
 	ctx := context.WithoutCancel(r.Context())
-	b := kit.Binding{Tenant: mux.Vars(r)["tenant"], AppID: in.AppID, InstanceID: in.InstanceID, OrderID: in.OrderID}
+	b := kit.Binding{Tenant: mux.Vars(r)["tenant"], AppID: in.AppID, InstanceID: in.InstanceID, OrderID: in.OrderID, UserNames: in.UserNames}
 	switch {
 	case in.InstanceKey != "" && (in.InstanceID != "" || in.OrderID != ""):
 		return 0, nil, simulator.Errorf(simulator.EINVALID, "instanceKey", "names the purchase already; leave instanceId and orderId out")
@@ -241,8 +274,12 @@ func (a *api) bind(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	tn, err := a.tenantOf(ctx, client.TenantID)
+	if err != nil {
+		return 0, nil, err
+	}
 	w.Header().Set("Location", "/admin/v1/tenants/"+url.PathEscape(client.TenantID)+"/apps/"+url.PathEscape(client.AppID))
-	return http.StatusCreated, a.synced(changed{Binding: &client}, sent), nil
+	return http.StatusCreated, a.synced(changed{Tenant: &tn, Binding: &client}, sent), nil
 }
 
 func (a *api) unbind(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -276,11 +313,20 @@ func (a *api) authorise(act func(ctx context.Context, tenant, appID string, user
 			return 0, nil, err
 		}
 		v := mux.Vars(r)
-		sent, err := act(context.WithoutCancel(r.Context()), v["tenant"], v["appId"], in.UserNames)
+		ctx := context.WithoutCancel(r.Context())
+		sent, err := act(ctx, v["tenant"], v["appId"], in.UserNames)
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, a.synced(changed{}, sent), nil
+		tn, err := a.kit.Tenant(ctx, v["tenant"])
+		if err != nil {
+			return 0, nil, err
+		}
+		c, err := a.authorised(ctx, tn.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, a.synced(c, sent), nil
 	}
 }
 
@@ -319,12 +365,18 @@ func (a *api) addUser(w http.ResponseWriter, r *http.Request) (int, any, error) 
 	if err := decode(w, r, &in, true); err != nil {
 		return 0, nil, err
 	}
-	u, sent, err := a.kit.AddUser(context.WithoutCancel(r.Context()), in.Tenant, in.user(in.UserName), in.Password, in.Apps)
+	ctx := context.WithoutCancel(r.Context())
+	u, sent, err := a.kit.AddUser(ctx, in.Tenant, in.user(in.UserName), in.Password, in.Apps)
 	if err != nil {
 		return 0, nil, err
 	}
+	c, err := a.authorised(ctx, u.TenantID)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.User = &u
 	w.Header().Set("Location", "/admin/v1/tenants/"+url.PathEscape(u.TenantID)+"/users/"+url.PathEscape(u.UserName))
-	return http.StatusCreated, a.synced(changed{User: &u}, sent), nil
+	return http.StatusCreated, a.synced(c, sent), nil
 }
 
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request) (int, any, error) {

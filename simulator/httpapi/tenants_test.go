@@ -61,16 +61,19 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 	if app.get("kitKey").String() != maskKey(kitKey) || app.get("clientSecret").Exists() || app.get("clientId").String() != "acme-client" {
 		t.Errorf("app answered as %s", app.body)
 	}
-	// An unknown tenant is created by its first user; the app is not bound
-	// yet, so the authorisation sends nothing.
+	// An unknown tenant is created by its first user, who is authorised
+	// as the app is bound for the purchase (its initially authorised users).
 	u := w.must(http.StatusCreated, "POST", "/admin/v1/users", `{"tenant":"acme","userName":"zhangsan","password":"pw-zhangsan-8c1f",`+
-		`"name":"张三","email":"zhangsan@example.com","mobile":"13800000000","role":"admin","apps":["acme-client"]}`)
+		`"name":"张三","email":"zhangsan@example.com","mobile":"13800000000","role":"admin"}`)
 	if u.get("user.tenantId").String() == "" || u.get("user.passwordHash").Exists() || len(u.get("syncs").Array()) != 0 {
 		t.Errorf("user answered as %s", u.body)
 	}
+	if got, want := u.get("tenant.domainName").String(), "http://kgsim.test/t/acme"; got != want {
+		t.Errorf("the user's tenant has the domain %q, want %q", got, want)
+	}
 	tenantID := w.must(http.StatusOK, "GET", "/admin/v1/tenants/acme", "").get("tenantId").String()
 
-	bound := w.must(http.StatusCreated, "POST", "/admin/v1/tenants/acme/apps", `{"appId":"APP-1","instanceId":"inst-1","orderId":"CS1"}`)
+	bound := w.must(http.StatusCreated, "POST", "/admin/v1/tenants/acme/apps", `{"appId":"APP-1","instanceId":"inst-1","orderId":"CS1","userNames":["zhangsan"]}`)
 	if got := strings.Join(activitiesOf(bound), " "); got != "tenantSync applicationSync allOrgSync authSync" {
 		t.Errorf("binding enqueued %s", got)
 	}
@@ -329,5 +332,55 @@ func (w *world) exchange(clientID, secret string, want int) {
 	resp.Body.Close()
 	if resp.StatusCode != want {
 		w.t.Errorf("token exchange with the secret %q: %d %s, want %d", secret, resp.StatusCode, body, want)
+	}
+}
+
+// The admin contract as a newcomer uses it: an app with its client pair, a
+// user authorised for it, and the pair logs the user in at once, the
+// binding made by the authorisation shown in the answer.
+func TestAUserAuthorisedForAnUnboundAppLogsInWithTheRegisteredPair(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	w.secrets = append(w.secrets, "acme-secret-0123456789", "pw-zhangsan-8c1f")
+	w.must(http.StatusCreated, "POST", "/admin/v1/apps", w.appJSON())
+	u := w.must(http.StatusCreated, "POST", "/admin/v1/users", `{"tenant":"acme","userName":"zhangsan","password":"pw-zhangsan-8c1f","apps":["acme-client"]}`)
+	if got := strings.Join(activitiesOf(u), " "); got != "tenantSync applicationSync allOrgSync authSync" {
+		t.Errorf("the authorisation enqueued %q, want the binding's chain", got)
+	}
+	for _, s := range u.get("syncs").Array() {
+		if s.Get("params.testFlag").Int() != 1 || s.Get("params.instanceId").String() != "" {
+			t.Errorf("%s: want a credential test's sync (testFlag 1, no instance): %s", s.Get("activity"), s.Get("params").Raw)
+		}
+	}
+	if got := u.get("tenant.domainName").String(); got != "http://kgsim.test/t/acme" {
+		t.Errorf("the answer's tenant domain %q", got)
+	}
+	if b := u.get("bindings.0"); b.Get("appId").String() != "APP-1" || b.Get("clientId").String() != "acme-client" || !b.Get("testFlag").Bool() {
+		t.Errorf("the answer's bindings: %s", u.get("bindings").Raw)
+	}
+	w.exchange("acme-client", "acme-secret-0123456789", http.StatusOK)
+
+	// Binding it for a purchase now names the way out.
+	conflict := w.must(http.StatusConflict, "POST", "/admin/v1/tenants/acme/apps", `{"appId":"APP-1","instanceId":"inst-1","orderId":"CS1"}`)
+	if msg := conflict.get("error.message").String(); !strings.Contains(msg, "credential test") || !strings.Contains(msg, "userNames") {
+		t.Errorf("conflict: %s", msg)
+	}
+
+	// Every answer about a tenant carries its identity domain.
+	own := w.must(http.StatusCreated, "POST", "/admin/v1/tenants", `{"tenantCode":"beta","domainName":"https://beta.example.com"}`)
+	for _, a := range []answer{
+		own,
+		w.must(http.StatusOK, "GET", "/admin/v1/tenants/acme", ""),
+		w.must(http.StatusOK, "PUT", "/admin/v1/tenants/acme", `{"name":"Acme 有限公司"}`),
+	} {
+		domain := a.get("domainName").String() + a.get("tenant.domainName").String()
+		if domain != "http://kgsim.test/t/acme" && domain != "https://beta.example.com" {
+			t.Errorf("tenant answered without its domain: %s", a.body)
+		}
+	}
+	for _, tn := range w.must(http.StatusOK, "GET", "/admin/v1/tenants", "").get("tenants").Array() {
+		if tn.Get("domainName").String() == "" {
+			t.Errorf("listed without its domain: %s", tn.Raw)
+		}
 	}
 }

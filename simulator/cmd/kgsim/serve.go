@@ -82,8 +82,11 @@ type serveConfig struct {
 	workers                            int
 	level                              slog.Level
 	base                               string
-	oaepHash                           protocol.OAEPHash
-	kitLayout                          delivery.KitLayout
+	// baseFromAddr: no --base-url, so the base is the address listened
+	// on, known once listening (--addr may name port 0).
+	baseFromAddr bool
+	oaepHash     protocol.OAEPHash
+	kitLayout    delivery.KitLayout
 }
 
 func parseServe(e *env, args []string) (serveConfig, error) {
@@ -155,14 +158,11 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 // address on every interface.
 func (c *serveConfig) parseKit(base, oaepHash, layout string) error {
 	if base == "" {
-		host, port, err := net.SplitHostPort(c.addr)
-		if err != nil {
-			return simulator.Errorf(simulator.EINVALID, "--addr", "%q: want HOST:PORT", c.addr)
+		var err error
+		if base, err = addrBase(c.addr); err != nil {
+			return err
 		}
-		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-			host = "127.0.0.1"
-		}
-		base = "http://" + net.JoinHostPort(host, port)
+		c.baseFromAddr = true
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
@@ -176,6 +176,19 @@ func (c *serveConfig) parseKit(base, oaepHash, layout string) error {
 		return simulator.Errorf(simulator.EINVALID, "--kit-body-layout", "%q: want document or canonical", layout)
 	}
 	return nil
+}
+
+// addrBase is the base URL of a listen address, 127.0.0.1 standing in
+// for every interface.
+func addrBase(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", simulator.Errorf(simulator.EINVALID, "--addr", "%q: want HOST:PORT", addr)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }
 
 func or(v, def string) string {
@@ -256,15 +269,19 @@ func serve(e *env, args []string) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: c.level}))
 	ctx, stop := context.WithCancel(e.context())
 	defer stop()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--addr", "cannot listen on %s: %v", c.addr, err)
+	}
+	defer ln.Close()
+	if c.baseFromAddr {
+		c.base, _ = addrBase(ln.Addr().String())
+	}
 	m, err := newMarketplace(ctx, c, e, log)
 	if err != nil {
 		return err
 	}
 	defer m.store.Close()
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return simulator.Errorf(simulator.EINVALID, "--addr", "cannot listen on %s: %v", c.addr, err)
-	}
 	clock := "real"
 	if c.virtual {
 		clock = "virtual, at " + m.Scheduler.Clock().Now().Format(time.RFC3339)
