@@ -4,15 +4,21 @@
 // The admin API takes and answers JSON under /admin/v1. An error is
 // {"error":{"code":"invalid|not_found|conflict|internal|method_not_allowed","message":...,"field":...}}
 // with status 400, 404, 409, 500 or 405; a body over 1 MiB is a 413 in the
-// same shape. Listings take limit (1..1000, default 100), are oldest first
-// and refuse unknown or repeated filters. No answer ever holds an access
-// key: products show it masked ("****" and its last 2 characters), and any
-// key a merchant echoes into a stored record is replaced by <accessKey>.
-// Actions run to their end even if the client goes away, and wake
-// delivery for the callbacks they enqueued.
+// same shape. Access (access.go) is checked first, on the admin API and
+// /metrics, in this order: a Host that is no name of kgsim's, an Origin
+// other than kgsim's own or a Sec-Fetch-Site of cross-site or same-site
+// is a 403 "forbidden"; without the admin token, when one is set, a 401
+// "unauthorized" with WWW-Authenticate; on the admin API, a body sent
+// without Content-Type: application/json is a 415
+// "unsupported_media_type". Listings take limit (1..1000, default 100),
+// are oldest first and refuse unknown or repeated filters. No answer ever
+// holds an access key: products show it masked ("****" and its last 2
+// characters), and any key a merchant echoes into a stored record is
+// replaced by <accessKey>. Actions run to their end even if the client
+// goes away, and wake delivery for the callbacks they enqueued.
 //
-//	GET  /healthz                                   "ok" when the store answers, 503 otherwise
-//	GET  /metrics                                   Prometheus text format
+//	GET  /healthz                                   "ok" when the store answers, 503 otherwise (not guarded)
+//	GET  /metrics                                   Prometheus text format (guarded as the admin API)
 //
 //	GET  /admin/v1/products                         {"products":[product]}
 //	GET  /admin/v1/products/{id}                    product
@@ -75,7 +81,8 @@
 //
 // The identity provider's routes (the unified login page, OAuth2 and CAS
 // under /t/{tenantCode}/api/v1) are mounted on the same router when
-// Config.Identity is set.
+// Config.Identity is set. They are not guarded: merchants and browsers
+// reach them under names of their own, without the admin token.
 package httpapi
 
 import (
@@ -98,8 +105,8 @@ import (
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
-// Config is what the HTTP surface serves. Every field but Identity is
-// required.
+// Config is what the HTTP surface serves. Every field but Identity and
+// Access is required.
 type Config struct {
 	Store     simulator.Store
 	Engine    *engine.Engine
@@ -114,6 +121,9 @@ type Config struct {
 	// it.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Access guards the admin API and /metrics; the zero value requires
+	// no token.
+	Access Access
 }
 
 // api holds the handlers' dependencies.
@@ -126,6 +136,7 @@ type api struct {
 	scheduler *schedule.Scheduler
 	log       *slog.Logger
 	metrics   *httpMetrics
+	gate      *gate
 	router    *mux.Router
 }
 
@@ -144,12 +155,16 @@ func New(c Config) (http.Handler, error) {
 	if len(missing) > 0 {
 		return nil, errors.New("httpapi: Config needs " + strings.Join(missing, ", "))
 	}
+	g, err := newGate(c.Access)
+	if err != nil {
+		return nil, err
+	}
 	m, err := newHTTPMetrics(c.Registry, c.Store, c.Logger)
 	if err != nil {
 		return nil, err
 	}
 	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
-		log: c.Logger, metrics: m, router: mux.NewRouter()}
+		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter()}
 	a.routes(c.Registry)
 	if c.Identity != nil {
 		c.Identity.Register(a.router)
@@ -179,16 +194,23 @@ func (a *api) routes(reg *prometheus.Registry) {
 	r.MethodNotAllowedHandler = http.HandlerFunc(a.methodNotAllowed)
 
 	r.Handle("/healthz", http.HandlerFunc(a.healthz)).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	r.Handle("/metrics", admit(a.gate.place, a.gate.bearer)(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(a.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 		Registry:      reg,
 		// Each scrape counts the outbox: a few at once is plenty.
 		MaxRequestsInFlight: 4,
 		Timeout:             10 * time.Second,
-	})).Methods(http.MethodGet)
+	}))).Methods(http.MethodGet)
 
 	const v1 = "/admin/v1"
+	// Every admin route is registered through this, so none escapes the
+	// checks. (Not a subrouter's middleware: mux answers 404 instead of
+	// 405 for a subrouter's route asked with another method.)
+	guard := admit(a.gate.place, a.gate.bearer, jsonBody)
+	admin := func(path string, h handler, method string) {
+		r.Handle(v1+path, guard(a.json(h))).Methods(method)
+	}
 	for _, rt := range []struct {
 		method, path string
 		h            handler
@@ -238,10 +260,10 @@ func (a *api) routes(reg *prometheus.Registry) {
 		{http.MethodPut, "/tenants/{tenant}/departments/{orgCode}", a.putDepartment},
 		{http.MethodDelete, "/tenants/{tenant}/departments/{orgCode}", a.deleteDepartment},
 	} {
-		r.Handle(v1+rt.path, a.json(rt.h)).Methods(rt.method)
+		admin(rt.path, rt.h, rt.method)
 	}
 	for name, act := range a.instanceActions() {
-		r.Handle(v1+"/instances/{key}/"+name, a.json(a.instanceAction(act))).Methods(http.MethodPost)
+		admin("/instances/{key}/"+name, a.instanceAction(act), http.MethodPost)
 	}
 }
 

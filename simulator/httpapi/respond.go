@@ -33,6 +33,12 @@ func statusOf(code string) int {
 		return http.StatusNotFound
 	case simulator.ECONFLICT:
 		return http.StatusConflict
+	case eUnauthorized:
+		return http.StatusUnauthorized
+	case eForbidden:
+		return http.StatusForbidden
+	case eUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }
@@ -72,6 +78,11 @@ func (a *api) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 		status = http.StatusInternalServerError
 		out, _ = encode(errorBody{errorDetail{Code: simulator.EINTERNAL, Message: "internal error; the kgsim log has the detail under requestId " + requestID(r)}})
 	}
+	writeBody(w, status, out)
+}
+
+// writeBody answers with out, encoded JSON.
+func writeBody(w http.ResponseWriter, status int, out []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

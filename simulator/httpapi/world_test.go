@@ -107,6 +107,8 @@ type world struct {
 	// secrets must appear in no answer and no log line, like the access
 	// key: kit keys, client secrets, passwords.
 	secrets []string
+	// token is the admin token that call sends, if any.
+	token string
 }
 
 type syncBuffer struct {
@@ -127,6 +129,12 @@ func (s *syncBuffer) String() string {
 }
 
 func newWorld(t *testing.T, clock simulator.Clock) *world {
+	t.Helper()
+	return newGuardedWorld(t, clock, Access{})
+}
+
+// newGuardedWorld is a world whose admin API is guarded by access.
+func newGuardedWorld(t *testing.T, clock simulator.Clock, access Access) *world {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
@@ -157,13 +165,16 @@ func newWorld(t *testing.T, clock simulator.Clock) *world {
 		t.Fatal(err)
 	}
 	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
-		Logger: log, Identity: idp})
+		Logger: log, Identity: idp, Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	w := &world{t: t, store: store, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}}
+	w := &world{t: t, store: store, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
+	if access.Token != "" {
+		w.secrets = append(w.secrets, access.Token)
+	}
 	t.Cleanup(func() {
 		for _, s := range append(w.secrets, accessKey) {
 			if strings.Contains(logs.String(), s) {
@@ -187,10 +198,30 @@ func (a answer) get(path string) gjson.Result { return gjson.GetBytes(a.body, pa
 // through here and is checked for the access key.
 func (w *world) call(method, path, body string) answer {
 	w.t.Helper()
+	return w.do(w.request(method, path, body))
+}
+
+// request is an admin request as a client sends it: a body as JSON, and
+// the world's admin token if it has one.
+func (w *world) request(method, path, body string) *http.Request {
+	w.t.Helper()
 	req, err := http.NewRequest(method, w.api.URL+path, strings.NewReader(body))
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if w.token != "" {
+		req.Header.Set("Authorization", "Bearer "+w.token)
+	}
+	return req
+}
+
+// do sends req as it is and checks the answer for secrets.
+func (w *world) do(req *http.Request) answer {
+	w.t.Helper()
+	method, path := req.Method, req.URL.Path
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
