@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -39,6 +40,7 @@ const (
 	msgUnauthorised  = "无权限访问该应用，请联系企业管理员授权。\nYou are not authorised for this application: ask your enterprise administrator."
 	msgAmbiguous     = "多个企业有此账号，请输入企业代码。\nSeveral enterprises have this user name: enter your enterprise code."
 	msgUnknownTenant = "企业代码不存在。\nNo enterprise has this code."
+	msgThrottled     = "登录失败次数过多，请 %d 分钟后再试。\nToo many failed logins: try again in %d min."
 	msgNoCallback    = "应用没有登记回调地址，请联系应用的提供商。\nThe application has no registered callback address."
 )
 
@@ -190,7 +192,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.withForm(w, r, http.StatusBadRequest, with(v, msgTooLong))
 		return
 	}
-	user, err := s.authenticate(r.Context(), f, v.TenantCode, v.UserName, password)
+	// Who the attempt is for, from the store, then whether it is
+	// throttled: a refused guess must not cost a password hash.
+	addr := clientAddress(r)
+	candidates, users, err := s.candidates(r.Context(), f, v.TenantCode, v.UserName)
+	if err != nil && err != errUnknownTenant {
+		s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
+		return
+	}
+	now := s.clock.Now()
+	if until := s.throttle.lockedUntil(now, addr, users); !until.IsZero() {
+		s.log.DebugContext(r.Context(), "identity: login throttled", "appId", app.ID, "userName", v.UserName, "address", addr)
+		s.throttled(w, r, v, until.Sub(now))
+		return
+	}
+	var user simulator.User
+	if err == nil {
+		user, err = s.authenticate(r.Context(), f.AppID, candidates, password)
+	}
 	if err != nil {
 		status, msg := http.StatusUnauthorized, msgWrong
 		switch err {
@@ -198,9 +217,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			status, msg = http.StatusForbidden, msgUnauthorised
 		case errAmbiguous:
 			status, msg, v.AskTenant = http.StatusConflict, msgAmbiguous, true
-		case errUnknownTenant:
-			status, msg = http.StatusUnauthorized, msgUnknownTenant
-		case errWrong:
+		case errUnknownTenant, errWrong:
+			if err == errUnknownTenant {
+				msg = msgUnknownTenant
+			}
+			if until := s.throttle.fail(now, addr, users); !until.IsZero() {
+				s.log.WarnContext(r.Context(), "identity: too many failed logins, refusing them for a while", "appId", app.ID,
+					"userName", v.UserName, "address", addr, "until", until)
+				s.throttled(w, r, v, until.Sub(now))
+				return
+			}
 		default:
 			s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
 			return
@@ -209,6 +235,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.withForm(w, r, status, with(v, msg))
 		return
 	}
+	s.throttle.forgive(addr, userKey(user.TenantID, user.UserName))
 	authAt, err := s.startSession(w, r, user, app.ID)
 	if err != nil {
 		s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
@@ -219,6 +246,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func with(v view, msg string) view { v.Error = msg; return v }
+
+// throttled answers an attempt refused for wait by the throttling: 429,
+// with the form and when to try again.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request, v view, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	minutes := int((wait + time.Minute - 1) / time.Minute)
+	s.withForm(w, r, http.StatusTooManyRequests, with(v, fmt.Sprintf(msgThrottled, minutes, minutes)))
+}
 
 // Why a login is refused, before the page words it.
 var (
@@ -233,32 +268,28 @@ var (
 // (16-byte salt, 32-byte key) that no password matches in practice.
 const dummyHash = "pbkdf2-sha256$20000$" + "AAAAAAAAAAAAAAAAAAAAAA" + "$" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-// authenticate finds the user that userName and password name for f, and
-// checks that the user may log in to f's app. A flow from a tenant's
-// domain fixes the tenant; the unified page looks in every tenant (or the
-// one whose code the user typed) and takes the one user whose password
-// matches and who is authorised, asking for the tenant when several are.
-func (s *Server) authenticate(ctx context.Context, f flow, tenantCode, userName, password string) (simulator.User, error) {
+// candidates are the users that userName may name for f, and the keys
+// their failures are counted under. A flow from a tenant's domain fixes
+// the tenant; the unified page looks in every tenant, or the one whose
+// code the user typed. A name that is nobody's is counted as if it were
+// someone's, so that the throttling does not tell which names exist.
+func (s *Server) candidates(ctx context.Context, f flow, tenantCode, userName string) (_ []simulator.User, keys []string, _ error) {
 	var candidates []simulator.User
+	scope := f.TenantID
 	switch {
-	case f.TenantID != "":
-		u, err := s.store.User(ctx, f.TenantID, userName)
+	case f.TenantID != "" || tenantCode != "":
+		if scope == "" {
+			t, err := s.store.TenantByCode(ctx, tenantCode)
+			if notFound(err) {
+				return nil, nil, errUnknownTenant
+			} else if err != nil {
+				return nil, nil, err
+			}
+			scope = t.ID
+		}
+		u, err := s.store.User(ctx, scope, userName)
 		if err != nil && !notFound(err) {
-			return u, err
-		}
-		if err == nil {
-			candidates = append(candidates, u)
-		}
-	case tenantCode != "":
-		t, err := s.store.TenantByCode(ctx, tenantCode)
-		if notFound(err) {
-			return simulator.User{}, errUnknownTenant
-		} else if err != nil {
-			return simulator.User{}, err
-		}
-		u, err := s.store.User(ctx, t.ID, userName)
-		if err != nil && !notFound(err) {
-			return u, err
+			return nil, nil, err
 		}
 		if err == nil {
 			candidates = append(candidates, u)
@@ -266,22 +297,37 @@ func (s *Server) authenticate(ctx context.Context, f flow, tenantCode, userName,
 	default:
 		us, err := s.store.Users(ctx, simulator.UserFilter{UserName: userName})
 		if err != nil {
-			return simulator.User{}, err
+			return nil, nil, err
 		}
 		candidates = us
 	}
+	for _, u := range candidates {
+		keys = append(keys, userKey(u.TenantID, u.UserName))
+	}
+	if len(keys) == 0 {
+		keys = append(keys, userKey(scope, userName))
+	}
+	return candidates, keys, nil
+}
+
+// authenticate takes, of the candidates, the one user whose password
+// matches and who may log in to the app, asking for the tenant when
+// several may.
+func (s *Server) authenticate(ctx context.Context, appID string, candidates []simulator.User, password string) (simulator.User, error) {
 	if len(candidates) == 0 {
+		s.passwordChecks.Inc()
 		simulator.User{PasswordHash: dummyHash}.PasswordMatches(password)
 		return simulator.User{}, errWrong
 	}
 	var matched, authorised []simulator.User
 	for _, u := range candidates {
+		s.passwordChecks.Inc()
 		if u.PasswordMatches(password) {
 			matched = append(matched, u)
 		}
 	}
 	for _, u := range matched {
-		switch err := s.authorised(ctx, u, f.AppID); {
+		switch err := s.authorised(ctx, u, appID); {
 		case err == nil:
 			authorised = append(authorised, u)
 		case err != errUnauthorised:

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/protocol"
@@ -67,6 +68,8 @@ type Config struct {
 	// InvalidClientStatus is the status of invalid_client: 403 (the
 	// default, after the marketplace FAQ) or 401 (RFC 6749).
 	InvalidClientStatus int
+	// Registry receives the identity provider's metrics; nil means none.
+	Registry prometheus.Registerer
 }
 
 // Server is the identity provider's HTTP surface: the unified login page,
@@ -88,6 +91,10 @@ type Server struct {
 	invalidClientStatus int
 	tickets             atomic.Uint64 // the n of ST-{n}-...
 	batch               batch         // the token endpoint's group commits
+	throttle            throttle      // failed passwords (throttle.go)
+	// passwordChecks counts password hashes computed for logins: under
+	// guessing it stops growing once the guesses are throttled.
+	passwordChecks prometheus.Counter
 
 	purgeMu sync.Mutex
 	purgeAt time.Time // the next purge of expired logins; zero before the first
@@ -133,6 +140,15 @@ func New(c Config) (*Server, error) {
 	}
 	if s.pages, err = web.Templates(); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
+	}
+	s.passwordChecks = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kgsim_identity_password_checks_total",
+		Help: "Passwords hashed to check a login (PBKDF2); throttled attempts are refused without one.",
+	})
+	if c.Registry != nil {
+		if err := c.Registry.Register(s.passwordChecks); err != nil {
+			return nil, fmt.Errorf("identity: registering the metrics: %w", err)
+		}
 	}
 	return s, nil
 }

@@ -91,7 +91,8 @@ func New(ctx context.Context, c Config) (*Market, error) {
 		Settlers: []simulator.Settler{m.Engine, m.Dial, m.Kit}, Workers: c.Workers, KitLayout: c.KitLayout,
 	}
 	var err error
-	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger})
+	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger,
+		Registry: c.Registry})
 	if err != nil {
 		return nil, err
 	}
