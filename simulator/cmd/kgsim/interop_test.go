@@ -24,20 +24,17 @@ import (
 // Clients that nobody here wrote, against a real kgsim serve set up only
 // through the admin API, as a merchant new to kgsim would:
 // golang.org/x/oauth2 here, gopkg.in/cas.v2 and Apache httpd with
-// mod_auth_cas beside.
+// mod_auth_cas in interop_cas_test.go.
 
 // clientTimeout bounds every request of these tests.
 const clientTimeout = 30 * time.Second
 
 // startIdentityServe starts kgsim serve, on a virtual clock, with the
 // embedded sample catalogue (no order is placed: only the identity
-// provider is used). It listens on a port chosen beforehand: the login
-// page's links and redirects are made from --addr, and with port 0 they
-// would name port 0.
+// provider is used).
 func startIdentityServe(t *testing.T, bin string, extra ...string) *process {
 	t.Helper()
-	args := append([]string{"--addr", freeAddr(t)}, extra...)
-	return startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), filepath.Join("..", "..", "..", "fixtures"), args...)
+	return startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), filepath.Join("..", "..", "..", "fixtures"), extra...)
 }
 
 // freeAddr is a loopback address with a port nothing listens on now.
@@ -61,9 +58,10 @@ type registration struct {
 	userName, password     string
 }
 
-// register sets m up in p through the admin API: the app, the tenant, the
-// app bound to the tenant, the user authorised for the app by clientId.
-// It returns the tenant's ID.
+// register sets m up in p as the README's walkthrough does, through the
+// admin API only: the app, then the user authorised for it by clientId,
+// which creates the tenant and binds the app to it. It returns the
+// tenant's ID.
 func register(t *testing.T, p *process, m registration) string {
 	t.Helper()
 	var redirects, services []string
@@ -75,21 +73,12 @@ func register(t *testing.T, p *process, m registration) string {
 	}
 	p.call(t, "POST", "/admin/v1/apps", jsonText(t, map[string]any{"name": "interop " + m.clientID,
 		"clientId": m.clientID, "clientSecret": m.clientSecret, "redirectUris": redirects, "casServices": services}))
-	tenant := p.call(t, "POST", "/admin/v1/tenants", jsonText(t, map[string]any{"tenantCode": m.tenantCode, "name": m.tenantCode + " Ltd"}))
-	p.call(t, "POST", "/admin/v1/tenants/"+m.tenantCode+"/apps", jsonText(t, map[string]any{"appId": appOf(t, p, m.clientID)}))
-	p.call(t, "POST", "/admin/v1/users", jsonText(t, map[string]any{"tenant": m.tenantCode, "userName": m.userName,
+	added := p.call(t, "POST", "/admin/v1/users", jsonText(t, map[string]any{"tenant": m.tenantCode, "userName": m.userName,
 		"password": m.password, "name": "张三", "apps": []string{m.clientID}}))
-	return tenant.Get("tenantId").Str
-}
-
-// appOf is the appId kgsim gave the app with clientID.
-func appOf(t *testing.T, p *process, clientID string) string {
-	t.Helper()
-	apps := p.call(t, "GET", "/admin/v1/apps?clientId="+url.QueryEscape(clientID), "").Get("apps").Array()
-	if len(apps) != 1 {
-		t.Fatalf("%d apps with clientId %s, want 1", len(apps), clientID)
+	if domain := added.Get("tenant.domainName").Str; domain != p.base+"/t/"+m.tenantCode {
+		t.Fatalf("the new tenant's domainName is %q, want %s/t/%s", domain, p.base, m.tenantCode)
 	}
-	return apps[0].Get("appId").Str
+	return added.Get("tenant.tenantId").Str
 }
 
 func jsonText(t *testing.T, v any) string {
@@ -129,6 +118,17 @@ func newBrowser(stop func(*url.URL) bool) *browser {
 		return nil
 	}}
 	return b
+}
+
+// browser is a browser that stops where p sends it away: at the
+// merchant's site, which these tests only read the address of.
+func (p *process) browser(t *testing.T) *browser {
+	t.Helper()
+	kgsim, err := url.Parse(p.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newBrowser(func(u *url.URL) bool { return u.Host != kgsim.Host })
 }
 
 // page is an answer as the browser shows it.
@@ -220,9 +220,7 @@ func TestOAuth2LibraryAgainstServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: clientTimeout})
-	// The browser stops at the merchant's site, which is not there.
-	kgsim, _ := url.Parse(p.base) // printed by kgsim serve
-	b := newBrowser(func(u *url.URL) bool { return u.Host != kgsim.Host })
+	b := p.browser(t)
 
 	state := rand.Text()
 	back := b.logIn(t, b.get(t, conf.AuthCodeURL(state)), m.userName, m.password).redirectedTo(t, m.redirectURI+"?")

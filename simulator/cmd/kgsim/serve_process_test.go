@@ -141,8 +141,19 @@ func (p *process) logText() string {
 // listens.
 func startServe(t *testing.T, bin, db, fixtures string, extra ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures,
+	return startProcess(t, serveCmd(bin, db, fixtures, extra...))
+}
+
+// serveCmd is kgsim serve on a virtual clock and a free loopback port,
+// with extra flags (a repeated flag wins over the default's).
+func serveCmd(bin, db, fixtures string, extra ...string) *exec.Cmd {
+	return exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures,
 		"--clock", "virtual", "--start", "2025-01-01T00:00:00Z"}, extra...)...)
+}
+
+// startProcess starts cmd, a kgsim serve, and returns once it listens.
+func startProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
 	p := &process{cmd: cmd, shuttingDown: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -175,6 +186,9 @@ func (p *process) call(t *testing.T, method, path, body string) gjson.Result {
 	req, err := http.NewRequest(method, p.base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json") // the admin API takes nothing else
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
