@@ -160,6 +160,22 @@ type Tx interface {
 	PutDialRun(ctx context.Context, r DialRun) error
 	// DialRuns returns a product's runs at or after since, oldest first.
 	DialRuns(ctx context.Context, productID string, since time.Time) ([]DialRun, error)
+
+	// Sellers and the usage they push (open-api.md).
+
+	// PutSeller stores a seller, replacing the one with its ID; an AK
+	// another seller holds is an ECONFLICT.
+	PutSeller(ctx context.Context, s Seller) error
+	Seller(ctx context.Context, id string) (Seller, error)
+	SellerByAK(ctx context.Context, ak string) (Seller, error)
+	// Sellers lists the sellers in the order they were first stored.
+	Sellers(ctx context.Context) ([]Seller, error)
+	// AddUsage stores the records whose DedupeKey is new for their
+	// instance, all or none, and returns how many it stored: a record
+	// already accepted is not stored again.
+	AddUsage(ctx context.Context, records ...UsageRecord) (int, error)
+	// Usage lists accepted records in the order they were accepted.
+	Usage(ctx context.Context, f UsageFilter) ([]UsageRecord, error)
 }
 
 // Settler reacts to a recorded attempt inside the transaction that records

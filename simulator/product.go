@@ -51,6 +51,10 @@ type Product struct {
 	// Status is set by the marketplace, not by the merchant: empty in a
 	// fixture means on sale.
 	Status ProductStatus `json:"status,omitempty"`
+	// SellerID is the seller account that owns the product: the open APIs
+	// answer only that seller's AK about its orders and instances. Empty
+	// means none, and no open-API call reaches the product.
+	SellerID string `json:"sellerId,omitempty"`
 }
 
 // ProductStatus is whether a product can be bought.

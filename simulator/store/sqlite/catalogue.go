@@ -37,6 +37,7 @@ type productFields struct {
 	NoticeTo        []string
 	DebugCases      []simulator.DebugCase `json:"-"`
 	Status          simulator.ProductStatus
+	SellerID        string
 }
 
 type debugCaseDoc struct {

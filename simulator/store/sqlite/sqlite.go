@@ -155,6 +155,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
+		selectSellerByAK, insertUsage,
 	} {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {

@@ -27,7 +27,7 @@ func productRoundTrip(t *testing.T, s simulator.Store) {
 			{Activity: "newInstance", Params: json.RawMessage(`{ "orderId" : "CS1",  "testFlag":"1" }`)},
 			{Activity: "queryInstance"},
 		},
-		Status: simulator.FrozenHidden,
+		Status: simulator.FrozenHidden, SellerID: "S1",
 	}
 	// Empty lists stay empty lists, absent ones absent.
 	empty := product("P2")

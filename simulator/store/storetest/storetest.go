@@ -72,6 +72,9 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"TicketsAreSingleUse", ticketsAreSingleUse},
 		{"IdentitySettingsRoundTrip", identitySettingsRoundTrip},
 		{"ExpireLogins", expireLogins},
+		{"SellerRoundTrip", sellerRoundTrip},
+		{"UsageStoredOnce", usageStoredOnce},
+		{"UsageIsAtomic", usageIsAtomic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
