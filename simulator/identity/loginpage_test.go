@@ -208,16 +208,22 @@ func TestLoginPageHeaders(t *testing.T) {
 	}
 }
 
-// Logout goes only to the host of a registered address; without one, to
-// the login page of the app last used (identity.md §3.4).
+// Logout goes only to the origin of a registered address, and ends the
+// session also when it refuses to go; without an address, to the login
+// page of the app last used (identity.md §3.4).
 func TestLogoutRedirects(t *testing.T) {
 	w := newWorld(t)
 	browser := w.browser()
 	w.login(browser, nil)
 	r := get(t, browser, w.domain(acmeCode)+"/api/v1/logout?redirect_url="+url.QueryEscape("https://evil.example/"))
-	if r.status != http.StatusBadRequest || r.header.Get("Location") != "" {
-		t.Errorf("logout to an unregistered host: %d to %q, want 400 and no redirect", r.status, r.header.Get("Location"))
+	if r.status != http.StatusBadRequest || r.header.Get("Location") != "" || !strings.Contains(r.pageError(), "You are logged out, but redirect_url") {
+		t.Errorf("logout to an unregistered host: %d to %q with %q, want 400, no redirect and the reason", r.status, r.header.Get("Location"), r.pageError())
 	}
+	if r := get(t, browser, w.authorizeURL(nil)); r.status != http.StatusOK || !strings.Contains(r.body, `<form method="post"`) {
+		t.Errorf("after the refused logout, authorize answered %d without the form: the session is still live", r.status)
+	}
+
+	w.login(browser, nil)
 	out := get(t, noRedirects(browser), w.domain(acmeCode)+"/api/v1/logout").location(t)
 	if want := w.kgsim.URL + "/unified-login/#/portal-login?ind=UNOP&appId=" + appID; out.String() != want {
 		t.Errorf("logout went to %s, want %s", out, want)

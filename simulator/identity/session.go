@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -96,26 +97,16 @@ func (s *Server) casLogout(w http.ResponseWriter, r *http.Request) {
 // query parameter param, or to the login page of the app it last used.
 // Issued tokens stay valid (identity.md §3.4 [SIM]).
 //
-// The spec lets the URL be anything; kgsim takes only one on the host of
-// a callback or CAS service registered by an app of the tenant, so that
-// its logout cannot be used to send users to any site (an open redirect).
+// The spec lets the URL be anything; kgsim goes only to one on the origin
+// (scheme, host and port) of a callback or CAS service registered by an
+// app bound to the tenant, so that its logout cannot send users to any
+// site (an open redirect). Another URL still ends the session, and the
+// page says why it goes nowhere.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, param string) {
 	tenant, err := s.tenant(r)
 	if err != nil {
 		s.tenantProblem(w, r, err)
 		return
-	}
-	target := r.URL.Query().Get(param)
-	if target != "" {
-		switch ok, err := s.returnAllowed(r.Context(), tenant, target); {
-		case err != nil:
-			s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
-			return
-		case !ok:
-			s.problem(w, r, http.StatusBadRequest, fmt.Sprintf(
-				"%s 不是本企业应用登记的地址。\n%s must be on the host of a callback or CAS service that an application of this enterprise registered.", param, param))
-			return
-		}
 	}
 	sess, live := s.session(r)
 	if c, err := r.Cookie(ssoCookie); err == nil {
@@ -125,40 +116,56 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, param string
 		}
 		http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 	}
-	if target == "" {
-		target = s.base + loginPath
-		if live && sess.AppID != "" {
-			target += "#/portal-login?ind=UNOP&appId=" + url.QueryEscape(sess.AppID)
+	target := s.base + loginPath
+	if live && sess.AppID != "" {
+		target += "#/portal-login?ind=UNOP&appId=" + url.QueryEscape(sess.AppID)
+	}
+	if asked := r.URL.Query().Get(param); asked != "" {
+		back, err := s.returnTo(r.Context(), tenant, asked)
+		if err != nil {
+			s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
+			return
 		}
+		if back == "" {
+			s.problem(w, r, http.StatusBadRequest, fmt.Sprintf(msgLogoutTarget, param, param))
+			return
+		}
+		target = back
 	}
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
-// returnAllowed says whether target is an http(s) URL on the origin of a
-// callback or CAS service of an app bound to the tenant.
-func (s *Server) returnAllowed(ctx context.Context, t simulator.Tenant, target string) (bool, error) {
+const msgLogoutTarget = "已退出登录。%s 不是本企业应用登记的地址，无法跳转。\n" +
+	"You are logged out, but %s is not on the origin of a callback or CAS service that an application of this enterprise registered."
+
+// returnTo is target as kgsim redirects to it, if it is an http(s) URL on
+// the origin of a callback or CAS service of an app bound to the tenant,
+// or "". The URL is the parsed one written again, so that the browser
+// reads the origin that was checked; a URL Go's parser refuses (control
+// characters: CR, LF, tab), or one with user information, is refused.
+func (s *Server) returnTo(ctx context.Context, t simulator.Tenant, target string) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(target) > maxParam {
-		return false, nil
+		return "", nil
 	}
 	clients, err := s.store.Clients(ctx, simulator.ClientFilter{TenantID: t.ID})
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for _, c := range clients {
 		app, err := s.store.App(ctx, c.AppID)
 		if notFound(err) {
 			continue
 		} else if err != nil {
-			return false, err
+			return "", err
 		}
 		for _, registered := range append(app.RedirectURIs[:len(app.RedirectURIs):len(app.RedirectURIs)], app.CASServices...) {
-			if r, err := url.Parse(registered); err == nil && r.Scheme == u.Scheme && r.Host == u.Host {
-				return true, nil
+			if r, err := url.Parse(registered); err == nil && r.Scheme == u.Scheme && strings.EqualFold(r.Host, u.Host) {
+				return u.String(), nil
 			}
 		}
 	}
-	return false, nil
+	return "", nil
 }
 
 // tenantProblem answers a page request for a tenant that does not exist.

@@ -82,8 +82,9 @@ func runDemo(e *env, args []string) error {
 		return verdictError{}
 	}
 	fmt.Fprintf(e.stdout, `The sample merchant passed every required check, as V2 and as V1.
-Certify your own service the same way:
-  kgsim certify --merchant-url http://127.0.0.1:8080/produce --access-key "$KEY" [--protocol v1]
+Certify your own service the same way, with its production interface and the
+access key it verifies callbacks with (the seller center's 接口密钥):
+  kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key YOUR_ACCESS_KEY [--protocol v1]
 `)
 	return nil
 }

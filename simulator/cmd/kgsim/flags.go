@@ -72,7 +72,7 @@ func (f *flags) explain(err error) error {
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return simulator.Errorf(simulator.EINVALID, "", "unknown flag --%s (flags: %s)", name, f.flagNames())
+		return f.unknown(strings.TrimPrefix(name, "-"))
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return simulator.Errorf(simulator.EINVALID, "--"+name, "missing value; want --%s %s", name, f.forms[name])
@@ -80,10 +80,18 @@ func (f *flags) explain(err error) error {
 	return simulator.Errorf(simulator.EINVALID, "", "%s", msg)
 }
 
-func (f *flags) flagNames() string {
+// unknown explains a flag the command does not have: the one meant, if
+// one is close, rather than every flag (help lists them).
+func (f *flags) unknown(name string) error {
 	var names []string
-	f.fs.VisitAll(func(fl *flag.Flag) { names = append(names, "--"+fl.Name) })
-	return strings.Join(names, " ")
+	f.fs.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
+	switch near := suggestion(name, names); {
+	case len(names) == 0:
+		return simulator.Errorf(simulator.EINVALID, "", "unknown flag --%s: this command takes no flags", name)
+	case near != "":
+		return simulator.Errorf(simulator.EINVALID, "", "unknown flag --%s; did you mean --%s?", name, near)
+	}
+	return simulator.Errorf(simulator.EINVALID, "", "unknown flag --%s; --help lists the command's flags", name)
 }
 
 // need fails unless the flag was given a non-empty value.

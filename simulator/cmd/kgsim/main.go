@@ -85,7 +85,8 @@ encrypts exactly as the marketplace does, for debugging an integration by hand.
 Usage: kgsim COMMAND [SUBCOMMAND] [FLAGS] [ARGS]
 
 Exit status: 0 done or valid; 1 invalid (a signature did not verify, a value
-did not decrypt); 2 the command could not run (bad flags or input).`,
+did not decrypt); 2 the command could not run (bad flags or input, or no
+command given).`,
 		sub: []*command{serveCommand(), signCommand(), verifyCommand(), cryptoCommand(), certifyCommand(), demoCommand(), replayCommand()},
 	}
 }
@@ -106,13 +107,25 @@ func run(args []string, e *env) int {
 			return nil
 		},
 	})
+	top.sub = append(top.sub, versionCommand())
 	cmd, path, rest := top.resolve(args)
-	if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help") || cmd.run == nil && len(rest) == 0 {
+	switch {
+	case cmd == top && len(rest) > 0 && rest[0] == "--version":
+		cmd, rest = top.child("version"), rest[1:]
+	case len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help"):
 		cmd.printHelp(e.stdout, path)
 		return exitOK
-	}
-	if cmd.run == nil {
-		fmt.Fprintf(e.stderr, "%s: unknown command %q (commands: %s); see '%s --help'\n", path, rest[0], cmd.names(), path)
+	case cmd.run == nil && len(rest) == 0:
+		// A group named without its command could not run: the help says
+		// what it needed, and the status says it did not run.
+		cmd.printHelp(e.stderr, path)
+		return exitUsage
+	case cmd.run == nil:
+		var hint string
+		if near := suggestion(rest[0], strings.Split(cmd.names(), ", ")); near != "" {
+			hint = fmt.Sprintf("; did you mean %q?", near)
+		}
+		fmt.Fprintf(e.stderr, "%s: unknown command %q%s (commands: %s); see '%s --help'\n", path, rest[0], hint, cmd.names(), path)
 		return exitUsage
 	}
 	err := cmd.run(e, rest)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -243,7 +244,13 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, certify, demo, replay, help)`},
+		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, certify, demo, replay, help, version)`},
+		{[]string{"certfy"}, `kgsim: unknown command "certfy"; did you mean "certify"?`},
+		{[]string{"certify", "--protcol", "v1"}, "unknown flag --protcol; did you mean --protocol?"},
+		{[]string{"certify", "--zzzzzzzz"}, "unknown flag --zzzzzzzz; --help lists the command's flags"},
+		{[]string{"demo", "--bogus"}, "unknown flag --bogus: this command takes no flags"},
+		{[]string{"version", "extra"}, `unexpected argument "extra"`},
+		{[]string{"verify", "v1", "--access-key", "k", "notaurl"}, `URL|QUERY: "notaurl" is not a callback URL or query`},
 		{[]string{"serve", "--clock", "fast"}, `--clock: "fast": want real or virtual`},
 		{[]string{"serve", "--clock", "virtual", "--start", "2025"}, `--start: "2025": want an RFC 3339 time`},
 		{[]string{"serve", "--start", "2025-01-01T00:00:00Z"}, "--start: only a virtual clock has a start; add --clock virtual"},
@@ -365,9 +372,22 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	walk(root(), nil)
-	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
 		if r := kgsim(t, "", args...); r.code != 0 || !strings.Contains(r.stdout, "Commands of kgsim:") {
 			t.Errorf("kgsim %v: exit %d, %q", args, r.code, r.stdout)
 		}
+	}
+	// A command not given did not run: the help goes to standard error.
+	for _, args := range [][]string{nil, {"verify"}} {
+		if r := kgsim(t, "", args...); r.code != exitUsage || r.stdout != "" || !strings.Contains(r.stderr, "Commands of ") {
+			t.Errorf("kgsim %v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	a, b := kgsim(t, "", "version"), kgsim(t, "", "--version")
+	if a.code != 0 || a.stdout != b.stdout || !strings.HasPrefix(a.stdout, "kgsim ") || !strings.Contains(a.stdout, runtime.Version()) {
+		t.Errorf("version: exit %d %q; --version %q", a.code, a.stdout, b.stdout)
 	}
 }

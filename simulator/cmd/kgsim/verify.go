@@ -148,7 +148,13 @@ func verifyV1(e *env, args []string) error {
 	if err := f.need("access-key", *key); err != nil {
 		return err
 	}
-	return report(e, "v1", protocol.VerifyV1(*key, queryOf(pos[0])), "authToken matches")
+	// What is no query at all is bad input (exit 2); a callback that lacks
+	// its authToken is an invalid one (exit 1).
+	q := queryOf(pos[0])
+	if !strings.Contains(q, "=") {
+		return simulator.Errorf(simulator.EINVALID, "URL|QUERY", "%q is not a callback URL or query (name=value pairs joined by &): give it as the merchant received it", truncate(pos[0], 200))
+	}
+	return report(e, "v1", protocol.VerifyV1(*key, q), "authToken matches")
 }
 
 func verifyV2(e *env, args []string) error {
