@@ -1,10 +1,14 @@
 package protocol
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,6 +66,24 @@ func (e *UnknownAKError) Error() string {
 // (open-api.md §2.3). It returns the AK whenever the header could be parsed,
 // even with an error, because the APIG error message names it.
 func VerifyAPIG(lookupSK func(ak string) (sk string, ok bool), r *APIGRequest, now time.Time) (ak string, err error) {
+	return APIGVerifier{SK: lookupSK}.Verify(r, now)
+}
+
+// OtherSK is an SK that is not the signing AK's own, which a signer may
+// have used by mistake, and how to name it to the merchant (never by its
+// value).
+type OtherSK struct{ Name, SK string }
+
+// APIGVerifier verifies APIG signatures with the SKs it looks up.
+type APIGVerifier struct {
+	SK func(ak string) (sk string, ok bool)
+	// Others, when set, is asked only after a mismatch for the SKs of
+	// other accounts: a signature made with one of them is named as such.
+	Others func(ak string) []OtherSK
+}
+
+// Verify is VerifyAPIG with the verifier's keys.
+func (v APIGVerifier) Verify(r *APIGRequest, now time.Time) (ak string, err error) {
 	raw := r.Header.Get("Authorization")
 	if raw == "" {
 		return "", malformed("Authorization", "header is missing; expected %s Access={AK}, SignedHeaders={names}, Signature={hex}", apigAlgorithm)
@@ -70,7 +92,7 @@ func VerifyAPIG(lookupSK func(ak string) (sk string, ok bool), r *APIGRequest, n
 	if err != nil {
 		return "", err
 	}
-	sk, ok := lookupSK(a.access)
+	sk, ok := v.SK(a.access)
 	if !ok {
 		return a.access, &UnknownAKError{a.access}
 	}
@@ -85,11 +107,17 @@ func VerifyAPIG(lookupSK func(ak string) (sk string, ok bool), r *APIGRequest, n
 			strings.Join(a.signed, ";"), strings.Join(missing, " and "))
 	}
 	date := r.Header.Get("X-Sdk-Date")
+	if date == "" {
+		return a.access, malformed("X-Sdk-Date", "header is missing; send the signing time as yyyyMMddTHHmmssZ in UTC, e.g. 20191115T033655Z")
+	}
 	signed, err := time.Parse(apigDateLayout, date)
 	if err != nil {
 		return a.access, malformed("X-Sdk-Date", "%q is not a UTC time of the form yyyyMMddTHHmmssZ, e.g. 20191115T033655Z", date)
 	}
 	if err := checkFresh("X-Sdk-Date", signed, now, apigWindow); err != nil {
+		if stale, ok := errors.AsType[*StaleError](err); ok {
+			stale.Cause = skewCause(signed.Sub(now))
+		}
 		return a.access, err
 	}
 	p := r.parts(a.signed)
@@ -99,17 +127,45 @@ func VerifyAPIG(lookupSK func(ak string) (sk string, ok bool), r *APIGRequest, n
 	if equalHex(expected, a.signature) {
 		return a.access, nil
 	}
+	var others []OtherSK
+	if v.Others != nil {
+		others = v.Others(a.access)
+	}
 	return a.access, &Mismatch{
 		Scheme:    "apig",
 		Canonical: canonical + "\n\n" + sts,
 		Expected:  expected,
 		Received:  a.signature,
-		Cause:     r.diagnose(sk, date, p, a),
+		Cause:     r.diagnose(sk, date, p, a, others),
 	}
 }
 
+// skewCause explains a stale X-Sdk-Date. A skew of whole hours is a
+// local time sent as UTC (Beijing time is 8 h ahead); anything else is a
+// clock that is off.
+func skewCause(ahead time.Duration) string {
+	if h := ahead.Round(time.Hour); h != 0 && (ahead-h).Abs() <= apigWindow {
+		return fmt.Sprintf("X-Sdk-Date is %s kgsim's clock by about %d h: it was written in local time (UTC%+d) instead of UTC; format it in UTC",
+			map[bool]string{true: "ahead of", false: "behind"}[h > 0], int(h.Abs()/time.Hour), int(h/time.Hour))
+	}
+	return "the signer's clock differs from kgsim's: synchronise it (NTP), and sign each request when it is sent, not ahead of time"
+}
+
+// Explain returns the canonical request and string to sign over the
+// headers r's Authorization names, without any key: what a refusal shows
+// the merchant whatever the reason. ok is false when Authorization cannot
+// be parsed.
+func (r *APIGRequest) Explain() (canonical, stringToSign string, ok bool) {
+	a, err := parseAPIGAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return "", "", false
+	}
+	canonical = r.parts(a.signed).String()
+	return canonical, apigStringToSign(r.Header.Get("X-Sdk-Date"), canonical), true
+}
+
 // diagnose recognises the usual ways an APIG signature goes wrong.
-func (r *APIGRequest) diagnose(sk, date string, p apigParts, a apigAuth) string {
+func (r *APIGRequest) diagnose(sk, date string, p apigParts, a apigAuth, others []OtherSK) string {
 	sign := func(p apigParts) string { return hmacHex(sk, []byte(apigStringToSign(date, p.String()))) }
 	var suspects []suspect
 	if noSlash := escapePath(r.Path); noSlash != p.uri {
@@ -127,9 +183,16 @@ func (r *APIGRequest) diagnose(sk, date string, p apigParts, a apigAuth) string 
 		q.bodyHash = empty
 		suspects = append(suspects, suspect{"the body hash is of an empty body: the request was signed before its body was set", func() string { return sign(q) }})
 	}
+	suspects = append(suspects, r.headerSuspects(a.signed, sign)...)
+	suspects = append(suspects, r.bodySuspects(p, sign)...)
 	suspects = append(suspects, suspect{"the SK used for signing ends with a newline (read from a file without trimming)", func() string {
 		return hmacHex(sk+"\n", []byte(apigStringToSign(date, p.String())))
 	}})
+	for _, o := range others {
+		suspects = append(suspects, suspect{fmt.Sprintf("the request was signed with the SK of %s, not with the SK of the AK it names (Access=%s)", o.Name, a.access), func() string {
+			return hmacHex(o.SK, []byte(apigStringToSign(date, p.String())))
+		}})
+	}
 	if cause := diagnose(a.signature, equalHex, suspects...); cause != "" {
 		return cause
 	}
@@ -139,6 +202,82 @@ func (r *APIGRequest) diagnose(sk, date string, p apigParts, a apigAuth) string 
 		}
 	}
 	return ""
+}
+
+// headerSuspects are signed headers changed after signing: a Host the
+// request was signed for but not sent to (another host, or the port left
+// out or added), a Content-Type the HTTP client rewrote.
+func (r *APIGRequest) headerSuspects(signed []string, sign func(apigParts) string) []suspect {
+	var suspects []suspect
+	changed := func(name, was string) {
+		now := strings.Join(r.Header.Values(name), ",")
+		if was == strings.TrimSpace(now) {
+			return
+		}
+		h := r.Header.Clone()
+		h.Set(name, was)
+		q := *r
+		q.Header = h
+		suspects = append(suspects, suspect{
+			fmt.Sprintf("signed header %s was signed as %q but the request carries %q: it was changed after signing (by a proxy, the HTTP client or the code); sign the value that is sent", name, was, now),
+			func() string { return sign(q.parts(signed)) },
+		})
+	}
+	if slices.Contains(signed, "host") {
+		host := r.Header.Get("Host")
+		candidates := []string{host + ":80", host + ":443"}
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			candidates = []string{h}
+		}
+		// The marketplace's own hosts: a merchant signs for them and sends
+		// the request to kgsim.
+		for _, c := range append(candidates, "mkt.myhuaweicloud.com", "mkt.myhuaweicloud.cn") {
+			changed("host", c)
+		}
+	}
+	if slices.Contains(signed, "content-type") {
+		for _, c := range []string{"application/json", "application/json;charset=UTF-8", "application/json; charset=UTF-8",
+			"application/json; charset=utf-8", "application/json;charset=utf-8"} {
+			changed("content-type", c)
+		}
+	}
+	return suspects
+}
+
+// bodySuspects are a JSON body hashed in another form than the bytes
+// sent: the object the client serialised, hashed before the HTTP library
+// serialised it again.
+func (r *APIGRequest) bodySuspects(p apigParts, sign func(apigParts) string) []suspect {
+	if !json.Valid(r.Body) {
+		return nil
+	}
+	var suspects []suspect
+	for _, f := range []struct {
+		how       string
+		transform func([]byte) ([]byte, error)
+	}{
+		{"compacted", compactJSON},
+		{"with its members sorted", func(b []byte) ([]byte, error) { return CanonicalJSON(b, SortAllLevels) }},
+		{"indented", func(b []byte) ([]byte, error) {
+			var out bytes.Buffer
+			err := json.Indent(&out, b, "", "  ")
+			return out.Bytes(), err
+		}},
+		{"with a final newline", func(b []byte) ([]byte, error) { return append(slices.Clip(b), '\n'), nil }},
+		{"without its final newline", func(b []byte) ([]byte, error) { return bytes.TrimRight(b, "\r\n"), nil }},
+	} {
+		b, err := f.transform(r.Body)
+		if err != nil || bytes.Equal(b, r.Body) {
+			continue
+		}
+		q := p
+		q.bodyHash = hexSHA256(b)
+		suspects = append(suspects, suspect{
+			"the body hash is of the body " + f.how + ", not of the bytes sent: the body was serialised again after it was hashed; hash exactly the bytes written to the request",
+			func() string { return sign(q) },
+		})
+	}
+	return suspects
 }
 
 // apigParts are the six lines of a canonical request, kept apart so that

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -153,6 +154,9 @@ func TestVerifyAPIG(t *testing.T) {
 		}
 	}
 	isStale := func(err error) bool { var s *StaleError; return errors.As(err, &s) && s.Field == "X-Sdk-Date" }
+	isStaleBecause := func(cause string) func(error) bool {
+		return func(err error) bool { var s *StaleError; return errors.As(err, &s) && strings.Contains(s.Cause, cause) }
+	}
 	isUnknownAK := func(err error) bool { var u *UnknownAKError; return errors.As(err, &u) && u.AK == "AK-UNKNOWN" }
 	mismatch := func(cause string) func(error) bool {
 		return func(err error) bool {
@@ -201,7 +205,35 @@ func TestVerifyAPIG(t *testing.T) {
 		}, 0, isMalformed("X-Sdk-Date")},
 		{"stale date, 16 minutes old", func(*APIGRequest, []string) {}, 16 * time.Minute, isStale},
 		{"future date, 16 minutes ahead", func(*APIGRequest, []string) {}, -16 * time.Minute, isStale},
-		{"tampered body", func(r *APIGRequest, _ []string) { r.Body = append(r.Body, ' ') }, 0, mismatch("")},
+		{"tampered body", func(r *APIGRequest, _ []string) { r.Body = bytes.Replace(r.Body, []byte(`"99"`), []byte(`"98"`), 1) }, 0, mismatch("")},
+		{"body sent with a space the signer did not hash", func(r *APIGRequest, _ []string) { r.Body = append(r.Body, ' ') }, 0, mismatch("body compacted")},
+		{"body hashed before the client indented it", func(r *APIGRequest, _ []string) {
+			var b bytes.Buffer
+			json.Indent(&b, r.Body, "", "\t")
+			r.Body = b.Bytes()
+		}, 0, mismatch("body compacted, not of the bytes sent")},
+		{"body hashed with sorted members, sent unsorted", func(r *APIGRequest, names []string) {
+			r.Body = []byte(`{"usage_records":[{"instance_id":"i-1","begin_time":"20220809T080000Z"}]}`)
+			signWith(r, names, testSK, func(p *apigParts) {
+				p.bodyHash = hexSHA256([]byte(`{"usage_records":[{"begin_time":"20220809T080000Z","instance_id":"i-1"}]}`))
+			})
+		}, 0, mismatch("members sorted")},
+		{"host signed for the marketplace, sent to kgsim", func(r *APIGRequest, names []string) {
+			r.Header.Set("Host", "127.0.0.1:8080")
+		}, 0, mismatch(`host was signed as "mkt.myhuaweicloud.com" but the request carries "127.0.0.1:8080"`)},
+		{"host signed without its port", func(r *APIGRequest, names []string) {
+			r.Header.Set("Host", "kgsim.test")
+			r.Header.Set("Authorization", SignAPIG("AK-A4", testSK, r, names))
+			r.Header.Set("Host", "kgsim.test:8080")
+		}, 0, mismatch(`host was signed as "kgsim.test"`)},
+		{"content type rewritten by the client", func(r *APIGRequest, _ []string) {
+			r.Header.Set("Content-Type", "application/json; charset=utf-8")
+		}, 0, mismatch(`content-type was signed as "application/json;charset=UTF-8"`)},
+		{"SK of another seller", func(r *APIGRequest, names []string) {
+			r.Header.Set("Authorization", SignAPIG("AK-A4", "sk-of-seller-2", r, names))
+		}, 0, mismatch("the SK of seller S2")},
+		{"local Beijing time sent as UTC", func(*APIGRequest, []string) {}, -8*time.Hour - 3*time.Minute, isStaleBecause("UTC+8")},
+		{"clock 20 minutes behind", func(*APIGRequest, []string) {}, 20 * time.Minute, isStaleBecause("clock differs")},
 		{"tampered query", func(r *APIGRequest, _ []string) { r.Query.Set("lang", "en_US") }, 0, mismatch("")},
 		{"wrong SK", func(r *APIGRequest, names []string) {
 			r.Header.Set("Authorization", SignAPIG("AK-A4", "another-sk", r, names))
@@ -223,7 +255,8 @@ func TestVerifyAPIG(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r, names, signed := signedA4(t)
 			c.change(r, names)
-			ak, err := VerifyAPIG(lookup, r, signed.Add(c.age))
+			v := APIGVerifier{SK: lookup, Others: func(string) []OtherSK { return []OtherSK{{"seller S2", "sk-of-seller-2"}} }}
+			ak, err := v.Verify(r, signed.Add(c.age))
 			if !c.want(err) {
 				t.Fatalf("VerifyAPIG error = %#v (%v)", err, err)
 			}

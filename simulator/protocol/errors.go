@@ -24,6 +24,7 @@ type StaleError struct {
 	Signed time.Time
 	Now    time.Time
 	Window time.Duration
+	Cause  string // the likely cause, when known
 }
 
 func (e *StaleError) Error() string {
@@ -32,7 +33,11 @@ func (e *StaleError) Error() string {
 	if age < 0 {
 		age, when = -age, "in the future"
 	}
-	return fmt.Sprintf("%s is %s %s, outside the %s window", e.Field, seconds(age), when, seconds(e.Window))
+	s := fmt.Sprintf("%s is %s %s, outside the %s window", e.Field, seconds(age), when, seconds(e.Window))
+	if e.Cause != "" {
+		s += " (likely cause: " + e.Cause + ")"
+	}
+	return s
 }
 
 // seconds renders d as "12.5 s" (or "60 s"), the unit merchants think in for
