@@ -110,7 +110,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return r, fmt.Errorf("interrupted after %d of %d scenarios: %w", out.done, len(planned), err)
 	}
-	if err := writeHTML(reports, cucumber.Bytes(), r, info); err != nil {
+	if err := writeReports(reports, cucumber.Bytes(), r, info); err != nil {
 		return r, err
 	}
 	out.summary(r, reports)

@@ -2,6 +2,7 @@ package certify
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,12 +39,12 @@ func parseFormats(formats []string) ([]report, error) {
 }
 
 // godogFormat is godog's Format option: its cucumber formatter into
-// Options.Output, which the HTML report is rendered from, and its junit
-// and cucumber formatters into the requested files.
+// Options.Output, which the HTML report is rendered from, and into the
+// requested cucumber files. HTML and JUnit are kgsim's own (writeReports).
 func godogFormat(reports []report) string {
 	format := []string{"cucumber"}
 	for _, r := range reports {
-		if r.kind != "html" {
+		if r.kind == "cucumber" {
 			format = append(format, r.kind+":"+r.path)
 		}
 	}
@@ -64,22 +65,29 @@ func createReports(reports []report) error {
 	return nil
 }
 
-// writeHTML writes every html report.
-func writeHTML(reports []report, cucumber []byte, r Result, t targetInfo) error {
+// writeReports writes the reports kgsim renders itself from the result:
+// HTML, and JUnit.
+func writeReports(reports []report, cucumber []byte, r Result, t targetInfo) error {
 	for _, rep := range reports {
-		if rep.kind != "html" {
+		var render func(io.Writer) error
+		switch rep.kind {
+		case "html":
+			render = func(w io.Writer) error { return renderHTML(w, cucumber, r, t) }
+		case "junit":
+			render = func(w io.Writer) error { return writeJUnit(w, r) }
+		default:
 			continue
 		}
 		f, err := os.Create(rep.path)
 		if err != nil {
-			return fmt.Errorf("html report %s: %w", rep.path, err)
+			return fmt.Errorf("%s report %s: %w", rep.kind, rep.path, err)
 		}
-		err = renderHTML(f, cucumber, r, t)
+		err = render(f)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("html report %s: %w", rep.path, err)
+			return fmt.Errorf("%s report %s: %w", rep.kind, rep.path, err)
 		}
 	}
 	return nil
