@@ -3,6 +3,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type Answer struct {
 	Body    []byte
 	Elapsed time.Duration
 	Err     error
+	// Limit is the time the answer was allowed: a TIMEOUT's message names
+	// it. Zero means the marketplace's DefaultTimeout.
+	Limit time.Duration
 }
 
 // Judgement is the verdict on one answer.
@@ -170,7 +174,9 @@ func transportFailure(a Answer) (Judgement, bool) {
 	case errors.Is(a.Err, errTooLarge):
 		return Judgement{Verdict: simulator.BodyParse, Message: parseMessage, Detail: a.Err.Error()}, true
 	case isTimeout(a.Err):
-		return Judgement{Verdict: simulator.Timeout, Message: "调测失败,调用接口超时20s.", Detail: a.Err.Error()}, true
+		limit := cmp.Or(a.Limit, DefaultTimeout)
+		return Judgement{Verdict: simulator.Timeout, Message: "调测失败,调用接口超时" + strconv.FormatFloat(limit.Seconds(), 'f', -1, 64) + "s.",
+			Detail: a.Err.Error() + " (limit " + limit.String() + ")"}, true
 	}
 	return Judgement{Verdict: simulator.Unreachable, Message: "调测失败,生产地址不可达.", Detail: a.Err.Error()}, true
 }

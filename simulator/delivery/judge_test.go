@@ -170,6 +170,13 @@ func TestJudgeTransportErrors(t *testing.T) {
 	if j := Judge(call, Answer{Err: err}); j.Verdict != simulator.Timeout {
 		t.Errorf("client timeout: %s (%v)", j.Verdict, err)
 	}
+
+	// The message names the limit the sender was given (kgsim serve
+	// --timeout), not always the marketplace's 20 s.
+	a := NewSender(50*time.Millisecond).Send(context.Background(), &Request{Method: http.MethodPost, URL: srv.URL})
+	if j := Judge(call, a); j.Verdict != simulator.Timeout || j.Message != "调测失败,调用接口超时0.05s." || !strings.Contains(j.Detail, "limit 50ms") {
+		t.Errorf("a 50 ms limit: %s %q %q", j.Verdict, j.Message, j.Detail)
+	}
 }
 
 func TestVerdictFailed(t *testing.T) {

@@ -44,11 +44,11 @@ func (s *Sender) Send(ctx context.Context, r *Request) Answer {
 	req.Header = r.Header.Clone()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Answer{Err: err, Elapsed: time.Since(start)}
+		return Answer{Err: err, Elapsed: time.Since(start), Limit: s.client.Timeout}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	a := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body, Elapsed: time.Since(start), Err: err}
+	a := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body, Elapsed: time.Since(start), Err: err, Limit: s.client.Timeout}
 	if err == nil && len(body) > maxAnswer {
 		a.Body, a.Err = body[:maxAnswer], errTooLarge
 	}

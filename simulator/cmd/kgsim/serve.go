@@ -35,6 +35,7 @@ func serveCommand() *command {
                    [--fixtures DIR] [--smtp HOST:PORT] [--smtp-from ADDR]
                    [--timeout DURATION] [--workers N] [--log-level LEVEL]
                    [--base-url URL] [--kit-oaep-hash H] [--kit-body-layout L]
+                   [--admin-token TOKEN] [--allowed-host HOST]...
 
 Runs a fake KooGallery marketplace until interrupted: the products and
 customers of the fixtures, orders placed through the admin API (/admin/v1),
@@ -65,7 +66,21 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
                      docs' member order and spacing) or canonical (the
                      signed bytes)
 
-Access keys and secrets are never logged or shown by the admin API.
+  --admin-token   require "Authorization: Bearer TOKEN" on the admin API
+                  and /metrics (16 to 256 characters, e.g. openssl rand -hex 16);
+                  better set KGSIM_ADMIN_TOKEN instead: every user of the
+                  machine can read a flag in ps (the flag wins over it)
+  --allowed-host  a further name the admin API and /metrics answer to
+                  (repeatable); they answer only to IP addresses,
+                  localhost and the --base-url and --addr hosts, so that
+                  a web page cannot reach them under a name of its own
+                  pointed at kgsim (DNS rebinding)
+
+The admin API and /metrics refuse requests from web pages of other origins
+and bodies not sent as application/json; the login pages, OAuth2, CAS and
+/healthz are open to any client. Listening beyond loopback without an admin
+token prints a warning. Access keys, secrets and the admin token are never
+logged or shown by the admin API.
 
 Example:
   kgsim serve --clock virtual --db /tmp/kgsim.db --fixtures ./my-products`,
@@ -87,6 +102,10 @@ type serveConfig struct {
 	baseFromAddr bool
 	oaepHash     protocol.OAEPHash
 	kitLayout    delivery.KitLayout
+	// adminToken guards the admin API and /metrics when set;
+	// allowedHosts are further names they answer to.
+	adminToken   string
+	allowedHosts []string
 }
 
 func parseServe(e *env, args []string) (serveConfig, error) {
@@ -104,6 +123,8 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 	base := f.string("base-url", "URL", "where kgsim is reached")
 	oaepHash := f.string("kit-oaep-hash", "sha256|sha1|sha256-mgf1sha1", "clientSecret OAEP setting")
 	kitLayout := f.string("kit-body-layout", "document|canonical", "kit body layout")
+	adminToken := f.string("admin-token", "TOKEN (better: KGSIM_ADMIN_TOKEN)", "admin token")
+	allowedHosts := f.list("allowed-host", "HOST", "further name of kgsim")
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return serveConfig{}, err
 	}
@@ -148,6 +169,9 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 		}
 	}
 	if err := c.parseKit(*base, *oaepHash, *kitLayout); err != nil {
+		return c, err
+	}
+	if err := c.parseAccess(*adminToken, *allowedHosts); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -249,7 +273,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	h, err := httpapi.New(httpapi.Config{
 		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
-		Kit: mk.Kit, Identity: mk.Identity,
+		Kit: mk.Kit, Identity: mk.Identity, Access: c.access(),
 	})
 	if err != nil {
 		store.Close()
@@ -287,6 +311,7 @@ func serve(e *env, args []string) error {
 		clock = "virtual, at " + m.Scheduler.Clock().Now().Format(time.RFC3339)
 	}
 	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, c.db)
+	warnExposed(e.stderr, ln.Addr(), c.adminToken)
 	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
 
 	srv := &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
