@@ -9,7 +9,10 @@
 // document to send.
 //
 // Codes, tokens, tickets and session ids are stored as SHA-256 digests:
-// whoever reads the database cannot use them. Client secrets are compared
-// in constant time. The login page's HTML, style and script are embedded
-// from simulator/web.
+// whoever reads the database cannot use them. Every secret presented is
+// compared in constant time: client secrets (through their SHA-256, so
+// that lengths do not show), passwords (PBKDF2, and an unknown user name
+// costs a hash too), login forms' tokens and signed flows (hmac.Equal).
+// Failed passwords are throttled (throttle.go). The login page's HTML,
+// style and script are embedded from simulator/web.
 package identity

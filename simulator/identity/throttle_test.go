@@ -275,3 +275,18 @@ func TestThrottleBound(t *testing.T) {
 		t.Errorf("locked until %v, after the lock's end", got)
 	}
 }
+
+// An unknown user name costs a password hash as a wrong password does,
+// so that the time of the answer does not tell which names exist.
+func TestUnknownUserCostsAHash(t *testing.T) {
+	w := newWorld(t)
+	g := w.newGuesser("127.0.0.2", false)
+	for i, user := range []string{"zhangsan", "nosuch"} {
+		if r := g.try(user, "guess"); r.status != http.StatusUnauthorized {
+			t.Fatalf("%s: %d, want 401", user, r.status)
+		}
+		if got := w.passwordChecks(); got != float64(i+1) {
+			t.Errorf("after %s: %v passwords hashed, want %d", user, got, i+1)
+		}
+	}
+}
