@@ -121,7 +121,7 @@ func (t *txn) flush() error {
 // Load stores a catalogue: products and customers are inserted or
 // replaced, all or none. A product already stored keeps its Status, which
 // the marketplace sets (dial tests, failed orders), not the merchant; a new
-// one without a Status is on sale.
+// one without a Status is on sale. A product's seller must be stored.
 func (e *Engine) Load(ctx context.Context, products []simulator.Product, customers []simulator.Customer) error {
 	for i := range products {
 		if err := products[i].Validate(); err != nil {
@@ -144,6 +144,15 @@ func (e *Engine) Load(ctx context.Context, products []simulator.Product, custome
 			}
 			if p.Status == "" {
 				p.Status = simulator.OnSale
+			}
+			if p.SellerID != "" {
+				_, err := tx.Seller(ctx, p.SellerID)
+				if simulator.ErrorCode(err) == simulator.ENOTFOUND {
+					return simulator.Errorf(simulator.EINVALID, "sellerId", "product %s names seller %q, which does not exist: add it first (PUT /admin/v1/sellers/%s, or sellers.json in the fixtures)", p.ID, p.SellerID, p.SellerID)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if err := tx.PutProduct(ctx, p); err != nil {
 				return err

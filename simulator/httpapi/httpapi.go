@@ -51,10 +51,17 @@
 //	GET  /admin/v1/notices/{id}                     notice with "record" (JSON)
 //	GET  /admin/v1/clock                            {"now","virtual"}
 //	POST /admin/v1/clock/advance                    {"by":"3h"|"30d"} or {"to":RFC3339} -> {"from","to","instants","work","now"}; 409 on a real clock
+//	GET  /admin/v1/sellers                          {"sellers":[seller]}
+//	GET  /admin/v1/sellers/{id}                     seller
+//	PUT  /admin/v1/sellers/{id}                     {"name","ak","sk"} -> seller (201 when new; sk masked)
+//	GET  /admin/v1/usage                            ?instanceId&sellerId&limit -> {"records":[usage record]}
 //
 // Joint operation (kit-sync.md): each change answers with the kit syncs it
-// enqueued ("syncs"). {tenant} is a tenantId or tenantCode. Client
-// secrets, kit keys and passwords are never shown (kit keys masked).
+// enqueued ("syncs"). {tenant} is a tenantId or tenantCode; a tenant is
+// always shown with its identity domain (domainName). Authorising a user
+// for an app the tenant has no binding of binds it as a credential test.
+// Client secrets, kit keys and passwords are never shown (kit keys
+// masked).
 //
 //	POST /admin/v1/apps                             {"appId","name","productId","clientId","clientSecret","redirectUris","casServices","publicKeyPem","kitUrl","kitKey"} -> 201 app
 //	GET  /admin/v1/apps                             ?productId&clientId&limit -> {"apps":[app]}
@@ -64,13 +71,13 @@
 //	GET  /admin/v1/tenants/{tenant}                 tenant
 //	PUT  /admin/v1/tenants/{tenant}                 {"name","domainName"} -> {"tenant","syncs"} (tenantSync 2)
 //	GET  /admin/v1/tenants/{tenant}/apps            {"bindings":[binding]}
-//	POST /admin/v1/tenants/{tenant}/apps            {"appId","instanceKey"|"instanceId","orderId","testFlag"} -> 201 {"binding","syncs"}
+//	POST /admin/v1/tenants/{tenant}/apps            {"appId","instanceKey"|"instanceId","orderId","testFlag","userNames"} -> 201 {"tenant","binding","syncs"}
 //	DELETE /admin/v1/tenants/{tenant}/apps/{appId}  -> {"syncs"} (applicationSync 0, tenantSync 0)
 //	POST /admin/v1/tenants/{tenant}/apps/{appId}/rotate-secret  -> {"binding","syncs"} (applicationSync 2)
-//	POST /admin/v1/tenants/{tenant}/apps/{appId}/grant          {"userNames"} -> {"syncs"} (authSync 1)
+//	POST /admin/v1/tenants/{tenant}/apps/{appId}/grant          {"userNames"} -> {"tenant","bindings","syncs"} (authSync 1; binds an unbound app as a credential test)
 //	POST /admin/v1/tenants/{tenant}/apps/{appId}/revoke         {"userNames"} -> {"syncs"} (authSync 3)
 //	GET  /admin/v1/tenants/{tenant}/apps/{appId}/authorisations {"authorisations":[authorisation]}
-//	POST /admin/v1/users                            {"tenant","userName","password","name","email","mobile","role","orgCode",...,"apps":[clientId]} -> 201 {"user","syncs"}
+//	POST /admin/v1/users                            {"tenant","userName","password","name","email","mobile","role","orgCode",...,"apps":[clientId]} -> 201 {"tenant","user","bindings","syncs"}
 //	GET  /admin/v1/tenants/{tenant}/users           ?orgCode&limit -> {"users":[user]}
 //	GET  /admin/v1/tenants/{tenant}/users/{userName}  user
 //	PUT  /admin/v1/tenants/{tenant}/users/{userName}  profile -> {"user","syncs"} (authSync 2)
@@ -81,8 +88,10 @@
 //
 // The identity provider's routes (the unified login page, OAuth2 and CAS
 // under /t/{tenantCode}/api/v1) are mounted on the same router when
-// Config.Identity is set. They are not guarded: merchants and browsers
-// reach them under names of their own, without the admin token.
+// Config.Identity is set, and the open APIs merchants call (under
+// /api/mkp-openapi-public and /rest/marketplace) when Config.OpenAPI is.
+// They are not guarded: merchants and browsers reach them under names of
+// their own, without the admin token.
 package httpapi
 
 import (
@@ -117,6 +126,10 @@ type Config struct {
 	// Identity mounts the identity provider's routes (an
 	// *identity.Server); nil serves none.
 	Identity interface{ Register(r *mux.Router) }
+	// OpenAPI mounts the open APIs merchants call (an *openapi.Server);
+	// nil serves none. Like the identity provider's routes they are not
+	// guarded: merchants sign them with their AK/SK.
+	OpenAPI interface{ Register(r *mux.Router) }
 	// Registry is served on /metrics; the HTTP metrics are registered on
 	// it.
 	Registry *prometheus.Registry
@@ -168,6 +181,9 @@ func New(c Config) (http.Handler, error) {
 	a.routes(c.Registry)
 	if c.Identity != nil {
 		c.Identity.Register(a.router)
+	}
+	if c.OpenAPI != nil {
+		c.OpenAPI.Register(a.router)
 	}
 	return a.observe(a.router), nil
 }
@@ -236,6 +252,10 @@ func (a *api) routes(reg *prometheus.Registry) {
 		{http.MethodGet, "/notices/{id}", a.getNotice},
 		{http.MethodGet, "/clock", a.getClock},
 		{http.MethodPost, "/clock/advance", a.advance},
+		{http.MethodGet, "/sellers", a.listSellers},
+		{http.MethodGet, "/sellers/{id}", a.getSeller},
+		{http.MethodPut, "/sellers/{id}", a.putSeller},
+		{http.MethodGet, "/usage", a.listUsage},
 
 		{http.MethodPost, "/apps", a.addApp},
 		{http.MethodGet, "/apps", a.listApps},

@@ -107,7 +107,8 @@ func encode(v any) ([]byte, error) {
 const minScrubbed = 6
 
 // scrub replaces the secrets kgsim holds in out: products' access keys,
-// apps' kit keys and fixed client secrets, bindings' client secrets. Most
+// apps' kit keys and fixed client secrets, bindings' client secrets,
+// sellers' SKs. Most
 // answers hold none: they are returned as they are after one scan. One
 // that does is decoded and its strings rewritten, so the answer stays
 // valid JSON whatever the secret's characters.
@@ -142,6 +143,13 @@ func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	}
 	for _, c := range clients {
 		found(c.ClientSecret, "<clientSecret>")
+	}
+	sellers, err := a.store.Sellers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sl := range sellers {
+		found(sl.SK, "<sk>")
 	}
 	if len(keys) == 0 {
 		return out, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/openapi"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,8 @@ type Config struct {
 	Clock     simulator.Clock
 	Products  []simulator.Product
 	Customers []simulator.Customer
+	// Sellers are stored before the products that name them.
+	Sellers []simulator.Seller
 	// Timeout bounds a merchant's complete answer; 0 means the
 	// marketplace's 20 s.
 	Timeout time.Duration
@@ -62,6 +65,7 @@ type Market struct {
 	Dial      *dialtest.Tester
 	Kit       *kit.Console
 	Identity  *identity.Server
+	OpenAPI   *openapi.Server
 	Scheduler *schedule.Scheduler
 }
 
@@ -105,8 +109,32 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	// expired logins daily.
 	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer, m.Identity)
 	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
+	m.OpenAPI, err = openapi.New(openapi.Config{Store: c.Store, Clock: c.Clock, Wall: c.Wall, Logger: c.Logger, Registry: c.Registry})
+	if err != nil {
+		return nil, err
+	}
+	if err := putSellers(ctx, c.Store, c.Sellers); err != nil {
+		return nil, err
+	}
 	if err := m.Engine.Load(ctx, c.Products, c.Customers); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// putSellers validates and stores the sellers of the catalogue.
+func putSellers(ctx context.Context, store simulator.Store, sellers []simulator.Seller) error {
+	for i := range sellers {
+		if err := sellers[i].Validate(); err != nil {
+			return err
+		}
+	}
+	return store.Update(ctx, func(tx simulator.Tx) error {
+		for _, sl := range sellers {
+			if err := tx.PutSeller(ctx, sl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -410,7 +410,13 @@ func parseAPIGAuthorization(s string) (apigAuth, error) {
 	const form = apigAlgorithm + " Access={AK}, SignedHeaders={names}, Signature={hex}"
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), apigAlgorithm)
 	if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '\t') {
-		return apigAuth{}, malformed("Authorization", "%q does not start with %q; expected %s", s, apigAlgorithm+" ", form)
+		// Only the scheme is shown: the rest may be a secret sent by
+		// mistake (a bearer token, the SK itself).
+		scheme, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+		if len(scheme) > len(apigAlgorithm)+8 {
+			scheme = scheme[:len(apigAlgorithm)+8] + "..."
+		}
+		return apigAuth{}, malformed("Authorization", "the scheme %q is not %q; expected %s", scheme, apigAlgorithm, form)
 	}
 	var a apigAuth
 	seen := map[string]bool{}

@@ -48,8 +48,8 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
   --clock      real (default): time passes; virtual: time stands still until
                POST /admin/v1/clock/advance moves it, running what falls due
   --start      where a virtual clock starts, RFC 3339 (default now)
-  --fixtures   directory with products.json and customers.json (default: the
-               embedded sample catalogue)
+  --fixtures   directory with products.json, customers.json and optionally
+               sellers.json (default: the embedded sample catalogue)
   --smtp       SMTP server for failure notices (default: stored, not mailed)
   --smtp-from  sender of failure notices (default kgsim@localhost)
   --timeout    limit for a merchant's complete answer (default 20s, as the
@@ -263,7 +263,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mk, err := market.New(ctx, market.Config{
-		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers,
+		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers, Sellers: cat.Sellers,
 		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
 		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout,
 	})
@@ -273,7 +273,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	h, err := httpapi.New(httpapi.Config{
 		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
-		Kit: mk.Kit, Identity: mk.Identity, Access: c.access(),
+		Kit: mk.Kit, Identity: mk.Identity, OpenAPI: mk.OpenAPI, Access: c.access(),
 	})
 	if err != nil {
 		store.Close()

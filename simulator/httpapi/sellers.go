@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// shownSeller is a seller as the admin API shows it: its SK masked.
+func shownSeller(s simulator.Seller) simulator.Seller {
+	s.SK = maskKey(s.SK)
+	return s
+}
+
+func (a *api) listSellers(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	if err := newQuery(r).err; err != nil {
+		return 0, nil, err
+	}
+	ss, err := a.store.Sellers(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]simulator.Seller, len(ss))
+	for i, s := range ss {
+		out[i] = shownSeller(s)
+	}
+	return http.StatusOK, map[string]any{"sellers": out}, nil
+}
+
+func (a *api) getSeller(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	s, err := a.store.Seller(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, shownSeller(s), nil
+}
+
+// putSeller adds or replaces a seller. As with a product's access key, an
+// sk that is empty or equal to the stored SK's mask keeps the stored SK,
+// so that a seller read from the API can be edited and put back.
+func (a *api) putSeller(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id := mux.Vars(r)["id"]
+	var s simulator.Seller
+	if err := decode(w, r, &s, true); err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case s.ID == "":
+		s.ID = id
+	case s.ID != id:
+		return 0, nil, simulator.Errorf(simulator.EINVALID, "sellerId", "%q differs from the path's %q; leave it out or make them equal", s.ID, id)
+	}
+	ctx := context.WithoutCancel(r.Context())
+	stored, err := a.store.Seller(ctx, id)
+	exists := err == nil
+	if err != nil && simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		return 0, nil, err
+	}
+	if exists && (s.SK == "" || s.SK == maskKey(stored.SK)) {
+		s.SK = stored.SK
+	}
+	if strings.HasPrefix(s.SK, maskPrefix) {
+		return 0, nil, simulator.Errorf(simulator.EINVALID, "sk", "is masked as the admin API shows SKs, and not this seller's; give the real SK")
+	}
+	if err := s.Validate(); err != nil {
+		return 0, nil, err
+	}
+	if err := a.store.PutSeller(ctx, s); err != nil {
+		return 0, nil, err
+	}
+	status := http.StatusOK
+	if !exists {
+		status = http.StatusCreated
+	}
+	return status, shownSeller(s), nil
+}
+
+// listUsage lists the usage records merchants pushed and kgsim accepted,
+// in the order accepted.
+func (a *api) listUsage(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := newQuery(r, "instanceId", "sellerId", "limit")
+	f := simulator.UsageFilter{InstanceID: q.str("instanceId"), SellerID: q.str("sellerId"), Limit: q.limit()}
+	if q.err != nil {
+		return 0, nil, q.err
+	}
+	records, err := a.store.Usage(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"records": nonNil(records)}, nil
+}
