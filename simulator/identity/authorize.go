@@ -88,8 +88,12 @@ func (s *Server) issueCode(ctx context.Context, client simulator.Client, u simul
 	if err != nil {
 		return "", err
 	}
+	set, err := s.settings(ctx, s.store, client.TenantID)
+	if err != nil {
+		return "", err
+	}
 	now := s.clock.Now()
 	err = s.store.AddCode(ctx, simulator.AuthCode{Code: digest(code), ClientID: client.ClientID, TenantID: client.TenantID, AppID: client.AppID,
-		UserName: u.UserName, RedirectURI: f.RedirectURI, State: f.State, Scope: scopeUserInfo, CreatedAt: now, ExpiresAt: now.Add(CodeLifetime)})
+		UserName: u.UserName, RedirectURI: f.RedirectURI, State: f.State, Scope: scopeUserInfo, CreatedAt: now, ExpiresAt: now.Add(set.CodeLifetime)})
 	return code, err
 }

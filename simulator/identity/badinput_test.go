@@ -228,7 +228,7 @@ func TestRefreshTokenLifetime(t *testing.T) {
 
 // invalid_client may be configured to 401, which then challenges Basic.
 func TestInvalidClientAs401(t *testing.T) {
-	w := newWorld(t, func(c *Config) { c.InvalidClientStatus = http.StatusUnauthorized })
+	w := newWorld(t, func(c *Config) { c.Defaults.InvalidClientStatus = http.StatusUnauthorized })
 	r := w.token(t, tokenRequest{form: w.exchangeForm(w.code(), "client_secret", "wrong")})
 	if r.status != http.StatusUnauthorized || r.body != vectorBody(t, "T4") || r.header.Get("WWW-Authenticate") == "" {
 		t.Errorf("got %d %s (WWW-Authenticate %q), want 401 with T4's body and a challenge", r.status, r.body, r.header.Get("WWW-Authenticate"))

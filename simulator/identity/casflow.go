@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,9 +75,13 @@ func (s *Server) issueTicket(ctx context.Context, f flow, u simulator.User, auth
 		return "", err
 	}
 	ticket := fmt.Sprintf("ST-%d-%s", s.tickets.Add(1), random)
+	set, err := s.settings(ctx, s.store, u.TenantID)
+	if err != nil {
+		return "", err
+	}
 	now := s.clock.Now()
 	err = s.store.AddTicket(ctx, simulator.Ticket{Ticket: digest(ticket), Service: f.Service, TenantID: u.TenantID, AppID: f.AppID,
-		UserName: u.UserName, FromNewLogin: fresh, AuthenticatedAt: authAt, CreatedAt: now, ExpiresAt: now.Add(TicketLifetime)})
+		UserName: u.UserName, FromNewLogin: fresh, AuthenticatedAt: authAt, CreatedAt: now, ExpiresAt: now.Add(set.TicketLifetime)})
 	return ticket, err
 }
 
@@ -84,21 +89,20 @@ func (s *Server) issueTicket(ctx context.Context, f flow, u simulator.User, auth
 // /api/v1/cas/p3/serviceValidate (identity.md §4.2): the same document
 // from both. Every answer is a 200, success or failure, as in CAS.
 func (s *Server) casServiceValidate(w http.ResponseWriter, r *http.Request) {
-	format := strings.ToUpper(r.URL.Query().Get("format"))
-	if format == "" {
-		format = s.casFormat
+	if s.faulty(w, r, EndpointCASValidate) {
+		return
 	}
 	var doc interface {
 		XML() []byte
 		JSON() []byte
 	}
 	status := http.StatusOK
-	success, failure, err := s.validate(r)
-	switch {
-	case err != nil:
-		status, doc = http.StatusInternalServerError, CASFailure{Code: CASInternalError, Description: s.internal(r, err)}
-	case format != "XML" && format != "JSON":
-		format = s.casFormat
+	tenantID, success, failure, err := s.validate(r)
+	format, ferr := s.casFormat(r.Context(), r, tenantID)
+	switch asked := strings.ToUpper(r.URL.Query().Get("format")); {
+	case err != nil || ferr != nil:
+		status, doc = http.StatusInternalServerError, CASFailure{Code: CASInternalError, Description: s.internal(r, errors.Join(err, ferr))}
+	case asked != "" && asked != format:
 		doc = CASFailure{Code: CASInvalidRequest, Description: "format must be XML or JSON"}
 	case failure != nil:
 		doc = *failure
@@ -118,7 +122,10 @@ func (s *Server) casServiceValidate(w http.ResponseWriter, r *http.Request) {
 // casValidate1 is GET /api/v1/cas/validate, CAS 1.0: "yes\n{user}\n" or
 // "no\n\n" in plain text (Apereo §2.4).
 func (s *Server) casValidate1(w http.ResponseWriter, r *http.Request) {
-	success, failure, err := s.validate(r)
+	if s.faulty(w, r, EndpointCASValidate) {
+		return
+	}
+	_, success, failure, err := s.validate(r)
 	w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
@@ -134,18 +141,19 @@ func (s *Server) casValidate1(w http.ResponseWriter, r *http.Request) {
 // validate spends the request's ticket and checks it: live, of this
 // tenant, for the request's service, and from a fresh login when renew
 // asks for one. The ticket is spent by the first validation, whatever its
-// result (Apereo §3.1.1).
-func (s *Server) validate(r *http.Request) (CASSuccess, *CASFailure, error) {
+// result (Apereo §3.1.1). tenantID is the tenant's whose domain r is
+// addressed to, empty if there is none.
+func (s *Server) validate(r *http.Request) (tenantID string, _ CASSuccess, _ *CASFailure, _ error) {
 	q := r.URL.Query()
 	service, ticket := q.Get("service"), q.Get("ticket")
-	fail := func(code CASCode, format string, args ...any) (CASSuccess, *CASFailure, error) {
-		return CASSuccess{}, &CASFailure{Code: code, Description: fmt.Sprintf(format, args...)}, nil
-	}
 	tenant, err := s.tenant(r)
+	fail := func(code CASCode, format string, args ...any) (string, CASSuccess, *CASFailure, error) {
+		return tenant.ID, CASSuccess{}, &CASFailure{Code: code, Description: fmt.Sprintf(format, args...)}, nil
+	}
 	if notFound(err) {
 		return fail(CASInvalidRequest, "%s", err.Error())
 	} else if err != nil {
-		return CASSuccess{}, nil, err
+		return "", CASSuccess{}, nil, err
 	}
 	if len(ticket) > maxCredential {
 		return fail(CASInvalidTicket, "Ticket %s... not recognized", ticket[:32])
@@ -158,7 +166,7 @@ func (s *Server) validate(r *http.Request) (CASSuccess, *CASFailure, error) {
 	case service == "" || ticket == "":
 		return fail(CASInvalidRequest, "Not all of the required request parameters were present: service and ticket are required")
 	case simulator.ErrorCode(err) == simulator.EINTERNAL:
-		return CASSuccess{}, nil, err
+		return tenant.ID, CASSuccess{}, nil, err
 	case err != nil || t.TenantID != tenant.ID:
 		return fail(CASInvalidTicket, "Ticket %s not recognized", ticket)
 	case q.Get("renew") == "true" && !t.FromNewLogin:
@@ -171,8 +179,22 @@ func (s *Server) validate(r *http.Request) (CASSuccess, *CASFailure, error) {
 	if notFound(err) {
 		return fail(CASInvalidTicket, "Ticket %s not recognized", ticket)
 	} else if err != nil {
-		return CASSuccess{}, nil, err
+		return tenant.ID, CASSuccess{}, nil, err
 	}
-	return CASSuccess{User: u.UserName, AuthenticationDate: t.AuthenticatedAt, IsFromNewLogin: t.FromNewLogin, Role: u.Role,
+	return tenant.ID, CASSuccess{User: u.UserName, AuthenticationDate: t.AuthenticatedAt, IsFromNewLogin: t.FromNewLogin, Role: u.Role,
 		OrganizationCode: u.OrgCode, Name: u.Name, UserName: u.UserName, Tenant: u.TenantID}, nil, nil
+}
+
+// casFormat is the format a validation asks for, or else the tenant's
+// default (the marketplace's when tenantID is empty or its settings
+// cannot be read).
+func (s *Server) casFormat(ctx context.Context, r *http.Request, tenantID string) (string, error) {
+	if f, err := ParseCASFormat(r.URL.Query().Get("format")); err == nil {
+		return f, nil
+	}
+	if tenantID == "" {
+		return s.defaults.CASFormat, nil
+	}
+	set, err := s.settings(ctx, s.store, tenantID)
+	return set.CASFormat, err
 }

@@ -220,7 +220,7 @@ func TestCASClientLibrary(t *testing.T) {
 		ok     bool
 	}{{"XML", true}, {"", false}} {
 		t.Run("default format "+tc.format, func(t *testing.T) {
-			w := newWorld(t, func(c *Config) { c.CASFormat = tc.format })
+			w := newWorld(t, func(c *Config) { c.Defaults.CASFormat = tc.format })
 			service, _ := url.Parse(w.casService)
 			casURL, _ := url.Parse(w.domain(acmeCode) + "/api/v1/cas/")
 			validator := cas.NewServiceTicketValidator(&http.Client{}, casURL)

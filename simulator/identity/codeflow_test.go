@@ -214,7 +214,7 @@ func TestUnifiedLoginWithoutJavaScript(t *testing.T) {
 
 // With echoState, a state in the page's parameters comes back.
 func TestUnifiedLoginEchoState(t *testing.T) {
-	w := newWorld(t, func(c *Config) { c.EchoState = true })
+	w := newWorld(t, func(c *Config) { c.Defaults.EchoState = true })
 	browser := w.browser()
 	page := get(t, browser, w.kgsim.URL+"/unified-login/?ind=UNOP&appId="+appID+"&state=abc123")
 	back := page.form(t).submit(t, browser, "zhangsan", password).location(t)

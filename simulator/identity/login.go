@@ -110,7 +110,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 			s.problem(w, r, http.StatusBadRequest, msgBadInd)
 			return
 		}
-		if s.echoState && len(q.Get("state")) <= maxParam {
+		// Carried through the form whatever the settings: the user's
+		// tenant, whose echoState decides, is known once logged in.
+		if len(q.Get("state")) <= maxParam {
 			v.State = q.Get("state")
 		}
 	}
@@ -169,7 +171,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f = flow{Kind: flowUnified, AppID: v.AppID}
-		if s.echoState && len(form.Get("state")) <= maxParam {
+		if len(form.Get("state")) <= maxParam {
 			f.State, v.State = form.Get("state"), form.Get("state")
 		}
 	}
@@ -389,6 +391,16 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, f flow, app si
 			return
 		}
 		callback = app.RedirectURIs[0]
+	}
+	if f.Kind == flowUnified && f.State != "" {
+		set, err := s.settings(ctx, s.store, u.TenantID)
+		if err != nil {
+			s.problem(w, r, http.StatusInternalServerError, s.internal(r, err))
+			return
+		}
+		if !set.EchoState {
+			f.State = "" // the unified page passes no state (identity.md §2.2)
+		}
 	}
 	code, err := s.issueCode(ctx, client, u, f)
 	if err != nil {

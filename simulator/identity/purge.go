@@ -10,7 +10,8 @@ import (
 const purgeEvery = 24 * time.Hour
 
 // RunDue deletes, once a day, the codes, tickets, sessions and tokens that
-// expired more than a refresh token's lifetime ago: without it a
+// expired more than a refresh token's lifetime ago (the default's, or the
+// marketplace's setting if longer): without it a
 // long-running marketplace keeps every login for ever. Records stay that
 // long after expiry so that a code replayed while its tokens may live is
 // still recognised, and revokes them. RunDue and NextDue make the server a
@@ -22,7 +23,7 @@ func (s *Server) RunDue(ctx context.Context) (int, error) {
 	if !s.purgeAt.IsZero() && now.Before(s.purgeAt) {
 		return 0, nil
 	}
-	n, err := s.store.PurgeLogins(ctx, now.Add(-RefreshLifetime))
+	n, err := s.store.PurgeLogins(ctx, now.Add(-max(RefreshLifetime, s.defaults.RefreshLifetime)))
 	if err != nil {
 		return 0, err
 	}

@@ -25,7 +25,8 @@ import (
 	"github.com/kgsim/kgsim/simulator/web"
 )
 
-// Lifetimes on the scheduling clock (identity.md §3.2, §4.2).
+// Lifetimes on the scheduling clock (identity.md §3.2, §4.2): the
+// defaults of Settings, but for the login form's.
 const (
 	CodeLifetime    = 300 * time.Second     // [SIM]: undocumented
 	AccessLifetime  = 2 * time.Hour         // expires_in 7200
@@ -57,17 +58,9 @@ type Config struct {
 	Base   string
 	Logger *slog.Logger
 
-	// EchoState appends the state found in the unified login page's
-	// fragment to the callback (identity.md §2.2 echoState; default off).
-	// A state given to /authorize always comes back.
-	EchoState bool
-	// CASFormat is the format of ticket validation when the request names
-	// none: "JSON" (the default, as the marketplace page says) or "XML"
-	// (what standard CAS clients such as gopkg.in/cas.v2 read).
-	CASFormat string
-	// InvalidClientStatus is the status of invalid_client: 403 (the
-	// default, after the marketplace FAQ) or 401 (RFC 6749).
-	InvalidClientStatus int
+	// Defaults are the settings of every tenant that does not override
+	// them; zero fields take the spec's (DefaultSettings).
+	Defaults Settings
 	// Registry receives the identity provider's metrics; nil means none.
 	Registry prometheus.Registerer
 }
@@ -86,12 +79,12 @@ type Server struct {
 	key   []byte
 	pages *template.Template
 
-	echoState           bool
-	casFormat           string
-	invalidClientStatus int
-	tickets             atomic.Uint64 // the n of ST-{n}-...
-	batch               batch         // the token endpoint's group commits
-	throttle            throttle      // failed passwords (throttle.go)
+	defaults Settings
+	cache    settingsCache // the tenants' overrides
+	faults   faults        // what the admin API made fail
+	tickets  atomic.Uint64 // the n of ST-{n}-...
+	batch    batch         // the token endpoint's group commits
+	throttle throttle      // failed passwords (throttle.go)
 	// passwordChecks counts password hashes computed for logins: under
 	// guessing it stops growing once the guesses are throttled.
 	passwordChecks prometheus.Counter
@@ -118,22 +111,12 @@ func New(c Config) (*Server, error) {
 		base.RawQuery != "" || base.Fragment != "" {
 		return nil, fmt.Errorf("identity: Base %q must be an http or https origin such as http://127.0.0.1:8080, without a path", c.Base)
 	}
-	s := &Server{store: c.Store, clock: c.Clock, random: c.Random, base: base.Scheme + "://" + base.Host, log: c.Logger,
-		echoState: c.EchoState, casFormat: "JSON", invalidClientStatus: http.StatusForbidden}
-	switch f := strings.ToUpper(c.CASFormat); f {
-	case "":
-	case "JSON", "XML":
-		s.casFormat = f
-	default:
-		return nil, fmt.Errorf("identity: CASFormat %q must be JSON or XML", c.CASFormat)
+	defaults, err := c.Defaults.complete()
+	if err != nil {
+		return nil, fmt.Errorf("identity: Config.Defaults: %w", err)
 	}
-	switch c.InvalidClientStatus {
-	case 0:
-	case http.StatusUnauthorized, http.StatusForbidden:
-		s.invalidClientStatus = c.InvalidClientStatus
-	default:
-		return nil, fmt.Errorf("identity: InvalidClientStatus %d must be 401 or 403", c.InvalidClientStatus)
-	}
+	s := &Server{store: c.Store, clock: c.Clock, random: c.Random, base: base.Scheme + "://" + base.Host, log: c.Logger, defaults: defaults,
+		cache: settingsCache{byTenant: map[string]simulator.IdentitySettings{}}}
 	s.key = make([]byte, 32)
 	if err := s.read(s.key); err != nil {
 		return nil, fmt.Errorf("identity: the form key: %w", err)

@@ -30,9 +30,13 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u simulato
 	if err != nil {
 		return time.Time{}, err
 	}
+	set, err := s.settings(ctx, s.store, u.TenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
 	now := s.clock.Now()
 	err = s.store.PutSession(ctx, simulator.Session{ID: digest(id), TenantID: u.TenantID, UserName: u.UserName, AppID: appID,
-		CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)})
+		CreatedAt: now, ExpiresAt: now.Add(set.SessionLifetime)})
 	if err != nil {
 		return time.Time{}, err
 	}

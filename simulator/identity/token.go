@@ -17,6 +17,9 @@ import (
 // token is POST /api/v1/oauth2/token (identity.md §3.2): the
 // authorization_code and refresh_token grants.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if s.faulty(w, r, EndpointToken) {
+		return
+	}
 	t, err := s.grant(w, r)
 	if err != nil {
 		s.oauthError(w, r, err)
@@ -59,26 +62,47 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
 	// transaction: the store has one connection, and taking it once per
 	// request rather than once per read is most of the endpoint's speed.
 	ctx, now := detached(r), s.clock.Now()
+	var set Settings
 	err = s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
+		if set, err = s.settings(ctx, tx, tenant.ID); err != nil {
+			return nil, err
+		}
 		client, err := tx.ClientByID(ctx, tenant.ID, id)
 		if notFound(err) {
 			sameSecret(secret, secret) // as long as a wrong secret takes
-			return s.invalidClient(), nil
+			return invalidClient(set), nil
 		} else if err != nil {
 			return nil, err
 		}
 		if !sameSecret(client.ClientSecret, secret) {
-			return s.invalidClient(), nil
+			return invalidClient(set), nil
 		}
+		issue := issue{access: access, refresh: refresh, now: now, set: set}
 		if grantType == "authorization_code" {
-			return s.exchange(ctx, tx, client, form.Get("code"), form.Get("redirect_uri"), access, refresh, now)
+			return s.exchange(ctx, tx, client, form.Get("code"), form.Get("redirect_uri"), issue)
 		}
-		return s.refresh(ctx, tx, client, form.Get("refresh_token"), access, refresh, now)
+		return s.refresh(ctx, tx, client, form.Get("refresh_token"), issue)
 	})
 	if err != nil {
 		return Token{}, err
 	}
-	return Token{AccessToken: access, ExpiresIn: AccessLifetime, RefreshToken: refresh}, nil
+	return Token{AccessToken: access, ExpiresIn: set.AccessLifetime, RefreshToken: refresh}, nil
+}
+
+// issue is what a grant issues: the new pair, when, and the tenant's
+// settings (the lifetimes, the status of invalid_client).
+type issue struct {
+	access, refresh string
+	now             time.Time
+	set             Settings
+}
+
+// token is the record of the pair issued to c's user for c's app, from
+// the code key.
+func (i issue) token(c simulator.Client, userName, scope, code string) simulator.Token {
+	return simulator.Token{Access: digest(i.access), Refresh: digest(i.refresh), ClientID: c.ClientID, TenantID: c.TenantID,
+		AppID: c.AppID, UserName: userName, Scope: scope, Code: code, IssuedAt: i.now,
+		AccessExpiresAt: i.now.Add(i.set.AccessLifetime), RefreshExpiresAt: i.now.Add(i.set.RefreshLifetime)}
 }
 
 // tokenForm reads the request's form body: any other content type has no
@@ -153,9 +177,11 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool, err error) {
 	return id, secret, true, nil
 }
 
-func (s *Server) invalidClient() *OAuthError {
+// invalidClient is the answer to bad client credentials, in the status
+// the tenant's settings give it.
+func invalidClient(set Settings) *OAuthError {
 	e := InvalidClient()
-	e.Status = s.invalidClientStatus
+	e.Status = set.InvalidClientStatus
 	return e
 }
 
@@ -166,14 +192,13 @@ func (s *Server) invalidClient() *OAuthError {
 // is gone. A code used before fails, and revokes the tokens its first use
 // gave (identity.md §3.2). refused is the answer to a bad request; err a
 // store failure.
-func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator.Client, code, redirect, access, refresh string,
-	now time.Time) (refused, err error) {
+func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator.Client, code, redirect string, i issue) (refused, err error) {
 	key := digest(code)
-	c, err := tx.ConsumeCode(ctx, key, now)
+	c, err := tx.ConsumeCode(ctx, key, i.now)
 	switch simulator.ErrorCode(err) {
 	case "":
 	case simulator.ECONFLICT: // replayed
-		_, err := tx.RevokeTokens(ctx, simulator.TokenFilter{Code: key}, now)
+		_, err := tx.RevokeTokens(ctx, simulator.TokenFilter{Code: key}, i.now)
 		return InvalidCode(), err
 	case simulator.ENOTFOUND, simulator.EINVALID: // unknown or expired
 		return InvalidCode(), nil
@@ -182,7 +207,7 @@ func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator
 	}
 	switch {
 	case c.TenantID != client.TenantID:
-		return s.invalidClient(), nil // a pair of another tenant (identity.md §1)
+		return invalidClient(i.set), nil // a pair of another tenant (identity.md §1)
 	case c.ClientID != client.ClientID:
 		return InvalidCode(), nil
 	case redirect != "":
@@ -190,9 +215,7 @@ func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator
 			return InvalidCode(), err
 		}
 	}
-	return nil, tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(refresh), ClientID: c.ClientID, TenantID: c.TenantID,
-		AppID: c.AppID, UserName: c.UserName, Scope: c.Scope, Code: key, IssuedAt: now,
-		AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
+	return nil, tx.AddToken(ctx, i.token(client, c.UserName, c.Scope, key))
 }
 
 // redirectMatches says whether redirect is what the code was issued for:
@@ -211,12 +234,12 @@ func (s *Server) redirectMatches(ctx context.Context, tx simulator.Tx, c simulat
 	return len(app.RedirectURIs) > 0 && app.RedirectURIs[0] == redirect, nil
 }
 
-// refresh trades a refresh token for the new pair access and next in tx,
-// spending it (rotation, identity.md §3.2); the new refresh token lives 30
-// days from now. The new pair keeps the code it descends from, so that
-// replaying that code revokes the whole line.
-func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.Client, refresh, access, next string,
-	now time.Time) (refused, err error) {
+// refresh trades a refresh token for i's new pair in tx, spending it
+// (rotation, identity.md §3.2); the new refresh token lives its lifetime
+// (30 days) from now. The new pair keeps the code it descends from, so
+// that replaying that code revokes the whole line. A user removed, or no
+// longer authorised for the app, cannot refresh.
+func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.Client, refresh string, i issue) (refused, err error) {
 	key := digest(refresh)
 	t, err := tx.TokenByRefresh(ctx, key)
 	switch {
@@ -225,11 +248,14 @@ func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.
 	case err != nil:
 		return nil, err
 	case t.TenantID != client.TenantID:
-		return s.invalidClient(), nil
+		return invalidClient(i.set), nil
 	case t.ClientID != client.ClientID:
 		return InvalidRefreshToken(), nil
 	}
-	t, err = tx.ConsumeRefresh(ctx, key, now)
+	if _, ok, err := holder(ctx, tx, t); err != nil || !ok {
+		return InvalidRefreshToken(), err
+	}
+	t, err = tx.ConsumeRefresh(ctx, key, i.now)
 	switch simulator.ErrorCode(err) {
 	case "":
 	case simulator.ECONFLICT, simulator.EINVALID, simulator.ENOTFOUND: // spent, revoked or expired
@@ -237,9 +263,28 @@ func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.
 	default:
 		return nil, err
 	}
-	return nil, tx.AddToken(ctx, simulator.Token{Access: digest(access), Refresh: digest(next), ClientID: t.ClientID, TenantID: t.TenantID,
-		AppID: t.AppID, UserName: t.UserName, Scope: t.Scope, Code: t.Code, IssuedAt: now,
-		AccessExpiresAt: now.Add(AccessLifetime), RefreshExpiresAt: now.Add(RefreshLifetime)})
+	return nil, tx.AddToken(ctx, i.token(client, t.UserName, t.Scope, t.Code))
+}
+
+// holder is the user a token was issued to, if the token may still act
+// for it: the user exists, and was created before the token (one removed
+// and added again is someone new), and is authorised for the token's app
+// (a user disabled mid-session is one whose authorisation was revoked).
+func holder(ctx context.Context, tx simulator.Tx, t simulator.Token) (simulator.User, bool, error) {
+	u, err := tx.User(ctx, t.TenantID, t.UserName)
+	if notFound(err) {
+		return u, false, nil
+	} else if err != nil {
+		return u, false, err
+	}
+	if u.CreatedAt.After(t.IssuedAt) {
+		return u, false, nil
+	}
+	a, err := tx.Authorisation(ctx, t.TenantID, t.AppID, t.UserName)
+	if notFound(err) {
+		return u, false, nil
+	}
+	return u, err == nil && a.Enabled, err
 }
 
 // newTokens makes an access and a refresh token: kgsim-at- and kgsim-rt-

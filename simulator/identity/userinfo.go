@@ -41,6 +41,9 @@ func (u UserInfo) JSON() []byte {
 
 // userinfo is GET /api/v1/oauth2/userinfo with Authorization: Bearer.
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	if s.faulty(w, r, EndpointUserinfo) {
+		return
+	}
 	info, err := s.lookUpUser(r)
 	if err != nil {
 		s.oauthError(w, r, err)
@@ -52,10 +55,20 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	w.Write(info.JSON())
 }
 
-func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
+// bearer is the access token of r's Authorization header, "" if it has
+// none in the Bearer form.
+func bearer(r *http.Request) string {
 	scheme, access, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	access = strings.TrimSpace(access)
-	if !strings.EqualFold(scheme, "Bearer") || access == "" || strings.ContainsAny(access, " \t") || len(access) > maxCredential {
+	if !strings.EqualFold(scheme, "Bearer") || strings.ContainsAny(access, " \t") || len(access) > maxCredential {
+		return ""
+	}
+	return access
+}
+
+func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
+	access := bearer(r)
+	if access == "" {
 		return UserInfo{}, Unauthorized()
 	}
 	// The reads share a transaction with the token endpoint's writes, for
@@ -73,11 +86,9 @@ func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
 		case t.TenantID != tenant.ID || !t.RevokedAt.IsZero() || expired(t.AccessExpiresAt, now):
 			return InvalidAccessToken(access), nil
 		}
-		u, err := tx.User(ctx, t.TenantID, t.UserName)
-		if notFound(err) { // deleted since: its tokens are worth nothing
-			return InvalidAccessToken(access), nil
-		} else if err != nil {
-			return nil, err
+		u, ok, err := holder(ctx, tx, t)
+		if err != nil || !ok { // removed or disabled since: its tokens are worth nothing
+			return InvalidAccessToken(access), err
 		}
 		var orgName string
 		if u.OrgCode != "" {
