@@ -86,6 +86,32 @@
 //	PUT  /admin/v1/tenants/{tenant}/departments/{orgCode}  {"orgName","parentCode"} -> 201|200 {"department","syncs"} (singleOrgSync 1|2)
 //	DELETE /admin/v1/tenants/{tenant}/departments/{orgCode}  -> {"syncs"} (singleOrgSync 0)
 //
+// The identity provider's settings and faults (identity.md §5), with
+// Config.Identity. Settings are "echoState" (true|false), "casFormat"
+// (JSON|XML), "invalidClientStatus" (401|403) and "codeLifetime",
+// "accessTokenLifetime", "refreshTokenLifetime", "ticketLifetime",
+// "sessionLifetime" (whole seconds from 1s to a year and a day: "300s",
+// "2h", "30d"). The marketplace's come from kgsim serve's flags and are
+// read-only here; a tenant overrides any of them, kept across restarts.
+// A tenant's settings answer {"tenantId","settings":{all, in force},
+// "overridden":[names],"updatedAt"}. A fault makes an endpoint of a
+// tenant's domain answer "status" instead (token: 500-599, default 503;
+// userinfo: 401 invalid_token or 500-599, default 503; cas-validate:
+// INTERNAL_ERROR with 200 or 500-599, default 200) and/or hold each
+// request "delay" first ("5s", at most 10m; with a delay and no status it
+// is slow, not failing), for the next "count" requests or, without one,
+// until cleared; it spends nothing (a code sent then is exchanged once
+// cleared), one per endpoint, kept in memory only. Expiring a tenant's
+// logins ends every live code, ticket, SSO session and token of it now.
+//
+//	GET  /admin/v1/identity                         {"settings"}: the marketplace's
+//	GET  /admin/v1/tenants/{tenant}/identity        tenant settings
+//	PUT  /admin/v1/tenants/{tenant}/identity        {"echoState","casFormat",...} (absent or null: the marketplace's) -> tenant settings
+//	GET  /admin/v1/tenants/{tenant}/identity/faults {"faults":[{"tenantId","endpoint","status","delay","count","used","setAt"}]}
+//	POST /admin/v1/tenants/{tenant}/identity/faults {"endpoint":"token|userinfo|cas-validate","status","delay","count"} -> 201 fault (replacing the endpoint's)
+//	DELETE /admin/v1/tenants/{tenant}/identity/faults[/{endpoint}]  -> {"cleared":n}
+//	POST /admin/v1/tenants/{tenant}/identity/expire-logins  -> {"expired":n}
+//
 // The identity provider's routes (the unified login page, OAuth2 and CAS
 // under /t/{tenantCode}/api/v1) are mounted on the same router when
 // Config.Identity is set, and the open APIs merchants call (under
@@ -110,6 +136,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
+	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
@@ -123,9 +150,9 @@ type Config struct {
 	Dial      *dialtest.Tester
 	Kit       *kit.Console
 	Scheduler *schedule.Scheduler
-	// Identity mounts the identity provider's routes (an
-	// *identity.Server); nil serves none.
-	Identity interface{ Register(r *mux.Router) }
+	// Identity mounts the identity provider's routes, and the admin
+	// routes of its settings and faults; nil serves none.
+	Identity *identity.Server
 	// OpenAPI mounts the open APIs merchants call (an *openapi.Server);
 	// nil serves none. Like the identity provider's routes they are not
 	// guarded: merchants sign them with their AK/SK.
@@ -151,6 +178,7 @@ type api struct {
 	metrics   *httpMetrics
 	gate      *gate
 	router    *mux.Router
+	identity  *identity.Server // nil: no identity routes
 }
 
 // New returns the handler of kgsim's HTTP surface and registers its
@@ -177,7 +205,7 @@ func New(c Config) (http.Handler, error) {
 		return nil, err
 	}
 	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
-		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter()}
+		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: c.Identity}
 	a.routes(c.Registry)
 	if c.Identity != nil {
 		c.Identity.Register(a.router)
@@ -284,6 +312,11 @@ func (a *api) routes(reg *prometheus.Registry) {
 	}
 	for name, act := range a.instanceActions() {
 		admin("/instances/{key}/"+name, a.instanceAction(act), http.MethodPost)
+	}
+	if a.identity != nil {
+		for _, rt := range a.identityRoutes() {
+			admin(rt.path, rt.h, rt.method)
+		}
 	}
 }
 
