@@ -47,8 +47,8 @@ func TestMockOrders(t *testing.T) {
 	w := newWorld(t)
 	for _, c := range []struct {
 		id, orderType, mode, periodType string
-		periodNumber                     int
-		expire                           string
+		periodNumber                    int
+		expire                          string
 	}{
 		{"MOCKPERIODYEARNEW", "NEW", "PERIOD", "year", 1, "20260301235959"},
 		{"MOCKONETIMENEW", "NEW", "ONE_TIME", "", 0, ""},

@@ -29,7 +29,12 @@ type refusal struct {
 	e                    *explanation // replaces the plain explanation when set (a body signature's)
 }
 
-func (r *refusal) Error() string { return r.field + ": " + r.problem }
+func (r *refusal) Error() string {
+	if r.field == "" {
+		return r.problem
+	}
+	return r.field + ": " + r.problem
+}
 
 func reject(code, field, format string, args ...any) *refusal {
 	return &refusal{code: code, field: field, problem: fmt.Sprintf(format, args...)}
@@ -87,7 +92,7 @@ func (s *Server) usageHandler(api simulator.UsageAPI) func(w http.ResponseWriter
 			status, msg := usageStatus(ref.code)
 			e := ref.e
 			if e == nil {
-				e = &explanation{Problem: ref.problem, Field: ref.field}
+				e = &explanation{Problem: ref.Error(), Field: ref.field}
 			}
 			e.Spec = spec
 			s.log.InfoContext(r.Context(), "usage push refused", "seller", c.seller.ID, "api", string(api), "code", ref.code, "field", e.Field, "problem", e.Problem)
@@ -315,7 +320,7 @@ func (p *push) bodySignature(records []pushed) (string, error) {
 type pushed map[string]string
 
 // member is a member of a record: mandatory or not, and its longest
-// value.
+// value (a time's is its format's, checked with the format).
 type member struct {
 	name      string
 	mandatory bool
@@ -359,7 +364,7 @@ func (rec *pushed) parse(api simulator.UsageAPI, b json.RawMessage) *refusal {
 		if err := json.Unmarshal(v, &s); err != nil || string(v) == "null" {
 			return reject(mktInvalid, name, "%s is not a JSON string; every member of a record is a string, usage_value included (\"1.5\")", v)
 		}
-		if len(s) > known[i].max {
+		if len(s) > known[i].max && !strings.HasSuffix(name, "_time") {
 			return reject(mktRange, name, "has %d characters; at most %d", len(s), known[i].max)
 		}
 		(*rec)[name] = s

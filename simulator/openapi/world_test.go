@@ -289,3 +289,24 @@ func (w *world) stored() []simulator.UsageRecord {
 }
 
 func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+// usageMetric is kgsim_usage_records_total{result}, read from the
+// world's registry: 0 when the series does not exist.
+func (w *world) usageMetric(result string) float64 {
+	w.t.Helper()
+	families, err := w.reg.Gather()
+	w.check(err)
+	for _, f := range families {
+		if f.GetName() != "kgsim_usage_records_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
