@@ -26,6 +26,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/openapi"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -164,8 +165,12 @@ func newGuardedWorld(t *testing.T, clock simulator.Clock, access Access) *world 
 	if err != nil {
 		t.Fatal(err)
 	}
+	op, err := openapi.New(openapi.Config{Store: store, Clock: clock, Logger: log, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
-		Logger: log, Identity: idp, Access: access})
+		Logger: log, Identity: idp, OpenAPI: op, Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}
