@@ -90,8 +90,8 @@
 // Config.Identity. Settings are "echoState" (true|false), "casFormat"
 // (JSON|XML), "invalidClientStatus" (401|403) and "codeLifetime",
 // "accessTokenLifetime", "refreshTokenLifetime", "ticketLifetime",
-// "sessionLifetime" (whole seconds from 1s to a year and a day: "300s",
-// "2h", "30d"). The marketplace's come from kgsim serve's flags and are
+// "sessionLifetime" (whole seconds from 1s to 366d: "300s", "2h",
+// "30d"). The marketplace's come from kgsim serve's flags and are
 // read-only here; a tenant overrides any of them, kept across restarts.
 // A tenant's settings answer {"tenantId","settings":{all, in force},
 // "overridden":[names],"updatedAt"}. A fault makes an endpoint of a

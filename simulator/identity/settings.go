@@ -40,7 +40,7 @@ func DefaultSettings() Settings {
 		RefreshLifetime: RefreshLifetime, TicketLifetime: TicketLifetime, SessionLifetime: SessionLifetime}
 }
 
-// MaxLifetime bounds every lifetime: a year and a day.
+// MaxLifetime bounds every lifetime: a leap year, 366d.
 const MaxLifetime = 366 * 24 * time.Hour
 
 // ParseCASFormat reads a CAS format, in any case: JSON or XML.
@@ -71,14 +71,14 @@ func ParseLifetime(v string) (time.Duration, error) {
 		d = time.Duration(n) * 24 * time.Hour
 	}
 	if err != nil || checkLifetime(d) != nil {
-		return 0, fmt.Errorf("%q: want whole seconds from 1s to %s, such as 300s, 2h or 30d", v, seconds(MaxLifetime))
+		return 0, fmt.Errorf("%q: want whole seconds from 1s to 366d, such as 300s, 2h or 30d", v)
 	}
 	return d, nil
 }
 
 func checkLifetime(d time.Duration) error {
 	if d%time.Second != 0 || d < time.Second || d > MaxLifetime {
-		return fmt.Errorf("%s: want whole seconds from 1s to %s", d, seconds(MaxLifetime))
+		return fmt.Errorf("%s: want whole seconds from 1s to 366d", d)
 	}
 	return nil
 }

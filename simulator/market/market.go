@@ -52,6 +52,9 @@ type Config struct {
 	// (kit.bodyLayout); empty means the document layout.
 	KitOAEPHash protocol.OAEPHash
 	KitLayout   delivery.KitLayout
+	// Identity are the identity provider's settings for every tenant that
+	// does not override them; zero fields take the spec's.
+	Identity identity.Settings
 }
 
 // DefaultBase is kgsim serve's default address.
@@ -96,7 +99,7 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	}
 	var err error
 	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger,
-		Registry: c.Registry})
+		Registry: c.Registry, Defaults: c.Identity})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/httpapi"
+	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/protocol"
@@ -36,6 +37,9 @@ func serveCommand() *command {
                    [--timeout DURATION] [--workers N] [--log-level LEVEL]
                    [--base-url URL] [--kit-oaep-hash H] [--kit-body-layout L]
                    [--admin-token TOKEN] [--allowed-host HOST]...
+                   [--cas-format json|xml] [--echo-state] [--invalid-client-status 401|403]
+                   [--code-lifetime D] [--access-token-lifetime D] [--refresh-token-lifetime D]
+                   [--ticket-lifetime D] [--session-lifetime D]
 
 Runs a fake KooGallery marketplace until interrupted: the products and
 customers of the fixtures, orders placed through the admin API (/admin/v1),
@@ -66,6 +70,24 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
                      docs' member order and spacing) or canonical (the
                      signed bytes)
 
+The identity provider's settings, for every tenant that does not override
+them (PUT /admin/v1/tenants/{tenant}/identity):
+
+  --cas-format             CAS validation's format when the request names
+                           none: json (default, as the marketplace docs) or
+                           xml (what mod_auth_cas and most CAS clients read)
+  --echo-state             append the state found in the unified login
+                           page's address to the callback (default off)
+  --invalid-client-status  status of invalid_client: 403 (default, the
+                           marketplace FAQ) or 401 (RFC 6749)
+  --code-lifetime          authorization codes (default 300s)
+  --access-token-lifetime  access tokens, expires_in (default 2h)
+  --refresh-token-lifetime refresh tokens (default 30d)
+  --ticket-lifetime        CAS service tickets (default 60s)
+  --session-lifetime       SSO sessions of the login page (default 8h)
+                           Lifetimes are whole seconds from 1s to 366d:
+                           300s, 90m, 2h, 30d.
+
   --admin-token   require "Authorization: Bearer TOKEN" on the admin API
                   and /metrics (16 to 256 characters, e.g. openssl rand -hex 16);
                   better set KGSIM_ADMIN_TOKEN instead: every user of the
@@ -83,7 +105,8 @@ token prints a warning. Access keys, secrets and the admin token are never
 logged or shown by the admin API.
 
 Example:
-  kgsim serve --clock virtual --db /tmp/kgsim.db --fixtures ./my-products`,
+  kgsim serve --clock virtual --db /tmp/kgsim.db --fixtures ./my-products
+  kgsim serve --cas-format xml    # for mod_auth_cas and other standard CAS clients`,
 		run: serve,
 	}
 }
@@ -106,6 +129,8 @@ type serveConfig struct {
 	// allowedHosts are further names they answer to.
 	adminToken   string
 	allowedHosts []string
+	// identity are the identity provider's settings for every tenant.
+	identity identity.Settings
 }
 
 func parseServe(e *env, args []string) (serveConfig, error) {
@@ -125,6 +150,7 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 	kitLayout := f.string("kit-body-layout", "document|canonical", "kit body layout")
 	adminToken := f.string("admin-token", "TOKEN (better: KGSIM_ADMIN_TOKEN)", "admin token")
 	allowedHosts := f.list("allowed-host", "HOST", "further name of kgsim")
+	idFlags := newIdentityFlags(f)
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return serveConfig{}, err
 	}
@@ -172,6 +198,9 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 		return c, err
 	}
 	if err := c.parseAccess(*adminToken, *allowedHosts); err != nil {
+		return c, err
+	}
+	if c.identity, err = idFlags.settings(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -265,7 +294,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	mk, err := market.New(ctx, market.Config{
 		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers, Sellers: cat.Sellers,
 		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
-		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout,
+		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout, Identity: c.identity,
 	})
 	if err != nil {
 		store.Close()
