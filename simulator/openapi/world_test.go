@@ -32,7 +32,8 @@ import (
 // store filled directly, with a virtual scheduling clock and a wall clock
 // the test sets.
 type world struct {
-	t     *testing.T
+	t      testing.TB
+	router *mux.Router
 	store *sqlite.DB
 	clock *schedule.Virtual
 	wall  time.Time
@@ -51,7 +52,7 @@ const (
 
 var start = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
@@ -63,9 +64,9 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := mux.NewRouter()
-	s.Register(r)
-	w.srv = httptest.NewServer(r)
+	w.router = mux.NewRouter()
+	s.Register(w.router)
+	w.srv = httptest.NewServer(w.router)
 	t.Cleanup(w.srv.Close)
 
 	ctx := t.Context()
