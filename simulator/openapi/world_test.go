@@ -34,11 +34,11 @@ import (
 type world struct {
 	t      testing.TB
 	router *mux.Router
-	store *sqlite.DB
-	clock *schedule.Virtual
-	wall  time.Time
-	reg   *prometheus.Registry
-	srv   *httptest.Server
+	store  *sqlite.DB
+	clock  *schedule.Virtual
+	wall   time.Time
+	reg    *prometheus.Registry
+	srv    *httptest.Server
 }
 
 // Two sellers, each with an on-demand product, a package product and a
