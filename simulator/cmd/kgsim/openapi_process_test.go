@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,17 +16,25 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kgsim/kgsim/fixtures/merchant"
+	"github.com/kgsim/kgsim/simulator/openapi"
+	"github.com/kgsim/kgsim/simulator/protocol"
 )
 
 // sampleFixtures copies the embedded catalogue (with its sample seller)
-// into a directory for kgsim serve --fixtures.
-func sampleFixtures(t *testing.T) string {
+// into a directory for kgsim serve --fixtures; merchant, when not empty,
+// replaces the sample products' production interface address.
+func sampleFixtures(t *testing.T, merchant ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, name := range []string{"products.json", "customers.json", "sellers.json"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", name))
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, m := range merchant {
+			b = bytes.ReplaceAll(b, []byte("http://127.0.0.1:8081"), []byte(m))
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
@@ -69,5 +82,71 @@ func TestREADMEOpenAPIWalkthrough(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "kgsim-sample-sk") {
 		t.Errorf("an answer shows the SK:\n%s", stdout.String())
+	}
+}
+
+// Usage answered 2xx is never lost when kgsim is killed right after, and a
+// refused push leaves nothing behind.
+func TestAcceptedUsageSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs kgsim serve")
+	}
+	m := httptest.NewServer(merchant.New(merchant.Config{AccessKey: "kgsim-sample-access-key"}))
+	t.Cleanup(m.Close)
+	bin, db, dir := buildKgsim(t), filepath.Join(t.TempDir(), "kgsim.db"), sampleFixtures(t, m.URL)
+	p := startServe(t, bin, db, dir)
+	p.call(t, "POST", "/admin/v1/orders", `{"productId":"OFFI000000000000000003","customerId":"68cbc86abc2018ab880d92f36422fa0e"}`)
+	p.call(t, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
+	instanceID := p.call(t, "GET", "/admin/v1/instances?productId=OFFI000000000000000003", "").Get("instances.0.instanceId").String()
+	if instanceID == "" {
+		t.Fatalf("the sample merchant did not provision the instance:\n%s", p.logText())
+	}
+
+	push := func(sn string, value string) {
+		now := time.Now().UTC()
+		body := fmt.Sprintf(`{"usage_records":[{"begin_time":%q,"end_time":%q,"instance_id":%q,"metering_sn":%q,"record_time":%q,"usage_value":%q}]}`,
+			now.Add(-2*time.Hour).Format("20060102T150405Z"), now.Add(-time.Hour).Format("20060102T150405Z"), instanceID, sn,
+			now.Format("20060102T150405Z"), value)
+		req, err := http.NewRequest("POST", p.base+openapi.UsagePath, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Sdk-Date", now.Format("20060102T150405Z"))
+		req.Header.Set("ts", "1716363778801")
+		req.Header.Set("nonce", sn)
+		req.Header.Set("signature", protocol.UsageSignature("kgsim-sample-access-key", "1716363778801", sn, []byte(body)))
+		h := req.Header.Clone()
+		h.Set("Host", req.URL.Host)
+		req.Header.Set("Authorization", protocol.SignAPIG("KGSIMSAMPLEAK0000001", "kgsim-sample-sk",
+			&protocol.APIGRequest{Method: "POST", Path: openapi.UsagePath, Query: url.Values{}, Header: h, Body: []byte(body)},
+			[]string{"content-type", "host", "x-sdk-date", "ts", "nonce", "signature"}))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK != (value != "-1") {
+			t.Fatalf("push %s of %s: %d %s", sn, value, res.StatusCode, b)
+		}
+	}
+	const n = 30
+	for i := range n {
+		push(fmt.Sprintf("refused-%d", i), "-1")
+		push(fmt.Sprintf("sn-%d", i), "2.5")
+	}
+	p.cmd.Process.Kill() // SIGKILL, right after the last 2xx
+	p.cmd.Wait()
+
+	p = startServe(t, bin, db, dir)
+	records := p.call(t, "GET", "/admin/v1/usage?limit=1000&instanceId="+instanceID, "").Get("records")
+	if got := len(records.Array()); got != n {
+		t.Fatalf("%d records after the restart, want %d", got, n)
+	}
+	for i, r := range records.Array() {
+		if r.Get("meteringSn").String() != fmt.Sprintf("sn-%d", i) || r.Get("usageValue").String() != "2.5" {
+			t.Errorf("record %d: %s", i, r.Raw)
+		}
 	}
 }
