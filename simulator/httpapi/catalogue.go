@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -67,11 +66,8 @@ func (a *api) putProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil && simulator.ErrorCode(err) != simulator.ENOTFOUND {
 		return 0, nil, err
 	}
-	if exists && (p.AccessKey == "" || p.AccessKey == maskKey(stored.AccessKey)) {
-		p.AccessKey = stored.AccessKey
-	}
-	if strings.HasPrefix(p.AccessKey, maskPrefix) {
-		return 0, nil, simulator.Errorf(simulator.EINVALID, "accessKey", "is masked as the admin API shows keys, and not this product's; give the real key")
+	if p.AccessKey, err = unmasked("accessKey", p.AccessKey, stored.AccessKey, exists); err != nil {
+		return 0, nil, err
 	}
 	if exists && p.Status != "" && p.Status != stored.Status {
 		return 0, nil, simulator.Errorf(simulator.EINVALID, "status", "is %s; the marketplace sets it: use PUT /admin/v1/products/%s/status to change it", stored.Status, id)

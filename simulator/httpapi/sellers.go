@@ -60,11 +60,8 @@ func (a *api) putSeller(w http.ResponseWriter, r *http.Request) (int, any, error
 	if err != nil && simulator.ErrorCode(err) != simulator.ENOTFOUND {
 		return 0, nil, err
 	}
-	if exists && (s.SK == "" || s.SK == maskKey(stored.SK)) {
-		s.SK = stored.SK
-	}
-	if strings.HasPrefix(s.SK, maskPrefix) {
-		return 0, nil, simulator.Errorf(simulator.EINVALID, "sk", "is masked as the admin API shows SKs, and not this seller's; give the real SK")
+	if s.SK, err = unmasked("sk", s.SK, stored.SK, exists); err != nil {
+		return 0, nil, err
 	}
 	if err := s.Validate(); err != nil {
 		return 0, nil, err
@@ -77,6 +74,19 @@ func (a *api) putSeller(w http.ResponseWriter, r *http.Request) (int, any, error
 		status = http.StatusCreated
 	}
 	return status, shownSeller(s), nil
+}
+
+// unmasked is the secret a PUT gives: the stored one when it gives none
+// or the stored one's mask (a record read from the API and put back), and
+// an error for any other mask.
+func unmasked(field, given, stored string, exists bool) (string, error) {
+	if exists && (given == "" || given == maskKey(stored)) {
+		return stored, nil
+	}
+	if strings.HasPrefix(given, maskPrefix) {
+		return "", simulator.Errorf(simulator.EINVALID, field, "is masked as the admin API shows secrets, and is not this record's; give the real value")
+	}
+	return given, nil
 }
 
 // listUsage lists the usage records merchants pushed and kgsim accepted,
