@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,25 +48,10 @@ func TestREADMEOpenAPIWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs kgsim serve")
 	}
-	for _, tool := range []string{"bash", "curl", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the README's walkthrough needs %s: %v", tool, err)
-		}
-	}
 	block := readmeBlock(t, "open-api")
 	bin := buildKgsim(t)
 	p := startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), sampleFixtures(t))
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "KGSIM_URL="+p.base, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the walkthrough failed: %v\nstdout:\n%s\nstderr:\n%s\nkgsim's log:\n%s", err, stdout.String(), stderr.String(), p.logText())
-	}
+	stdout := runWalkthrough(t, block, p, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("the walkthrough printed %d lines, want 2:\n%s", len(lines), stdout.String())

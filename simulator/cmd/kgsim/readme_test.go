@@ -38,24 +38,9 @@ func TestREADMELoginWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs kgsim serve")
 	}
-	for _, tool := range []string{"bash", "curl", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the README's walkthrough needs %s: %v", tool, err)
-		}
-	}
 	block := readmeBlock(t, "login")
 	p := startServe(t, buildKgsim(t), filepath.Join(t.TempDir(), "kgsim.db"), writeFixtures(t, "http://127.0.0.1:1"))
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "KGSIM_URL="+p.base)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the walkthrough failed: %v\nstdout:\n%s\nstderr:\n%s\nkgsim's log:\n%s", err, stdout.String(), stderr.String(), p.logText())
-	}
+	stdout := runWalkthrough(t, block, p)
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	userinfo := gjson.Parse(lines[len(lines)-1])
 	if userinfo.Get("userName").String() != "zhangsan" || userinfo.Get("tenant").String() == "" {
@@ -64,4 +49,26 @@ func TestREADMELoginWalkthrough(t *testing.T) {
 	if !strings.Contains(stdout.String(), "callback?code=") {
 		t.Errorf("the walkthrough printed no callback with a code:\n%s", stdout.String())
 	}
+}
+
+// runWalkthrough runs a README block with bash against the kgsim serve p
+// (KGSIM_URL), env added to the environment, and returns what it printed.
+func runWalkthrough(t *testing.T, block string, p *process, env ...string) *bytes.Buffer {
+	t.Helper()
+	for _, tool := range []string{"bash", "curl", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the README's walkthrough needs %s: %v", tool, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), "KGSIM_URL="+p.base), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the walkthrough failed: %v\nstdout:\n%s\nstderr:\n%s\nkgsim's log:\n%s", err, stdout.String(), stderr.String(), p.logText())
+	}
+	return &stdout
 }
