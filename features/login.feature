@@ -12,7 +12,11 @@ Feature: Login through the marketplace (OAuth 2.0)
   the marketplace's unified login page comes back with code and tenant
   only. The application renews the access token with the refresh token,
   and on logout ends its session and sends the browser to /api/v1/logout
-  (identity.md §1-§3).
+  (identity.md §1-§3). When the token endpoint fails, the application tells
+  the user so with a page of its own, rather than crashing, hanging or
+  starting the login again in a loop; a client secret the enterprise
+  rotates reaches it in applicationSync and is used from then on
+  (identity.md §5, kit-sync.md §4.2).
 
   Background:
     Given the merchant's application is registered for joint operation
@@ -54,3 +58,23 @@ Feature: Login through the marketplace (OAuth 2.0)
     Then the marketplace ended the user's session
     And the application no longer shows the user logged in
     And the application's login entry shows the marketplace's login page again
+
+  @required
+  Scenario: The application's login fails cleanly when the token endpoint fails
+    Given the enterprise's token endpoint fails with 503 Service Unavailable
+    When the user logs in through the application's login entry while the token endpoint fails
+    Then the application answers the failed login with a page of its own, without a redirect loop
+
+  @recommended
+  Scenario: A failed login is answered with an error status
+    Given the enterprise's token endpoint fails with 503 Service Unavailable
+    When the user logs in through the application's login entry while the token endpoint fails
+    Then the application answers the failed login with an error status
+
+  @required
+  Scenario: A client secret rotated by applicationSync is used at once
+    Given the user has logged in to the application
+    When the enterprise rotates the application's client secret
+    And the user logs in again through the application's login entry
+    Then the application exchanged the code for tokens with the rotated client secret
+    And the application shows the user logged in

@@ -72,6 +72,9 @@ func (b *browser) close() {
 // application.
 var errStray = errors.New("certification follows no other site")
 
+// errLoop is a navigation that redirected more than maxHops times.
+var errLoop = fmt.Errorf("more than %d redirects", maxHops)
+
 // open navigates to rawURL, as typing it in: GET, then every redirect.
 func (b *browser) open(ctx context.Context, rawURL string) error {
 	b.way, b.page = nil, page{}
@@ -123,7 +126,7 @@ func (b *browser) navigate(ctx context.Context, method, target string, form url.
 		b.page = page{u, resp.StatusCode, data}
 		return nil
 	}
-	return fmt.Errorf("more than %d redirects", maxHops)
+	return errLoop
 }
 
 // kgsim's login form: its tag and hidden fields (simulator/web).

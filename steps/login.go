@@ -23,6 +23,9 @@ type loginState struct {
 	since  time.Time // wall clock, as the identity provider notes visits
 	before tokenCounts
 	home   string // the page the application showed after the login
+	// end is how the browser's way from the login form ended when a step
+	// lets the checks judge it: nil at a page.
+	end error
 }
 
 // tokenCounts counts a client's tokens for a user: the codes exchanged
@@ -93,18 +96,11 @@ func withTenant(entry, tenantID string) string {
 // logsInAt is a user logging in: the browser opens an entry, which must
 // lead to kgsim's login page, where the user logs in.
 func (w *world) logsInAt(ctx context.Context, entry, spec, hint string) error {
-	j, u, err := w.begin(ctx)
+	j, u, err := w.toLoginForm(ctx, entry, spec, hint)
 	if err != nil {
 		return err
 	}
 	b := j.browser
-	if err := b.open(ctx, entry); err != nil || !b.onLoginPage() {
-		what := "did not lead the browser to the marketplace's login page"
-		if err != nil {
-			what += ": " + err.Error()
-		}
-		return w.loginFailure(spec, hint, "%s %s", entry, what)
-	}
 	if err := b.logsIn(ctx, u.UserName, u.password); err != nil {
 		return w.loginFailure(spec, "", "the browser could not follow the login to the application: %v", err)
 	}
@@ -113,6 +109,23 @@ func (w *world) logsInAt(ctx context.Context, entry, spec, hint string) error {
 	}
 	j.login.home = b.page.url.String()
 	return nil
+}
+
+// toLoginForm starts a step under check with the browser opening an
+// entry, which must lead to kgsim's login page.
+func (w *world) toLoginForm(ctx context.Context, entry, spec, hint string) (*joint, account, error) {
+	j, u, err := w.begin(ctx)
+	if err != nil {
+		return j, u, err
+	}
+	if err := j.browser.open(ctx, entry); err != nil || !j.browser.onLoginPage() {
+		what := "did not lead the browser to the marketplace's login page"
+		if err != nil {
+			what += ": " + err.Error()
+		}
+		return j, u, w.loginFailure(spec, hint, "%s %s", entry, what)
+	}
+	return j, u, nil
 }
 
 // loginFailure is a failed login check: the browser's way and what kgsim's
@@ -206,7 +219,8 @@ func tokenHint(v visit, otherwise string) string {
 	body := string(v.body)
 	switch {
 	case strings.Contains(body, "invalid_client"):
-		return "authenticate with the clientId of applicationSync for the callback's tenant and its clientSecret decrypted (the plaintext, not the Base64 ciphertext)"
+		return "authenticate with the clientId of applicationSync for the callback's tenant and its clientSecret decrypted (the plaintext, not the Base64 ciphertext), " +
+			"the latest one: an applicationSync with flag 2 replaces it, and the old one is refused at once"
 	case strings.Contains(body, "invalid_grant"):
 		return "exchange each code once, within 300 s, for the tenant it came with, sending the redirect_uri given to authorize (or none); a refresh token is spent by its use: keep the new one"
 	case strings.Contains(body, "invalid_request"), strings.Contains(body, "unsupported_grant_type"):

@@ -310,6 +310,13 @@ func defectCases() []defectCase {
 			fails: []string{"Logging out of the application ends the marketplace's session too"}},
 		{defect: merchant.DefectCASServiceMismatch, protocols: v2Only, joint: true, says: "INVALID_SERVICE",
 			fails: []string{"A user logs in to the application with a CAS ticket"}},
+		{defect: merchant.DefectLoginLoopsOnTokenFailure, protocols: v2Only, joint: true, says: "redirect loop",
+			fails: []string{"The application's login fails cleanly when the token endpoint fails"},
+			also:  []string{"A failed login is answered with an error status"}},
+		{defect: merchant.DefectLoginFailureOK, protocols: v2Only, joint: true, says: "answered the login with status 200", recommended: true,
+			fails: []string{"A failed login is answered with an error status"}},
+		{defect: merchant.DefectRotatedSecretIgnored, protocols: v2Only, joint: true, says: "flag 2 replaces it",
+			fails: []string{"A client secret rotated by applicationSync is used at once"}},
 	}
 }
 
@@ -324,7 +331,9 @@ func bindingScenarios() []string {
 		"Every sync of a binding sent again is acknowledged", "Deletes sent again are acknowledged",
 		"A user logs in to the application through the marketplace", "A login started at the marketplace's unified login page reaches the application",
 		"A callback with a state the application did not issue is refused", "The application renews the access token with the refresh token",
-		"Logging out of the application ends the marketplace's session too", "A user logs in to the application with a CAS ticket"}
+		"Logging out of the application ends the marketplace's session too", "A user logs in to the application with a CAS ticket",
+		"The application's login fails cleanly when the token endpoint fails", "A failed login is answered with an error status",
+		"A client secret rotated by applicationSync is used at once"}
 }
 
 func TestEachDefectFailsItsCheck(t *testing.T) {

@@ -126,5 +126,11 @@ func vocabulary() []step {
 		{`^another user of the enterprise obtains a login callback with a state of their own$`, on((*world).forgesCallback)},
 		{`^the user's browser is sent to that callback$`, on((*world).followsForged)},
 		{`^the application does not log the browser in as the other user$`, on((*world).notLoggedInAsOther)},
+		{`^the enterprise's token endpoint fails with (\d{3})(?: [A-Za-z ]+)?$`, on1((*world).tokenEndpointFails)},
+		{`^the user logs in through the application's login entry while the token endpoint fails$`, on((*world).logsInWhileTokenFails)},
+		{`^the application answers the failed login with a page of its own, without a redirect loop$`, on((*world).failedCleanly)},
+		{`^the application answers the failed login with an error status$`, on((*world).failedWithErrorStatus)},
+		{`^the user logs in again through the application's login entry$`, on((*world).logsInAgain)},
+		{`^the application exchanged the code for tokens with the rotated client secret$`, on((*world).rotatedSecretUsed)},
 	}
 }
