@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,24 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/tidwall/gjson"
 	"golang.org/x/oauth2"
-)
 
-// chromium is the path of a Chromium or Chrome binary. Without one the
-// test is skipped, unless KGSIM_REQUIRE_BROWSER is set (CI sets it after
-// scripts/install-chromium.sh), where it fails.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	const missing = "no Chromium on PATH (chromium, chromium-browser, google-chrome): scripts/install-chromium.sh installs Debian's chromium package"
-	if os.Getenv("KGSIM_REQUIRE_BROWSER") != "" {
-		t.Fatal(missing + "; KGSIM_REQUIRE_BROWSER is set, so the browser test must run")
-	}
-	t.Skip(missing + "; skipped (set KGSIM_REQUIRE_BROWSER=1 to fail instead)")
-	return ""
-}
+	"github.com/kgsim/kgsim/simulator/browsertest"
+)
 
 // merchantApp is a merchant's web app as the marketplace's login sequence
 // describes it: its login button goes to /authorize with a state of its
@@ -104,19 +88,10 @@ func (m *merchantApp) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // with its parameters in the fragment, a wrong password shown on the
 // page, and the right one.
 func TestBrowserLogin(t *testing.T) {
-	exe := chromium(t)
+	ctx := browsertest.Tab(t, 90*time.Second, chromedp.WindowSize(1280, 800), chromedp.Flag("lang", "zh-CN"))
 	w := newWorld(t)
 	app := &merchantApp{w: w}
 	w.merchantHandler = app
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 800), chromedp.Flag("lang", "zh-CN"))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
 
 	// do runs a step's actions; value reads one thing from the page.
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
