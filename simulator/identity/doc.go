@@ -15,4 +15,11 @@
 // costs a hash too), login forms' tokens and signed flows (hmac.Equal).
 // Failed passwords are throttled (throttle.go). The login page's HTML,
 // style and script are embedded from simulator/web.
+//
+// What the spec leaves configurable (settings.go) is the marketplace's
+// (Config.Defaults, kgsim serve's flags) unless a tenant overrides it; the
+// overrides are stored and kept in memory once read, so the token
+// endpoint reads no more than before. Faults (faults.go) make a tenant's
+// token endpoint, userinfo or CAS validation fail or answer slowly on
+// demand, for a merchant's tests of its error paths.
 package identity
