@@ -110,6 +110,7 @@ type Store interface {
 // ENOTFOUND error.
 type Tx interface {
 	IdentityTx
+	LicenseTx
 
 	// The outbox.
 

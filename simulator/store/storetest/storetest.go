@@ -75,6 +75,9 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"SellerRoundTrip", sellerRoundTrip},
 		{"UsageStoredOnce", usageStoredOnce},
 		{"UsageIsAtomic", usageIsAtomic},
+		{"LicenseRoundTrip", licenseRoundTrip},
+		{"LicenseFilters", licenseFilters},
+		{"LicenseIsAtomic", licenseIsAtomic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
