@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium package when no Chromium or Chrome binary is on
-# PATH, for the identity provider's browser test (chromedp). Non-interactive:
-# CI calls it on a fresh machine before go test. Needs root (CI runs as root)
-# or sudo without a password.
+# PATH, for the tests that drive kgsim's pages through a real browser
+# (chromedp). CI calls it on a fresh machine before go test.
 set -euo pipefail
+cd "$(dirname "$0")"
 
 for bin in chromium chromium-browser google-chrome google-chrome-stable headless-shell; do
 	if command -v "$bin" >/dev/null 2>&1; then
@@ -11,18 +11,5 @@ for bin in chromium chromium-browser google-chrome google-chrome-stable headless
 		exit 0
 	fi
 done
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-	if ! command -v sudo >/dev/null 2>&1; then
-		echo "chromium: not installed, and installing it needs root (or sudo): apt-get install chromium" >&2
-		exit 1
-	fi
-	sudo=(sudo -n)
-fi
-
-echo "chromium: installing Debian's chromium package"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+bash apt-install.sh chromium chromium fonts-noto-cjk
 command -v chromium
