@@ -59,10 +59,24 @@ func in(action string, states ...simulator.InstanceState) func(simulator.Instanc
 	return func(inst simulator.Instance) error { return allow(inst, action, states...) }
 }
 
-// put stores an instance as of now.
+// put stores an instance as of now. A change of its state moves its
+// License codes in the same transaction (moveLicenses).
 func (t *txn) put(inst simulator.Instance) error {
+	prev, err := t.tx.Instance(t.ctx, inst.Key)
+	switch {
+	case simulator.ErrorCode(err) == simulator.ENOTFOUND:
+		prev = simulator.Instance{} // a new instance has no codes yet
+	case err != nil:
+		return err
+	}
 	inst.UpdatedAt = t.now
-	return t.tx.PutInstance(t.ctx, inst)
+	if err := t.tx.PutInstance(t.ctx, inst); err != nil {
+		return err
+	}
+	if prev.State == inst.State && prev.FrozenBy == inst.FrozenBy {
+		return nil
+	}
+	return t.moveLicenses(prev, inst)
 }
 
 // describe says where an instance stands, for refusals.

@@ -55,6 +55,12 @@
 //	GET  /admin/v1/sellers/{id}                     seller
 //	PUT  /admin/v1/sellers/{id}                     {"name","ak","sk"} -> seller (201 when new; sk masked)
 //	GET  /admin/v1/usage                            ?instanceId&sellerId&limit -> {"records":[usage record]}
+//	POST /admin/v1/licenses                         {"productId","orderId"} -> 201 License code, UNCLAIMED (orderId: a purchase of the product, or none)
+//	GET  /admin/v1/licenses                         ?productId&orderId&instanceKey&state&limit -> {"licenses":[code]}
+//	GET  /admin/v1/licenses/{code}                  code
+//	POST /admin/v1/licenses/{code}/claim            -> code (UNCLAIMED to CLAIMED: the buyer received it)
+//	POST /admin/v1/licenses/{code}/expire           -> code (UNCLAIMED, CLAIMED or ACTIVATED to EXPIRED)
+//	POST /admin/v1/licenses/{code}/release          -> code (to RELEASED, final)
 //
 // Joint operation (kit-sync.md): each change answers with the kit syncs it
 // enqueued ("syncs"). {tenant} is a tenantId or tenantCode; a tenant is
@@ -312,6 +318,9 @@ func (a *api) routes(reg *prometheus.Registry) {
 	}
 	for name, act := range a.instanceActions() {
 		admin("/instances/{key}/"+name, a.instanceAction(act), http.MethodPost)
+	}
+	for _, rt := range a.licenseRoutes() {
+		admin(rt.path, rt.h, rt.method)
 	}
 	if a.identity != nil {
 		for _, rt := range a.identityRoutes() {

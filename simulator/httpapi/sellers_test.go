@@ -73,25 +73,7 @@ func TestOpenAPIBesideTheGuardedAdminAPI(t *testing.T) {
 		now.Format("20060102T150405Z") + `","usage_value":"12.5"}]}`
 	call := func(method, path, query string, body string, extra map[string]string) answer {
 		t.Helper()
-		req, err := http.NewRequest(method, w.api.URL+path+query, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = "mkt.merchant-lab.example:8443" // no name of kgsim's: the admin API would refuse it
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Sdk-Date", now.Format("20060102T150405Z"))
-		for k, v := range extra {
-			req.Header.Set(k, v)
-		}
-		q, _ := url.ParseQuery(strings.TrimPrefix(query, "?"))
-		h := req.Header.Clone()
-		h.Set("Host", req.Host)
-		var names []string
-		for k := range h {
-			names = append(names, k)
-		}
-		req.Header.Set("Authorization", protocol.SignAPIG("AK-S1", sellerSK, &protocol.APIGRequest{Method: method, Path: path, Query: q, Header: h, Body: []byte(body)}, names))
-		return w.do(req)
+		return w.openAPI("AK-S1", sellerSK, method, path, query, body, extra)
 	}
 	ts, nonce := "1716363778801", "n-1"
 	a := call("POST", openapi.UsagePath, "", body, map[string]string{"ts": ts, "nonce": nonce, "signature": protocol.UsageSignature(accessKey, ts, nonce, []byte(body))})
@@ -115,4 +97,30 @@ func TestOpenAPIBesideTheGuardedAdminAPI(t *testing.T) {
 	if !strings.Contains(string(m.body), `kgsim_usage_records_total{result="accepted"} 1`) {
 		t.Errorf("metrics lack the accepted record")
 	}
+}
+
+// openAPI makes an open-API call as a merchant does, signed with ak/sk
+// over every header it sends, under a host name of its own (one the
+// admin API would refuse).
+func (w *world) openAPI(ak, sk, method, path, query, body string, extra map[string]string) answer {
+	w.t.Helper()
+	req, err := http.NewRequest(method, w.api.URL+path+query, strings.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Host = "mkt.merchant-lab.example:8443"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Sdk-Date", time.Now().UTC().Format("20060102T150405Z"))
+	for k, v := range extra {
+		req.Header.Set(k, v)
+	}
+	q, _ := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	h := req.Header.Clone()
+	h.Set("Host", req.Host)
+	var names []string
+	for k := range h {
+		names = append(names, k)
+	}
+	req.Header.Set("Authorization", protocol.SignAPIG(ak, sk, &protocol.APIGRequest{Method: method, Path: path, Query: q, Header: h, Body: []byte(body)}, names))
+	return w.do(req)
 }

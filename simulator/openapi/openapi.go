@@ -1,10 +1,19 @@
 // Package openapi serves the marketplace's open APIs, the ones a merchant
-// calls (open-api.md): the order query and the usage pushes, each signed
-// with its seller's AK/SK (APIG SDK-HMAC-SHA256, §2).
+// calls (open-api.md): the order query, the usage pushes and the License
+// APIs, each signed with its seller's AK/SK (APIG SDK-HMAC-SHA256, §2).
 //
 //	GET  /api/mkp-openapi-public/global/v1/order/query?orderId&orderLineId   §3
 //	POST /api/mkp-openapi-public/global/v1/isv/usage-data                    §4.1 (plus the ts/nonce/signature body signature)
 //	POST /rest/marketplace/v1/isv/usage-data                                 §4.2
+//	POST /api/mkp-openapi-public/global/v1/license/activate                  §5.1 {"license","real_effect_time"}
+//	POST /api/mkp-openapi-public/global/v1/license/heartbeat                 §5.2 {"license","heartbeatInfo"}
+//	POST /api/mkp-openapi-public/global/v2/license/activate                  batch: {"licenses":[{"license","real_effect_time"}]}
+//	POST /api/mkp-openapi-public/global/v2/license/heartbeat                 batch: {"licenses":[{"license"}]}
+//
+// A License API answers {"error_code":"920200xx","error_msg","data"}; a
+// v2 batch answers 92020000 once its body is read, with each code's own
+// result in data.results[] ({"license","error_code","error_msg", and
+// "license_code_info" or "license_info"}).
 //
 // Every call is verified before it is routed: a refusal has the APIG
 // gateway's shape and status, {"error_code":"APIGW.0301","error_msg",
@@ -94,9 +103,18 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle(OrderQueryPath, s.apig(http.MethodGet, s.orderQuery))
 	r.Handle(UsagePath, s.apig(http.MethodPost, s.usageHandler(simulator.UsageNew)))
 	r.Handle(OldUsagePath, s.apig(http.MethodPost, s.usageHandler(simulator.UsageOld)))
+	r.Handle(LicenseActivatePath, s.apig(http.MethodPost, s.licenseHandler(true, false)))
+	r.Handle(LicenseHeartbeatPath, s.apig(http.MethodPost, s.licenseHandler(false, false)))
+	r.Handle(LicenseActivateV2Path, s.apig(http.MethodPost, s.licenseHandler(true, true)))
+	r.Handle(LicenseHeartbeatV2Path, s.apig(http.MethodPost, s.licenseHandler(false, true)))
 	for _, prefix := range []string{"/api/mkp-openapi-public/", "/rest/marketplace/"} {
 		r.PathPrefix(prefix).Handler(http.HandlerFunc(s.noAPI))
 	}
+}
+
+// paths are the open APIs' paths.
+func paths() []string {
+	return []string{OrderQueryPath, UsagePath, OldUsagePath, LicenseActivatePath, LicenseHeartbeatPath, LicenseActivateV2Path, LicenseHeartbeatV2Path}
 }
 
 // explanation is the "kgsim" member of every refusal: what is wrong and
@@ -134,7 +152,7 @@ const (
 // them, as the gateway does.
 func (s *Server) noAPI(w http.ResponseWriter, r *http.Request) {
 	e := &explanation{Problem: "no open API is served at " + r.URL.Path, Spec: "open-api.md §1"}
-	for _, p := range []string{OrderQueryPath, UsagePath, OldUsagePath} {
+	for _, p := range paths() {
 		if r.URL.Path == p+"/" {
 			e.LikelyCause = `the path ends with "/": send the request to ` + p + `; only the canonical URI that is signed gets a final "/"`
 		}

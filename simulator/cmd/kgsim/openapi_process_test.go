@@ -48,14 +48,8 @@ func TestREADMEOpenAPIWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs kgsim serve")
 	}
-	block := readmeBlock(t, "open-api")
-	bin := buildKgsim(t)
-	p := startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), sampleFixtures(t))
-	stdout := runWalkthrough(t, block, p, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("the walkthrough printed %d lines, want 2:\n%s", len(lines), stdout.String())
-	}
+	lines, _ := sampleWalkthrough(t, "open-api", 2)
+	stdout := strings.Join(lines, "\n")
 	if order := gjson.Parse(lines[0]); order.Get("orderInfo.orderId").String() != "MOCKPERIODYEARNEW" {
 		t.Errorf("the order query answered %s", lines[0])
 	}
@@ -63,8 +57,8 @@ func TestREADMEOpenAPIWalkthrough(t *testing.T) {
 	if refusal.Get("error_code").String() != "APIGW.0301" || !strings.HasPrefix(refusal.Get("kgsim.canonical_request").String(), "GET\n/api/mkp-openapi-public/global/v1/order/query/\n") {
 		t.Errorf("the wrong SK was answered %s", lines[1])
 	}
-	if strings.Contains(stdout.String(), "kgsim-sample-sk") {
-		t.Errorf("an answer shows the SK:\n%s", stdout.String())
+	if strings.Contains(stdout, "kgsim-sample-sk") {
+		t.Errorf("an answer shows the SK:\n%s", stdout)
 	}
 }
 
@@ -132,4 +126,42 @@ func TestAcceptedUsageSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("record %d: %s", i, r.Raw)
 		}
 	}
+}
+
+// The README's License walkthrough, run as written against a real kgsim
+// serve: a code made through the admin API, claimed, activated and
+// checked with the sample seller's AK/SK.
+func TestREADMELicenseWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs kgsim serve")
+	}
+	lines, p := sampleWalkthrough(t, "license", 2)
+	activation, heartbeat := gjson.Parse(lines[0]), gjson.Parse(lines[1])
+	info := gjson.Parse(activation.Get("data.license_code_info").String())
+	if activation.Get("error_code").String() != "92020000" || info.Get("status").String() != "ALIVE" || info.Get("product_id").String() != "LICENSE-DEMO" {
+		t.Errorf("the activation answered %s", lines[0])
+	}
+	code := heartbeat.Get("data.license_code").String()
+	if heartbeat.Get("error_code").String() != "92020000" || heartbeat.Get("data.status").String() != "ALIVE" || !strings.HasPrefix(code, "PL") {
+		t.Errorf("the heartbeat answered %s", lines[1])
+	}
+	if l := p.call(t, "GET", "/admin/v1/licenses/"+code, ""); l.Get("state").String() != "ACTIVATED" {
+		t.Errorf("the code after the walkthrough: %s", l.Raw)
+	}
+}
+
+// sampleWalkthrough runs the README's block name against a real kgsim
+// serve on the embedded catalogue, with kgsim on the PATH, and returns
+// the n lines it must print, and the serve process.
+func sampleWalkthrough(t *testing.T, name string, n int) ([]string, *process) {
+	t.Helper()
+	block := readmeBlock(t, name)
+	bin := buildKgsim(t)
+	p := startServe(t, bin, filepath.Join(t.TempDir(), "kgsim.db"), sampleFixtures(t))
+	stdout := runWalkthrough(t, block, p, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != n {
+		t.Fatalf("the walkthrough printed %d lines, want %d:\n%s", len(lines), n, stdout.String())
+	}
+	return lines, p
 }
