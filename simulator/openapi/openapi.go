@@ -61,15 +61,19 @@ type Config struct {
 	Wall     func() time.Time
 	Logger   *slog.Logger          // nil means none
 	Registry prometheus.Registerer // receives kgsim_usage_records_total; nil means none
+	// Observe, when set, is told of every call to an open API and its
+	// answer, once answered: certification reports them.
+	Observe func(Exchange)
 }
 
 // Server answers the open APIs.
 type Server struct {
-	store simulator.Store
-	clock simulator.Clock
-	wall  func() time.Time
-	log   *slog.Logger
-	usage *prometheus.CounterVec
+	store   simulator.Store
+	clock   simulator.Clock
+	wall    func() time.Time
+	log     *slog.Logger
+	usage   *prometheus.CounterVec
+	observe func(Exchange)
 }
 
 // New returns the open APIs' server and registers its metrics.
@@ -77,7 +81,7 @@ func New(c Config) (*Server, error) {
 	if c.Store == nil || c.Clock == nil {
 		return nil, errors.New("openapi: Config needs Store and Clock")
 	}
-	s := &Server{store: c.Store, clock: c.Clock, wall: c.Wall, log: c.Logger}
+	s := &Server{store: c.Store, clock: c.Clock, wall: c.Wall, log: c.Logger, observe: c.Observe}
 	if s.wall == nil {
 		s.wall = time.Now
 	}
@@ -100,13 +104,20 @@ func New(c Config) (*Server, error) {
 // method: APIG knows an API by method and path, so another method is an
 // API that does not exist (404 APIGW.0101), not a 405.
 func (s *Server) Register(r *mux.Router) {
-	r.Handle(OrderQueryPath, s.apig(http.MethodGet, s.orderQuery))
-	r.Handle(UsagePath, s.apig(http.MethodPost, s.usageHandler(simulator.UsageNew)))
-	r.Handle(OldUsagePath, s.apig(http.MethodPost, s.usageHandler(simulator.UsageOld)))
-	r.Handle(LicenseActivatePath, s.apig(http.MethodPost, s.licenseHandler(true, false)))
-	r.Handle(LicenseHeartbeatPath, s.apig(http.MethodPost, s.licenseHandler(false, false)))
-	r.Handle(LicenseActivateV2Path, s.apig(http.MethodPost, s.licenseHandler(true, true)))
-	r.Handle(LicenseHeartbeatV2Path, s.apig(http.MethodPost, s.licenseHandler(false, true)))
+	for _, a := range []struct {
+		path, method string
+		h            func(w http.ResponseWriter, r *http.Request, c call)
+	}{
+		{OrderQueryPath, http.MethodGet, s.orderQuery},
+		{UsagePath, http.MethodPost, s.usageHandler(simulator.UsageNew)},
+		{OldUsagePath, http.MethodPost, s.usageHandler(simulator.UsageOld)},
+		{LicenseActivatePath, http.MethodPost, s.licenseHandler(true, false)},
+		{LicenseHeartbeatPath, http.MethodPost, s.licenseHandler(false, false)},
+		{LicenseActivateV2Path, http.MethodPost, s.licenseHandler(true, true)},
+		{LicenseHeartbeatV2Path, http.MethodPost, s.licenseHandler(false, true)},
+	} {
+		r.Handle(a.path, s.observed(s.apig(a.method, a.h)))
+	}
 	for _, prefix := range []string{"/api/mkp-openapi-public/", "/rest/marketplace/"} {
 		r.PathPrefix(prefix).Handler(http.HandlerFunc(s.noAPI))
 	}
@@ -115,6 +126,16 @@ func (s *Server) Register(r *mux.Router) {
 // paths are the open APIs' paths.
 func paths() []string {
 	return []string{OrderQueryPath, UsagePath, OldUsagePath, LicenseActivatePath, LicenseHeartbeatPath, LicenseActivateV2Path, LicenseHeartbeatV2Path}
+}
+
+// APIName is what an open API's path is called in reports; "" for a path
+// that is none.
+func APIName(path string) string {
+	return map[string]string{
+		OrderQueryPath: "order query", UsagePath: "usage push", OldUsagePath: "usage push (old API)",
+		LicenseActivatePath: "License activation", LicenseHeartbeatPath: "License heartbeat",
+		LicenseActivateV2Path: "License activation (batch)", LicenseHeartbeatV2Path: "License heartbeat (batch)",
+	}[path]
 }
 
 // explanation is the "kgsim" member of every refusal: what is wrong and
