@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -74,6 +75,16 @@ type (
 		Outcome                         Outcome
 		Limit                           int
 	}
+	// DueFilter is what Due reads. Delivery skips the queues it is
+	// attempting and the merchants it already calls as often at once as it
+	// may, so that the heads it can start are not hidden behind theirs.
+	DueFilter struct {
+		Now   time.Time
+		Limit int // at least 1
+		// SkipQueues are left out. SkipOrigins are left out by the
+		// origin of their URL (Origin).
+		SkipQueues, SkipOrigins []string
+	}
 	OrderFilter struct {
 		ProductID, CustomerID, InstanceKey string
 		State                              OrderState
@@ -116,10 +127,10 @@ type Tx interface {
 
 	// Enqueue stores new pending messages.
 	Enqueue(ctx context.Context, msgs ...Message) error
-	// Due returns up to limit pending messages whose next attempt is due at
-	// now, each the first-enqueued pending message of its queue, earliest
-	// due first.
-	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
+	// Due returns up to f.Limit pending messages whose next attempt is
+	// due at f.Now, each the first-enqueued pending message of its queue,
+	// earliest due first, leaving out those f skips.
+	Due(ctx context.Context, f DueFilter) ([]Message, error)
 	// RecordAttempt stores an attempt and the message state it led to.
 	RecordAttempt(ctx context.Context, a Attempt, m Message) error
 	// PutMessage updates a stored message's delivery state.
@@ -184,4 +195,21 @@ type Tx interface {
 // run. Whatever it writes commits with the attempt or not at all.
 type Settler interface {
 	Settle(ctx context.Context, tx Tx, m Message, a Attempt) error
+}
+
+// Origin is the server a message's URL reaches: its scheme and authority
+// as written, everything before the path, query or fragment
+// ("https://merchant.example:8443"). A merchant that hangs, fails or is
+// slow is one origin, so delivery bounds the attempts in flight per
+// origin; products served by one server share its bound.
+func Origin(url string) string {
+	scheme := strings.Index(url, "://")
+	if scheme < 0 {
+		return url
+	}
+	rest := url[scheme+3:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		return url[:scheme+3+end]
+	}
+	return url
 }

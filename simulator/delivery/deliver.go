@@ -31,19 +31,21 @@ type Deliverer struct {
 	// transaction that records it. They must use only the Tx they are
 	// given: the store is busy until they return.
 	Settlers []simulator.Settler
-	// Workers bounds the attempts in flight at once; 0 means
-	// DefaultWorkers.
+	// Workers bounds the attempts in flight at once to one merchant
+	// (one origin of callback URLs); 0 means DefaultWorkers.
 	Workers int
+	// Notify is called when an attempt started by Start ends or a queue
+	// held back after a failure may go again; nil calls nothing. The
+	// scheduler's Wake.
+	Notify  func()
 	Metrics *Metrics // nil records none
 	// KitLayout is how kit sync bodies are laid out on the wire; empty
 	// means KitDocument.
 	KitLayout KitLayout
 
-	run      sync.Mutex // one RunDue at a time
-	mu       sync.Mutex // guards busy and released
-	busy     map[string]bool
-	released map[string]bool
-	randMu   sync.Mutex
+	run sync.Mutex // one read of the outbox at a time
+	flight
+	randMu sync.Mutex
 }
 
 // attempt makes one attempt at m on its schedule and records it with m's
@@ -230,11 +232,13 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	if err != nil {
 		return simulator.Attempt{}, err
 	}
-	if !d.claim(m.Queue, false) {
+	origin := simulator.Origin(m.URL)
+	if !d.claim(m.Queue, origin, false) {
 		return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message",
 			"%s: a callback of its queue %s is being attempted right now; restart it once that attempt is recorded", id, m.Queue)
 	}
-	defer d.release(m.Queue)
+	recorded := false
+	defer func() { d.release(m.Queue, origin, recorded) }()
 	// Again, now that nothing else attempts the queue: an attempt that
 	// just ended may have delivered the message.
 	if m, err = d.Store.Message(ctx, id); err != nil {
@@ -258,7 +262,9 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	case m.Outcome == simulator.Stopped && a.Verdict.Failed():
 		after.Outcome, after.NextAttemptAt = simulator.Stopped, time.Time{}
 	}
-	return a, d.record(ctx, p, m.Outcome, after, a)
+	err = d.record(ctx, p, m.Outcome, after, a)
+	recorded = err == nil
+	return a, err
 }
 
 // restartable says why m cannot be restarted, if it cannot.

@@ -262,7 +262,7 @@ func TestProbesOfARun(t *testing.T) {
 	if probes[0].OrderID != "CS0001" || probes[1].InstanceID != "i-1" {
 		t.Errorf("probes do not carry the IDs of their cases: order %q, instance %q", probes[0].OrderID, probes[1].InstanceID)
 	}
-	due, err := e.store.Due(ctx, cst(0, 10, 0), 10)
+	due, err := e.store.Due(ctx, simulator.DueFilter{Now: cst(0, 10, 0), Limit: 10})
 	if err != nil || len(due) != 1 || due[0].ID != probes[0].ID {
 		t.Errorf("due: %d messages (%v), want only the run's first probe: they go one at a time", len(due), err)
 	}

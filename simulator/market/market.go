@@ -36,7 +36,7 @@ type Config struct {
 	// Timeout bounds a merchant's complete answer; 0 means the
 	// marketplace's 20 s.
 	Timeout time.Duration
-	Workers int // callbacks in flight at once; 0 means delivery's default
+	Workers int // callbacks in flight at once to one merchant; 0 means delivery's default
 	// Wall signs requests; nil means time.Now.
 	Wall   func() time.Time
 	Random io.Reader // nil means crypto/rand
@@ -111,7 +111,7 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	// instant is delivered at that instant. The identity provider purges
 	// expired logins daily.
 	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer, m.Identity)
-	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
+	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify, m.Deliverer.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
 	m.OpenAPI, err = openapi.New(openapi.Config{Store: c.Store, Clock: c.Clock, Wall: c.Wall, Logger: c.Logger, Registry: c.Registry})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,17 @@ type Worker interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
+// Starter is a Worker whose work may go on after Start returns: Start
+// begins what is due and says how much, and the worker wakes the
+// scheduler (Wake) whenever a piece of it ends. Run starts it so, and a
+// piece that hangs holds up nothing else; Advance and RunDue still run
+// it to the end (RunDue). Wait blocks until none of it is left running.
+type Starter interface {
+	Worker
+	Start(ctx context.Context) (int, error)
+	Wait()
+}
+
 // Scheduler runs its workers whenever work falls due. On a Virtual clock it
 // runs only when told (Advance, RunDue) or woken; on the wall clock it also
 // sleeps until the next due time.
@@ -130,11 +141,26 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 // runDue passes over the workers until a whole pass finds nothing to do:
 // an expiry enqueues a freeze, delivering it may enqueue a poll.
 func (s *Scheduler) runDue(ctx context.Context) (int, error) {
+	return s.pass(ctx, false)
+}
+
+// startDue is runDue, but leaves the work of Starters running.
+func (s *Scheduler) startDue(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pass(ctx, true)
+}
+
+func (s *Scheduler) pass(ctx context.Context, start bool) (int, error) {
 	total := 0
 	for {
 		pass := 0
 		for _, w := range s.workers {
-			n, err := w.RunDue(ctx)
+			run := w.RunDue
+			if st, ok := w.(Starter); ok && start {
+				run = st.Start
+			}
+			n, err := run(ctx)
 			pass += n
 			if err != nil {
 				return total + pass, err
@@ -169,10 +195,18 @@ func (s *Scheduler) nextDue(ctx context.Context) (time.Time, bool, error) {
 const idle = time.Minute
 
 // Run runs due work whenever it falls due or the scheduler is woken, until
-// ctx is done. A pass that has started finishes its in-flight attempts.
+// ctx is done, and then waits for the work it started (in-flight
+// attempts) to end.
 func (s *Scheduler) Run(ctx context.Context) error {
+	defer func() {
+		for _, w := range s.workers {
+			if st, ok := w.(Starter); ok {
+				st.Wait()
+			}
+		}
+	}()
 	for {
-		n, err := s.RunDue(context.WithoutCancel(ctx))
+		n, err := s.startDue(context.WithoutCancel(ctx))
 		if err != nil {
 			s.log.Error("scheduled work failed", "err", err)
 		} else if n > 0 {

@@ -50,7 +50,7 @@ func TestMigratesVersion3(t *testing.T) {
 	if o, err := db.Order(ctx, "CS1"); err != nil || o.State != simulator.OrderCompleted || o.PeriodType != "month" {
 		t.Errorf("order CS1 after migrating: %+v, %v", o, err)
 	}
-	if ms, err := db.Due(ctx, time.Unix(0, 5), 10); err != nil || len(ms) != 1 || ms[0].ID != "01" {
+	if ms, err := db.Due(ctx, simulator.DueFilter{Now: time.Unix(0, 5), Limit: 10}); err != nil || len(ms) != 1 || ms[0].ID != "01" {
 		t.Errorf("due after migrating: %+v, %v; want message 01", ms, err)
 	}
 	tenant := simulator.Tenant{ID: "T1", Code: "acme", Name: "Acme"}

@@ -115,7 +115,7 @@ func TestMigratesVersion2(t *testing.T) {
 	}
 	due := func(want ...string) {
 		t.Helper()
-		ms, err := db.Due(ctx, t0.Add(time.Hour), 10)
+		ms, err := db.Due(ctx, simulator.DueFilter{Now: t0.Add(time.Hour), Limit: 10})
 		var got []string
 		for _, m := range ms {
 			got = append(got, m.ID)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,7 +133,7 @@ func badLimits(t *testing.T, s simulator.Store) {
 	ctx := t.Context()
 	check(t, s.Enqueue(ctx, Pending("1", "q", t0)))
 	calls := map[string]func() error{
-		"Due(0)":                  func() error { _, err := s.Due(ctx, t0, 0); return err },
+		"Due(0)":                  func() error { _, err := s.Due(ctx, simulator.DueFilter{Now: t0}); return err },
 		"DueInstances(0)":         func() error { _, err := s.DueInstances(ctx, t0, 0); return err },
 		"Messages(Limit: -1)":     func() error { _, err := s.Messages(ctx, simulator.MessageFilter{Limit: -1}); return err },
 		"Orders(Limit: -1)":       func() error { _, err := s.Orders(ctx, simulator.OrderFilter{Limit: -1}); return err },
@@ -150,5 +151,43 @@ func badLimits(t *testing.T, s simulator.Store) {
 		if err := call(); simulator.ErrorCode(err) != simulator.EINVALID {
 			t.Errorf("%s: err = %v, want EINVALID", name, err)
 		}
+	}
+}
+
+// Due leaves out the queues and the origins it is told to skip, and still
+// returns the heads behind them up to its limit: an origin is matched
+// whole, not as a prefix of a longer host or port.
+func dueSkipsQueuesAndOrigins(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	at := func(id, queue, url string) simulator.Message {
+		m := Pending(id, queue, t0)
+		m.URL = url
+		return m
+	}
+	check(t, s.Enqueue(ctx,
+		at("1", "A", "http://hang.example:8080/produce"),
+		at("2", "B", "http://hang.example:8080?x=1"),
+		at("3", "C", "http://hang.example:8080"),
+		at("4", "D", "http://hang.example:80801/produce"),
+		at("5", "E", "http://hang.example.org:8080/produce"),
+		at("6", "F", "https://ok.example/produce"),
+		at("7", "F", "https://ok.example/produce"),
+		at("8", "G", "https://ok.example/produce"),
+	))
+	read := func(f simulator.DueFilter) []string {
+		t.Helper()
+		f.Now = t0
+		ms, err := s.Due(ctx, f)
+		check(t, err)
+		return ids(ms)
+	}
+	if got := read(simulator.DueFilter{Limit: 3, SkipOrigins: []string{"http://hang.example:8080"}}); !slices.Equal(got, []string{"4", "5", "6"}) {
+		t.Errorf("skipping http://hang.example:8080 = %v, want [4 5 6]", got)
+	}
+	if got := read(simulator.DueFilter{Limit: 10, SkipQueues: []string{"F", "A"}, SkipOrigins: []string{"http://hang.example.org:8080", "http://hang.example:80801"}}); !slices.Equal(got, []string{"2", "3", "8"}) {
+		t.Errorf("skipping queues F, A and two origins = %v, want [2 3 8]: a skipped queue's later messages stay behind its head", got)
+	}
+	if got := read(simulator.DueFilter{Limit: 10, SkipOrigins: []string{"https://ok.example", "http://hang.example:8080", "http://hang.example:80801", "http://hang.example.org:8080"}}); len(got) != 0 {
+		t.Errorf("every origin skipped: %v, want none", got)
 	}
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"EnqueueIsAtomic", enqueueIsAtomic},
 		{"DueHeadsOfQueues", dueHeadsOfQueues},
 		{"DueOrderAndLimit", dueOrderAndLimit},
+		{"DueSkipsQueuesAndOrigins", dueSkipsQueuesAndOrigins},
 		{"FinalMessagesDoNotBlock", finalMessagesDoNotBlock},
 		{"AttemptRoundTrip", attemptRoundTrip},
 		{"AttemptForUnknownMessage", attemptForUnknownMessage},
@@ -186,7 +187,7 @@ func ids(ms []simulator.Message) []string {
 
 func due(t *testing.T, s simulator.Store, now time.Time, limit int) []string {
 	t.Helper()
-	ms, err := s.Due(context.Background(), now, limit)
+	ms, err := s.Due(context.Background(), simulator.DueFilter{Now: now, Limit: limit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,188 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
+)
+
+// merchants answers for three merchants without a network, so that
+// synctest's clock runs the timeout: hang.example never answers (the
+// request ends at the client's timeout), fail.example answers 500 at once,
+// ok.example succeeds at once. It counts hang.example's requests in flight.
+type merchants struct {
+	mu        sync.Mutex
+	hanging   int
+	mostHung  int
+	delivered map[string]time.Time // ok.example's orderId -> when it got it
+}
+
+func (f *merchants) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	answer := func(status int, s string) *http.Response {
+		return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(s)), Request: r}
+	}
+	switch r.URL.Host {
+	case "hang.example":
+		f.mu.Lock()
+		f.hanging++
+		f.mostHung = max(f.mostHung, f.hanging)
+		f.mu.Unlock()
+		<-r.Context().Done()
+		f.mu.Lock()
+		f.hanging--
+		f.mu.Unlock()
+		return nil, r.Context().Err()
+	case "fail.example":
+		return answer(http.StatusInternalServerError, `{"resultCode":"000001","resultMsg":"broken"}`), nil
+	}
+	f.mu.Lock()
+	f.delivered[string(body)] = time.Now()
+	f.mu.Unlock()
+	return answer(http.StatusOK, `{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`), nil
+}
+
+// enqueueFor enqueues n purchases to host, each an instance (queue) of its
+// own, due at due.
+func enqueueFor(t *testing.T, s simulator.Store, host string, n int, due time.Time) []simulator.Message {
+	t.Helper()
+	var ms []simulator.Message
+	for i := range n {
+		q := fmt.Sprintf("%s-%03d", host, i)
+		ms = append(ms, newInstanceMessage(q, q, "http://"+host+"/produce", due))
+	}
+	if err := s.Enqueue(context.Background(), ms...); err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// The probe's case, with the defaults: 200 purchases to a merchant that
+// never answers (20 s timeout) and 50 to one that fails at once, then 41
+// to a healthy merchant. The scheduler's loop on the wall clock (here
+// synctest's) delivers every healthy one at once, while the hanging
+// merchant holds its own 8 workers and no more.
+func TestHangingMerchantDelaysOnlyItself(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeliverer(t, &virtualClock{}, "http://ok.example/produce")
+		f := &merchants{delivered: map[string]time.Time{}}
+		d.Sender = &Sender{client: &http.Client{Timeout: DefaultTimeout, Transport: f}}
+		clock := schedule.Wall{}
+		d.Clock, d.Wall = clock, time.Now
+		start := time.Now()
+		enqueueFor(t, d.Store, "hang.example", 200, start)
+		enqueueFor(t, d.Store, "fail.example", 50, start)
+		healthy := enqueueFor(t, d.Store, "ok.example", 41, start)
+		s := schedule.New(clock, nil, d)
+		d.Notify = s.Wake
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+
+		time.Sleep(time.Second) // synctest's clock: what a second brings
+		synctest.Wait()
+		f.mu.Lock()
+		if len(f.delivered) != len(healthy) {
+			t.Errorf("the healthy merchant got %d of its %d callbacks within a second", len(f.delivered), len(healthy))
+		}
+		for body, at := range f.delivered {
+			if late := at.Sub(start); late > 100*time.Millisecond {
+				t.Errorf("a healthy callback arrived %v after it fell due: %s", late, body)
+			}
+		}
+		if f.mostHung != DefaultWorkers {
+			t.Errorf("%d requests held by the hanging merchant at once, want %d (its own workers)", f.mostHung, DefaultWorkers)
+		}
+		f.mu.Unlock()
+		for _, m := range healthy {
+			if got := outcome(t, d, m.ID); got.Outcome != simulator.Succeeded {
+				t.Errorf("%s: %s, want SUCCEEDED", m.ID, got.Outcome)
+			}
+		}
+		// The failing merchant's first attempts are all made and
+		// recorded meanwhile: they are due again in 5 minutes.
+		if got, _ := d.Store.Messages(context.Background(), simulator.MessageFilter{Outcome: simulator.Pending}); countAttempted(got, "fail.example") != 50 {
+			t.Errorf("%d of the failing merchant's 50 callbacks attempted, want all", countAttempted(got, "fail.example"))
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func countAttempted(ms []simulator.Message, host string) int {
+	n := 0
+	for _, m := range ms {
+		if strings.Contains(m.URL, host) && m.Attempts > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// The same on the virtual clock, over loopback: while a merchant holds
+// every request it gets, RunDue delivers a healthy merchant's callbacks
+// queued behind them, and the hanging one never holds more than Workers.
+func TestHangingMerchantOnTheVirtualClock(t *testing.T) {
+	hung := &slowMerchant{}
+	hangURL := hung.serve(t)
+	got := make(chan struct{}, 5)
+	okSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
+		got <- struct{}{}
+	}))
+	t.Cleanup(okSrv.Close)
+	okURL := okSrv.URL
+	d := newDeliverer(t, &virtualClock{t0}, okURL)
+	d.Workers = 3
+	var msgs []simulator.Message
+	for i := range 10 {
+		msgs = append(msgs, queueMessage(fmt.Sprintf("h%02d", i), fmt.Sprintf("H%02d", i), "newInstance", hangURL))
+	}
+	for i := range 5 {
+		msgs = append(msgs, newInstanceMessage(fmt.Sprintf("k%02d", i), fmt.Sprintf("K%02d", i), okURL, t0))
+	}
+	if err := d.Store.Enqueue(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	done := runInBackground(d)
+	held := []held{hung.next(), hung.next(), hung.next()}
+	// The healthy merchant is served while three requests hang.
+	for i := range 5 {
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the healthy merchant got %d of its 5 callbacks while the other hung", i)
+		}
+	}
+	hung.mu.Lock()
+	if hung.inFlight != 3 {
+		t.Errorf("%d requests held by the hanging merchant, want its 3 workers", hung.inFlight)
+	}
+	hung.mu.Unlock()
+	for _, h := range held {
+		close(h.release)
+	}
+	for range 7 {
+		close(hung.next().release)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hung.most != 3 {
+		t.Errorf("at most %d requests held at once, want 3", hung.most)
+	}
+}
