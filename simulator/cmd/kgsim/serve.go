@@ -58,8 +58,8 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
   --smtp-from  sender of failure notices (default kgsim@localhost)
   --timeout    limit for a merchant's complete answer (default 20s, as the
                marketplace)
-  --workers    callbacks in flight at once, each to a different instance
-               (default 8)
+  --workers    callbacks in flight at once to one merchant (the origin of
+               its callback URL), each to a different instance (default 8)
   --log-level  debug, info (default), warn or error
   --base-url   where merchants and browsers reach kgsim: the unified login
                page and the tenants' identity domains {URL}/t/{tenantCode}
