@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cucumber/godog"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/tidwall/gjson"
@@ -279,8 +280,12 @@ func (w *world) anotherSpecification(ctx context.Context) error {
 	}
 	ms := with(members(m.Params), "businessId", newID())
 	if w.product.Protocol == simulator.V1 {
-		ms = with(ms, "productId", m.ProductID+"2")
-		ms = with(ms, "skuCode", skuCode+"-2")
+		id, sku, ok := w.target.otherSpecification(w.product)
+		if !ok {
+			return fmt.Errorf("%w: the catalogue has one %s product, %s, and a V1 order of two specifications needs two", godog.ErrSkip, w.product.ChargingMode, w.product.ID)
+		}
+		ms = with(ms, "productId", id)
+		ms = with(ms, "skuCode", sku)
 	} else {
 		ms = with(ms, "orderLineId", m.OrderID+"-000002")
 	}

@@ -29,8 +29,14 @@ type Target struct {
 	// scenarios still run. Upgrade: the product offers paid upgrades,
 	// which are optional for a merchant (callbacks.md §2.1).
 	Trial, License, Upgrade bool
-	Timeout                 time.Duration // the marketplace's limit; 20 s when 0
-	SlowAfter               time.Duration // the recommended limit; 5 s when 0
+	// Products are the merchant's own catalogue (kgsim certify
+	// --catalogue): each scenario buys the first of them of its charging
+	// mode and kind, with its productId and skuCode, instead of kgsim's
+	// sample product. The target's URL, protocol, access key and
+	// encryptType win over theirs. Nil: the sample product.
+	Products  []simulator.Product
+	Timeout   time.Duration // the marketplace's limit; 20 s when 0
+	SlowAfter time.Duration // the recommended limit; 5 s when 0
 
 	// Joint operation (kit-sync.md, identity.md). The kit sync scenarios
 	// (@kit) run when KitKey and PublicKeyPEM are set: the kit syncs go to
@@ -63,6 +69,10 @@ const DefaultSlowAfter = 5 * time.Second
 func (t Target) withDefaults() Target {
 	if t.Protocol == "" {
 		t.Protocol = simulator.V2
+	}
+	if len(t.Modes) == 0 && len(t.Products) > 0 {
+		modes, trial, license := CatalogueModes(t.Products)
+		t.Modes, t.Trial, t.License = modes, t.Trial || trial, t.License || license
 	}
 	if len(t.Modes) == 0 {
 		t.Modes = []simulator.ChargingMode{simulator.Period}

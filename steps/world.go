@@ -48,16 +48,11 @@ type purchase struct {
 	instanceID string // the merchant's, once acknowledged
 }
 
-// The scenario's product and buyer. The buyer has every contact field, so
-// that V1 newInstance carries the encrypted ones (callbacks.md §3.5).
-const (
-	productID  = "OFFI000000000000CERT01"
-	skuCode    = "cert-basic"
-	customerID = "68cbc86abc2018ab880d92f36422fa0e"
-)
+// The scenario's buyer. The buyer has every contact field, so that V1
+// newInstance carries the encrypted ones (callbacks.md §3.5).
+const customerID = "68cbc86abc2018ab880d92f36422fa0e"
 
 func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error) {
-	mode, license := scenarioProduct(t, tagNames(sc))
 	clock := schedule.NewVirtual(time.Now().UTC().Truncate(time.Second))
 	px, err := startProxy(t.URL, clock)
 	if err != nil {
@@ -73,17 +68,8 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 		}
 		base = w.joint.idp.base()
 	}
-	w.product = simulator.Product{
-		ID: productID, SKUCode: skuCode, Name: "kgsim certification", ChargingMode: mode,
-		Trial: t.Trial && mode == simulator.Period, License: license,
-		URL: px.url(), Protocol: t.Protocol, AccessKey: t.AccessKey,
-		// The merchant's one declared variant encrypts the buyer's
-		// contact fields it receives as well as the appInfo it answers.
-		EncryptType: t.EncryptType,
-	}
-	if mode == simulator.Period {
-		w.product.PeriodType = "month"
-	}
+	w.product = t.scenarioProduct(tagNames(sc))
+	w.product.URL = px.url()
 	w.customer = simulator.Customer{ID: customerID, Name: "kgsim-buyer", UserID: "0a1b2c3d4e5f", UserName: "kgsim-buyer-admin",
 		MobilePhone: "13800000000", Email: "buyer@example.com"}
 	if w.store, err = sqlite.Open(ctx, ":memory:"); err != nil {
@@ -119,11 +105,11 @@ func (w *world) close() {
 	}
 }
 
-// scenarioProduct picks the charging mode of a scenario's product: the
+// scenarioMode picks the charging mode of a scenario's product: the
 // first mode the scenario is tagged with that the target sells, else the
 // target's (PERIOD first). License products only for @license scenarios:
 // the others certify the SaaS callbacks.
-func scenarioProduct(t Target, tags []string) (simulator.ChargingMode, bool) {
+func scenarioMode(t Target, tags []string) (simulator.ChargingMode, bool) {
 	for _, tag := range tags {
 		if m, ok := modeOf(tag); ok && slices.Contains(t.Modes, m) {
 			return m, slices.Contains(tags, "@license")

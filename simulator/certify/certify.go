@@ -50,6 +50,13 @@ const parallel = 8
 // merchant unreachable before the first scenario, a report file that
 // cannot be written, or ctx cancelled.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if len(o.Target.Modes) == 0 && len(o.Target.Products) > 0 {
+		modes, trial, license := steps.CatalogueModes(o.Target.Products)
+		o.Target.Modes, o.Target.Trial, o.Target.License = modes, o.Target.Trial || trial, o.Target.License || license
+	}
+	if err := o.Target.CheckCatalogue(); err != nil {
+		return Result{}, err
+	}
 	reports, err := parseFormats(o.Formats)
 	if err != nil {
 		return Result{}, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgsim/kgsim/fixtures"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/certify"
 	"github.com/kgsim/kgsim/simulator/protocol"
@@ -20,7 +21,7 @@ func certifyCommand() *command {
 		name:    "certify",
 		summary: "run the certification suite against a merchant's production interface",
 		help: `Usage: kgsim certify --merchant-url URL --access-key KEY [--protocol v2|v1]
-                     [--encrypt-type 1|2] [--modes MODES] [--timeout DURATION]
+                     [--encrypt-type 1|2] [--modes MODES] [--catalogue FILE] [--timeout DURATION]
                      [--tags EXPR] [--format FORMAT]... [--strict]
                      [--kit-key KEY --public-key FILE [--app-id ID]]
                      [--login-url URL --redirect-uri URL [--refresh-url URL] [--logout-url URL]]
@@ -41,8 +42,13 @@ and a hint at the fix.
                     1 (AES-256, default) or 2 (AES-128)
   --modes           the charging modes the merchant sells, comma-separated:
                     period, trial, on-demand, package, license, and upgrade
-                    when its products can be upgraded (default
-                    period,trial); checks of other modes are not run
+                    when its products can be upgraded (default: those of
+                    --catalogue, else period,trial); checks of other modes
+                    are not run
+  --catalogue       the merchant's products, as in the products.json kgsim
+                    serve --fixtures reads (url, protocol and accessKey may
+                    be left out: the flags give them); the scenarios buy
+                    them, one per charging mode, instead of kgsim's sample
   --timeout         the marketplace's limit for an answer (default 20s)
   --tags            select scenarios: tags joined by && (and) and , (or),
                     ~ negating one, e.g. "@required && ~@retries"
@@ -102,6 +108,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	proto := f.string("protocol", "v2|v1", "protocol")
 	encrypt := f.string("encrypt-type", "1|2", "encryptType of appInfo")
 	modes := f.string("modes", "MODES (e.g. period,trial)", "charging modes")
+	catalogue := f.string("catalogue", "FILE (products.json format)", "the merchant's products")
 	timeout := f.string("timeout", "DURATION (e.g. 20s)", "answer time limit")
 	tags := f.string("tags", "EXPR (e.g. \"@required && ~@retries\")", "scenario selection")
 	formats := f.list("format", "pretty|junit:PATH|cucumber:PATH|html:PATH", "report")
@@ -161,8 +168,22 @@ func parseCertify(args []string) (certifyConfig, error) {
 	default:
 		return c, simulator.Errorf(simulator.EINVALID, "--encrypt-type", "%q: want 1 (AES-256) or 2 (AES-128)", *encrypt)
 	}
-	if err := parseModes(&t, *modes); err != nil {
+	if err := readCatalogue(&t, *catalogue); err != nil {
 		return c, err
+	}
+	if *modes != "" || t.Products == nil {
+		// --modes says what is certified, whatever the catalogue sells.
+		t.Modes, t.Trial, t.License = nil, false, false
+		if err := parseModes(&t, *modes); err != nil {
+			return c, err
+		}
+	}
+	if err := t.CheckCatalogue(); err != nil {
+		msg := err.Error()
+		if e, ok := errors.AsType[*simulator.Error](err); ok {
+			msg = e.Message
+		}
+		return c, simulator.Errorf(simulator.EINVALID, "--catalogue", "%s: %s", *catalogue, msg)
 	}
 	if t.Timeout, err = parseTimeout(*timeout, 0); err != nil {
 		return c, err
@@ -275,6 +296,25 @@ func absoluteHTTP(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// readCatalogue reads --catalogue into the target: the merchant's products
+// and, until --modes says otherwise, the modes they are sold in.
+func readCatalogue(t *steps.Target, path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--catalogue", "cannot read %s: %v (want the merchant's products, as in products.json)", path, errors.Unwrap(err))
+	}
+	ps, err := fixtures.Products(path, data)
+	if err != nil {
+		return simulator.Errorf(simulator.EINVALID, "--catalogue", "%v", err)
+	}
+	t.Products = ps
+	t.Modes, t.Trial, t.License = steps.CatalogueModes(ps)
+	return nil
+}
+
 // parseModes reads --modes into the target: period,trial when empty.
 func parseModes(t *steps.Target, v string) error {
 	if v == "" {
@@ -336,7 +376,7 @@ func runCertify(e *env, args []string) error {
 // flagOf names the command-line flag of a certify field in errors.
 func flagOf(field string) string {
 	switch field {
-	case "tags", "format":
+	case "tags", "format", "catalogue":
 		return "--" + field
 	case "merchant URL", "merchant image", "merchant port", "merchant path":
 		return "--" + strings.ReplaceAll(strings.ToLower(field), " ", "-")
