@@ -343,7 +343,7 @@ func serve(e *env, args []string) error {
 	warnExposed(e.stderr, ln.Addr(), c.adminToken)
 	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
 
-	srv := &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := httpServer(m.handler, log)
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
 	wg.Go(func() {
@@ -368,6 +368,24 @@ func serve(e *env, args []string) error {
 	srv.Shutdown(sctx)
 	wg.Wait()
 	return err
+}
+
+// The listener's limits: a client has 10 s to send its request's headers
+// and 30 s for the whole request, and a kept-alive connection left idle
+// for 2 minutes is closed, so connections that trickle a byte at a time or
+// sit open cannot pile up. Answers have no limit: advancing a virtual
+// clock by months takes as long as the work it causes.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// httpServer serves h with the listener's limits.
+func httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 }
 
 // mailInterval is how often stored notices are looked for to mail.
