@@ -34,8 +34,11 @@ var _ simulator.Store = (*DB)(nil)
 //
 // WAL with synchronous=NORMAL keeps every committed transaction across a
 // process crash (SIGKILL); only a power loss may drop the last ones.
+// Transactions begin IMMEDIATE: one that read first and wrote later
+// could not wait for another program's write lock (SQLite gives up at
+// once rather than deadlock), so the 5 s busy timeout would not apply.
 func Open(ctx context.Context, path string) (*DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

@@ -182,3 +182,57 @@ func TestLookupsUseAnIndexOnEveryColumn(t *testing.T) {
 		}
 	}
 }
+
+// Another program holding the write lock (the sqlite3 shell, a backup) is
+// waited for up to the busy timeout: a transaction that reads and then
+// writes does not fail at once with "database is locked" when the other
+// commits meanwhile.
+func TestBusyTimeoutHonoured(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kgsim.db")
+	db := open(t, path)
+	defer db.Close()
+	if err := db.PutCustomer(ctx, simulator.Customer{ID: "C1", Name: "Buyer"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE customers SET doc = json_set(doc, '$.customerName', 'Other') WHERE id = 'C1'"); err != nil {
+		t.Fatal(err)
+	}
+	const held = 300 * time.Millisecond
+	committed := make(chan error, 1)
+	time.AfterFunc(held, func() {
+		_, err := conn.ExecContext(ctx, "COMMIT")
+		committed <- err
+	})
+	start := time.Now()
+	err = db.Update(ctx, func(tx simulator.Tx) error {
+		c, err := tx.Customer(ctx, "C1")
+		if err != nil {
+			return err
+		}
+		c.Name += " again"
+		return tx.PutCustomer(ctx, c)
+	})
+	if err != nil {
+		t.Fatalf("Update while another program held the write lock for %v: %v (after %v)", held, err, time.Since(start))
+	}
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.Customer(ctx, "C1"); c.Name != "Other again" {
+		t.Errorf("name %q, want %q: the update read after the other's commit", c.Name, "Other again")
+	}
+}
