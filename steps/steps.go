@@ -78,6 +78,7 @@ func (t Target) Applies(tags []string) bool {
 type step struct {
 	pattern any
 	run     any
+	example string // the step as a feature writes it, with its keyword
 }
 
 // errNoWorld is what a step says when Register's hook did not run.

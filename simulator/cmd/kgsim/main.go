@@ -87,7 +87,7 @@ Usage: kgsim COMMAND [SUBCOMMAND] [FLAGS] [ARGS]
 Exit status: 0 done or valid; 1 invalid (a signature did not verify, a value
 did not decrypt); 2 the command could not run (bad flags or input, or no
 command given).`,
-		sub: []*command{serveCommand(), signCommand(), verifyCommand(), cryptoCommand(), certifyCommand(), demoCommand(), replayCommand()},
+		sub: []*command{serveCommand(), signCommand(), verifyCommand(), cryptoCommand(), certifyCommand(), stepsCommand(), demoCommand(), replayCommand()},
 	}
 }
 
