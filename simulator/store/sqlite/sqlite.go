@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ var migrations embed.FS
 // of its own; Update groups several.
 type DB struct {
 	store
+	lock *os.File // nil for ":memory:"
 }
 
 var _ simulator.Store = (*DB)(nil)
@@ -38,6 +40,25 @@ var _ simulator.Store = (*DB)(nil)
 // could not wait for another program's write lock (SQLite gives up at
 // once rather than deadlock), so the 5 s busy timeout would not apply.
 func Open(ctx context.Context, path string) (*DB, error) {
+	var lock *os.File
+	if path != ":memory:" {
+		var err error
+		if lock, err = lockFile(path); err != nil {
+			return nil, err
+		}
+	}
+	d, err := openFile(ctx, path)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	d.lock = lock
+	return d, nil
+}
+
+func openFile(ctx context.Context, path string) (*DB, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -56,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store{db: db, hot: hot}}, nil
+	return &DB{store: store{db: db, hot: hot}}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -116,12 +137,16 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Close closes the database.
+// Close closes the database and lets go of its lock.
 func (d *DB) Close() error {
 	for _, st := range d.hot {
 		st.Close()
 	}
-	return d.db.Close()
+	err := d.db.Close()
+	if d.lock != nil {
+		d.lock.Close()
+	}
+	return err
 }
 
 // store implements simulator.Tx over the DB, each call its own
