@@ -13,6 +13,10 @@ const (
 	ENOTFOUND = "not_found"
 	ECONFLICT = "conflict"
 	EINTERNAL = "internal"
+	// The store cannot keep what it is given: the disk is full (nothing
+	// was stored), or the database is damaged or unreadable.
+	EFULL        = "storage_full"
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an application error: a code, a message written for the person

@@ -114,6 +114,11 @@ type Store interface {
 	// Update runs fn in one transaction, committed if fn returns nil.
 	// fn must use only tx: the store is busy until fn returns.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Health is nil while the store can keep what it is given, else an
+	// EFULL or EUNAVAILABLE error saying why not: damage found when it
+	// was opened, or a write that failed for want of space or a broken
+	// file, until one succeeds again.
+	Health(ctx context.Context) error
 	Close() error
 }
 

@@ -24,7 +24,14 @@ type merchants struct {
 	mu        sync.Mutex
 	hanging   int
 	mostHung  int
-	delivered map[string]time.Time // ok.example's orderId -> when it got it
+	delivered map[string]time.Time // ok.example's bodies -> when it got each
+	requests  int                  // ok.example's requests
+}
+
+func (f *merchants) sent() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
 }
 
 func (f *merchants) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -49,6 +56,7 @@ func (f *merchants) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	f.mu.Lock()
 	f.delivered[string(body)] = time.Now()
+	f.requests++
 	f.mu.Unlock()
 	return answer(http.StatusOK, `{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`), nil
 }
@@ -185,4 +193,62 @@ func TestHangingMerchantOnTheVirtualClock(t *testing.T) {
 	if hung.most != 3 {
 		t.Errorf("at most %d requests held at once, want 3", hung.most)
 	}
+}
+
+// fullStore fails every transaction while full, as SQLite does on a full
+// disk.
+type fullStore struct {
+	simulator.Store
+	mu   sync.Mutex
+	full bool
+}
+
+func (f *fullStore) Update(ctx context.Context, fn func(simulator.Tx) error) error {
+	f.mu.Lock()
+	full := f.full
+	f.mu.Unlock()
+	if full {
+		return simulator.Errorf(simulator.EFULL, "", "the disk holding the database is full")
+	}
+	return f.Store.Update(ctx, fn)
+}
+
+// An attempt that cannot be recorded (the disk is full) is not sent again
+// in a loop: its queue waits 1, 2, 4, 8, 16 s... before the next try,
+// while the scheduler's loop goes on; once there is space, the next try
+// is recorded and nothing is lost.
+func TestUnrecordableAttemptBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeliverer(t, &virtualClock{}, "http://ok.example/produce")
+		f := &merchants{delivered: map[string]time.Time{}}
+		d.Sender = &Sender{client: &http.Client{Timeout: DefaultTimeout, Transport: f}}
+		clock := schedule.Wall{}
+		d.Clock, d.Wall = clock, time.Now
+		start := time.Now()
+		ms := enqueueFor(t, d.Store, "ok.example", 1, start)
+		store := &fullStore{Store: d.Store, full: true}
+		d.Store = store
+		s := schedule.New(clock, nil, d)
+		d.Notify = s.Wake
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+
+		time.Sleep(60 * time.Second)
+		synctest.Wait()
+		// Sent at 0, 1, 3, 7, 15 and 31 s: six times in a minute.
+		if n := f.sent(); n != 6 {
+			t.Errorf("sent %d times in a minute on a full disk, want 6 (1 s doubling)", n)
+		}
+		store.mu.Lock()
+		store.full = false
+		store.mu.Unlock()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := outcome(t, d, ms[0].ID); got.Outcome != simulator.Succeeded || got.Attempts != 1 {
+			t.Errorf("with space again: %s after %d recorded attempts, want SUCCEEDED after 1", got.Outcome, got.Attempts)
+		}
+		stop()
+		<-done
+	})
 }

@@ -4,7 +4,8 @@
 // The admin API takes and answers JSON under /admin/v1. An error is
 // {"error":{"code":"invalid|not_found|conflict|internal|method_not_allowed","message":...,"field":...}}
 // with status 400, 404, 409, 500 or 405; a body over 1 MiB is a 413 in the
-// same shape. Access (access.go) is checked first, on the admin API and
+// same shape. A full disk is a 507 "storage_full" and a damaged or
+// unreadable database a 503 "unavailable", each saying what to do. Access (access.go) is checked first, on the admin API and
 // /metrics, in this order: a Host that is no name of kgsim's, an Origin
 // other than kgsim's own or a Sec-Fetch-Site of cross-site or same-site
 // is a 403 "forbidden"; without the admin token, when one is set, a 401
@@ -17,7 +18,7 @@
 // replaced by <accessKey>. Actions run to their end even if the client
 // goes away, and wake delivery for the callbacks they enqueued.
 //
-//	GET  /healthz                                   "ok" when the store answers, 503 otherwise (not guarded)
+//	GET  /healthz                                   "ok" when the store answers and is healthy, 503 and why otherwise (not guarded)
 //	GET  /metrics                                   Prometheus text format (guarded as the admin API)
 //
 //	GET  /admin/v1/products                         {"products":[product]}
@@ -329,12 +330,18 @@ func (a *api) routes(reg *prometheus.Registry) {
 	}
 }
 
-// healthz answers "ok" when the store answers.
+// healthz answers "ok" when the store answers and is healthy: not
+// damaged, its last write not failed for want of space.
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if err := a.store.Health(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("store unhealthy: " + err.Error() + "\n"))
+		return
+	}
 	if _, err := a.store.Pending(ctx); err != nil {
 		a.log.ErrorContext(r.Context(), "health check: the store does not answer", "requestId", requestID(r), "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -39,6 +39,10 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case eUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
+	case simulator.EFULL:
+		return http.StatusInsufficientStorage
+	case simulator.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -137,12 +137,20 @@ func newWorld(t *testing.T, clock simulator.Clock) *world {
 // newGuardedWorld is a world whose admin API is guarded by access.
 func newGuardedWorld(t *testing.T, clock simulator.Clock, access Access) *world {
 	t.Helper()
+	return newWorldOn(t, clock, access, func(db *sqlite.DB) simulator.Store { return db })
+}
+
+// newWorldOn is a world whose parts use the store wrap makes of its
+// database.
+func newWorldOn(t *testing.T, clock simulator.Clock, access Access, wrap func(*sqlite.DB) simulator.Store) *world {
+	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { db.Close() })
+	store := wrap(db)
 	m := &merchant{t: t}
 	ms := httptest.NewServer(m)
 	t.Cleanup(ms.Close)
@@ -176,7 +184,7 @@ func newGuardedWorld(t *testing.T, clock simulator.Clock, access Access) *world 
 	}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	w := &world{t: t, store: store, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
+	w := &world{t: t, store: db, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
 	if access.Token != "" {
 		w.secrets = append(w.secrets, access.Token)
 	}

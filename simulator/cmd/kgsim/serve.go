@@ -341,6 +341,11 @@ func serve(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, c.db)
 	warnExposed(e.stderr, ln.Addr(), c.adminToken)
+	if err := m.store.Health(ctx); err != nil {
+		// It serves on, so that what is intact can be read out; /healthz
+		// says the same.
+		fmt.Fprintf(e.stderr, "kgsim serve: warning: %v\n", err)
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
 
 	srv := httpServer(m.handler, log)

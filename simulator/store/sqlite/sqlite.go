@@ -72,12 +72,17 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	h := &health{}
+	if err := h.check(ctx, db, path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: the quick check could not run: %w", path, err)
+	}
 	hot, err := prepare(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store: store{db: db, hot: hot}}, nil
+	return &DB{store: store{db: db, hot: hot, health: h}}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -152,9 +157,10 @@ func (d *DB) Close() error {
 // store implements simulator.Tx over the DB, each call its own
 // transaction, or inside a transaction of Update.
 type store struct {
-	db  *sql.DB
-	tx  *sql.Tx // nil outside a transaction
-	hot statements
+	db     *sql.DB
+	tx     *sql.Tx // nil outside a transaction
+	hot    statements
+	health *health
 }
 
 // atomic runs fn with several statements as one transaction: a new one
@@ -163,10 +169,14 @@ func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	return inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
 		s.tx = tx
 		return fn(s)
 	})
+	if err == nil {
+		s.health.ok()
+	}
+	return s.health.fail(err)
 }
 
 // statements are the queries delivery and the engine run for every
@@ -220,7 +230,11 @@ func (s store) on(ctx context.Context, query string) querier {
 }
 
 func (s store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.on(ctx, query).ExecContext(ctx, query, args...)
+	res, err := s.on(ctx, query).ExecContext(ctx, query, args...)
+	if err == nil && s.tx == nil {
+		s.health.ok()
+	}
+	return res, s.health.fail(err)
 }
 
 func (s store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -254,25 +268,25 @@ func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), not
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, notFound
 	}
-	return v, err
+	return v, s.health.fail(err)
 }
 
 // list reads every row query returns.
 func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, s.health.fail(err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, s.health.fail(err)
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, s.health.fail(rows.Err())
 }
 
 // where builds a listing's conditions from a filter, whose zero fields
