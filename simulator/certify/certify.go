@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
-	"github.com/kgsim/kgsim/features"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/steps"
@@ -37,6 +36,9 @@ type Options struct {
 	Formats []string
 	// Strict counts a failed recommended check as a failure, not a warning.
 	Strict bool
+	// Features is a directory of the merchant's own .feature files, run
+	// after kgsim's with the same steps, tags and levels; "" for none.
+	Features string
 	Out    io.Writer // progress and the terminal report; nil discards
 }
 
@@ -61,11 +63,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	s, err := loadSuite(o.Features)
+	if err != nil {
+		return Result{}, err
+	}
 	filter, err := tagFilter(o.Target, o.Tags)
 	if err != nil {
 		return Result{}, err
 	}
-	planned, err := plan(filter)
+	planned, err := plan(s, filter)
 	if err != nil {
 		return Result{}, err
 	}
@@ -100,7 +106,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			rec.hook(sc, func() { steps.Register(sc, o.Target) })
 		},
 		Options: &godog.Options{
-			FS: features.FS, Paths: []string{"."}, Tags: filter,
+			FS: s.fsys, Paths: s.paths, Tags: filter,
 			Format: godogFormat(reports), Output: &cucumber, NoColors: true,
 			// Undefined, pending and ambiguous steps fail: a check that
 			// did not run must not pass.
@@ -124,11 +130,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return r, nil
 }
 
-// plan returns the scenarios the filter selects, in feature order.
-func plan(filter string) ([]Scenario, error) {
-	fts, err := godog.TestSuite{Options: &godog.Options{FS: features.FS, Paths: []string{"."}, Tags: filter}}.RetrieveFeatures()
+// plan returns the scenarios the filter selects, in the order they run.
+func plan(s suite, filter string) ([]Scenario, error) {
+	fts, err := godog.TestSuite{Options: &godog.Options{FS: s.fsys, Paths: s.paths, Tags: filter}}.RetrieveFeatures()
 	if err != nil {
-		return nil, fmt.Errorf("the embedded features do not parse: %w", err)
+		return nil, fmt.Errorf("the features do not parse: %w", err)
 	}
 	var out []Scenario
 	for _, ft := range fts {

@@ -394,7 +394,11 @@ func BenchmarkSuite(b *testing.B) {
 // the target (steps.Target.Applies): a scenario the filter let through but
 // the steps skip would be reported as skipped instead of left out.
 func TestSelectionAgreesWithTheSteps(t *testing.T) {
-	all, err := plan("")
+	s, err := loadSuite("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := plan(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +415,7 @@ func TestSelectionAgreesWithTheSteps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		selected, err := plan(filter)
+		selected, err := plan(s, filter)
 		if err != nil {
 			t.Fatal(err)
 		}

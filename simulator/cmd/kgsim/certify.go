@@ -21,7 +21,8 @@ func certifyCommand() *command {
 		name:    "certify",
 		summary: "run the certification suite against a merchant's production interface",
 		help: `Usage: kgsim certify --merchant-url URL --access-key KEY [--protocol v2|v1]
-                     [--encrypt-type 1|2] [--modes MODES] [--catalogue FILE] [--timeout DURATION]
+                     [--encrypt-type 1|2] [--modes MODES] [--catalogue FILE] [--features DIR]
+                     [--timeout DURATION]
                      [--tags EXPR] [--format FORMAT]... [--strict]
                      [--kit-key KEY --public-key FILE [--app-id ID]]
                      [--login-url URL --redirect-uri URL [--refresh-url URL] [--logout-url URL]]
@@ -49,6 +50,9 @@ and a hint at the fix.
                     serve --fixtures reads (url, protocol and accessKey may
                     be left out: the flags give them); the scenarios buy
                     them, one per charging mode, instead of kgsim's sample
+  --features        a directory of the merchant's own .feature files, run after
+                    kgsim's with the same steps (kgsim steps lists them), tags
+                    and levels; an undefined step stops the run before it starts
   --timeout         the marketplace's limit for an answer (default 20s)
   --tags            select scenarios: tags joined by && (and) and , (or),
                     ~ negating one, e.g. "@required && ~@retries"
@@ -109,6 +113,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	encrypt := f.string("encrypt-type", "1|2", "encryptType of appInfo")
 	modes := f.string("modes", "MODES (e.g. period,trial)", "charging modes")
 	catalogue := f.string("catalogue", "FILE (products.json format)", "the merchant's products")
+	own := f.string("features", "DIR (the merchant's .feature files)", "the merchant's own scenarios")
 	timeout := f.string("timeout", "DURATION (e.g. 20s)", "answer time limit")
 	tags := f.string("tags", "EXPR (e.g. \"@required && ~@retries\")", "scenario selection")
 	formats := f.list("format", "pretty|junit:PATH|cucumber:PATH|html:PATH", "report")
@@ -198,7 +203,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 			}
 		}
 	}
-	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict}
+	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict, Features: *own}
 	return c, nil
 }
 
@@ -376,7 +381,7 @@ func runCertify(e *env, args []string) error {
 // flagOf names the command-line flag of a certify field in errors.
 func flagOf(field string) string {
 	switch field {
-	case "tags", "format", "catalogue":
+	case "tags", "format", "catalogue", "features":
 		return "--" + field
 	case "merchant URL", "merchant image", "merchant port", "merchant path":
 		return "--" + strings.ReplaceAll(strings.ToLower(field), " ", "-")
