@@ -39,7 +39,7 @@ type Options struct {
 	// Features is a directory of the merchant's own .feature files, run
 	// after kgsim's with the same steps, tags and levels; "" for none.
 	Features string
-	Out    io.Writer // progress and the terminal report; nil discards
+	Out      io.Writer // progress and the terminal report; nil discards
 }
 
 // parallel is how many scenarios run at once. Scenarios share nothing
