@@ -49,7 +49,10 @@ type Attempt struct {
 	Status         int // 0 when no answer came
 	ResponseHeader http.Header
 	ResponseBody   []byte
-	Error          string // the transport error, if any
+	// ResponseTruncated says ResponseBody is the start of a longer answer:
+	// what is kept of one is bounded.
+	ResponseTruncated bool
+	Error             string // the transport error, if any
 
 	Verdict  Verdict
 	Detail   string

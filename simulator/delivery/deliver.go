@@ -396,8 +396,14 @@ func replaceMember(obj gjson.Result, name, raw string) []byte {
 	return append(out, '}')
 }
 
+// maxKept is how much of an answer's body an attempt keeps, as much as a
+// call record shows (callbacks.md §12): the judge reads up to maxAnswer,
+// but 200 failed attempts must not fill the disk.
+const maxKept = 64 << 10
+
 // NewAttempt records one attempt: the request as sent with its signing
-// inputs, the answer and the judgement on it. The caller numbers it.
+// inputs, the answer and the judgement on it, the answer's body cut at
+// maxKept and marked so. The caller numbers it.
 func NewAttempt(req *Request, started time.Time, answer Answer, j Judgement) simulator.Attempt {
 	a := simulator.Attempt{
 		StartedAt: started, FinishedAt: started.Add(answer.Elapsed),
@@ -405,6 +411,9 @@ func NewAttempt(req *Request, started time.Time, answer Answer, j Judgement) sim
 		TimeStamp: req.TimeStamp, Timestamp: req.Timestamp, Nonce: req.Nonce, BodyHMAC: req.BodyHMAC, Canonical: req.Canonical, Signature: req.Signature,
 		Status: answer.Status, ResponseHeader: answer.Header, ResponseBody: answer.Body,
 		Verdict: j.Verdict, Detail: j.Detail, Message: j.Message, Warnings: j.Warnings,
+	}
+	if len(a.ResponseBody) > maxKept {
+		a.ResponseBody, a.ResponseTruncated = a.ResponseBody[:maxKept:maxKept], true
 	}
 	if answer.Err != nil {
 		a.Error = answer.Err.Error()

@@ -155,3 +155,44 @@ func TestSenderTimeout(t *testing.T) {
 		t.Errorf("verdict %s: %v", j.Verdict, a.Err)
 	}
 }
+
+// What a merchant answers is kept bounded whatever it sends: 200 failed
+// attempts answered with a 4 MiB header or a 1 MiB body keep at most
+// 64 KiB of each, the cut marked, so the database grows by the attempts,
+// not by what the merchant chose to send.
+func TestStoredAnswersBounded(t *testing.T) {
+	huge := strings.Repeat("h", 4<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "header") {
+			w.Header().Set("X-Huge", huge)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(strings.Repeat("b", maxAnswer)))
+	}))
+	defer srv.Close()
+	d, _, _, _ := setup(t)
+	for _, path := range []string{"/header", "/body"} {
+		msg := newInstanceMessage(path[1:], path[1:], srv.URL+path, t0)
+		if err := d.Store.Enqueue(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	header, _ := d.Store.Attempts(context.Background(), "header")
+	body, _ := d.Store.Attempts(context.Background(), "body")
+	if len(header) != 1 || len(body) != 1 {
+		t.Fatalf("%d and %d attempts, want 1 each", len(header), len(body))
+	}
+	h := header[0]
+	if h.Status != 0 || !strings.Contains(h.Error, "headers exceeded") || len(h.ResponseHeader) != 0 || !h.Verdict.Failed() {
+		t.Errorf("a 4 MiB header: status %d, error %q, %d headers kept, %s; want a failed attempt saying the headers were too large, none kept",
+			h.Status, h.Error, len(h.ResponseHeader), h.Verdict)
+	}
+	b := body[0]
+	if len(b.ResponseBody) != maxKept || !b.ResponseTruncated || b.Status != http.StatusInternalServerError {
+		t.Errorf("a 1 MiB body: %d bytes kept, truncated %v, status %d; want %d, true, 500", len(b.ResponseBody), b.ResponseTruncated, b.Status, maxKept)
+	}
+}

@@ -15,7 +15,12 @@ const DefaultTimeout = 20 * time.Second
 
 // maxAnswer bounds how much of an answer is read: real answers are a few
 // hundred bytes, and a merchant must not be able to exhaust the simulator.
-const maxAnswer = 1 << 20
+// maxAnswerHeader bounds its headers likewise: more is a failed attempt
+// ("server response headers exceeded ...") and nothing of them is kept.
+const (
+	maxAnswer       = 1 << 20
+	maxAnswerHeader = 64 << 10
+)
 
 // Sender performs attempts over HTTP. It never follows a redirect (a 3xx
 // is judged as the answer) and so calls no URL but the one configured.
@@ -23,10 +28,16 @@ type Sender struct {
 	client *http.Client
 }
 
-// NewSender returns a Sender whose attempts fail after timeout.
+// NewSender returns a Sender whose attempts fail after timeout. It keeps
+// as many idle connections to a merchant as attempts may be in flight to
+// it.
 func NewSender(timeout time.Duration) *Sender {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxResponseHeaderBytes = maxAnswerHeader
+	t.MaxIdleConnsPerHost = DefaultWorkers
 	return &Sender{client: &http.Client{
-		Timeout: timeout,
+		Timeout:   timeout,
+		Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -164,7 +164,7 @@ func newAttemptRecord(p simulator.Protocol, a simulator.Attempt) AttemptRecord {
 	}
 	if a.Status != 0 {
 		rb := a.ResponseBody
-		truncated := len(rb) > MaxRecordedBody
+		truncated := a.ResponseTruncated || len(rb) > MaxRecordedBody
 		if truncated {
 			rb = rb[:MaxRecordedBody]
 		}

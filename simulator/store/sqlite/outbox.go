@@ -155,6 +155,7 @@ type attemptRequest struct {
 
 type attemptResponse struct {
 	Header                 http.Header `json:",omitempty"`
+	Truncated              bool        `json:",omitempty"`
 	Error, Detail, Message string      `json:",omitempty"`
 	Warnings               []string    `json:",omitempty"`
 }
@@ -166,7 +167,7 @@ func (s store) RecordAttempt(ctx context.Context, a simulator.Attempt, m simulat
 	if err != nil {
 		return err
 	}
-	resp, err := json.Marshal(attemptResponse{a.ResponseHeader, a.Error, a.Detail, a.Message, a.Warnings})
+	resp, err := json.Marshal(attemptResponse{a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings})
 	if err != nil {
 		return err
 	}
@@ -211,6 +212,6 @@ func scanAttempt(s scanner) (simulator.Attempt, error) {
 	}
 	a.Method, a.URL, a.Header = rq.Method, rq.URL, rq.Header
 	a.TimeStamp, a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature = rq.TimeStamp, rq.Timestamp, rq.Nonce, rq.BodyHMAC, rq.Canonical, rq.Signature
-	a.ResponseHeader, a.Error, a.Detail, a.Message, a.Warnings = rs.Header, rs.Error, rs.Detail, rs.Message, rs.Warnings
+	a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings = rs.Header, rs.Truncated, rs.Error, rs.Detail, rs.Message, rs.Warnings
 	return a, nil
 }

@@ -276,7 +276,7 @@ func attemptRoundTrip(t *testing.T, s simulator.Store) {
 	a2 := simulator.Attempt{
 		MessageID: "01A", N: 2, StartedAt: t0.Add(time.Hour), FinishedAt: t0.Add(time.Hour + time.Millisecond),
 		Method: "POST", URL: m.URL, Header: http.Header{}, Body: []byte{}, Status: 200,
-		ResponseHeader: http.Header{"Content-Type": {"application/json"}}, ResponseBody: []byte("{\"resultCode\":\"000000\"}\n"),
+		ResponseHeader: http.Header{"Content-Type": {"application/json"}}, ResponseBody: []byte("{\"resultCode\":\"000000\"}\n"), ResponseTruncated: true,
 		Verdict: simulator.Success, Warnings: []string{"RESULT_MSG_MISSING: the answer has no resultMsg"},
 	}
 	m.Attempts, m.FirstAttempt, m.NextAttemptAt = 1, t0, t0.Add(time.Hour)
