@@ -118,10 +118,11 @@ func (t *txn) flush() error {
 	return t.tx.Enqueue(t.ctx, t.out...)
 }
 
-// Load stores a catalogue: products and customers are inserted or
-// replaced, all or none. A product already stored keeps its Status, which
-// the marketplace sets (dial tests, failed orders), not the merchant; a new
-// one without a Status is on sale. A product's seller must be stored.
+// Load seeds the store with a catalogue, all or none: the products and
+// customers it lacks are stored, and one already stored is left as it is,
+// since the admin API may have changed it and what it changed must
+// outlive a restart. A new product without a Status is on sale. A
+// product's seller must be stored.
 func (e *Engine) Load(ctx context.Context, products []simulator.Product, customers []simulator.Customer) error {
 	for i := range products {
 		if err := products[i].Validate(); err != nil {
@@ -135,34 +136,75 @@ func (e *Engine) Load(ctx context.Context, products []simulator.Product, custome
 	}
 	return e.Store.Update(ctx, func(tx simulator.Tx) error {
 		for _, p := range products {
-			stored, err := tx.Product(ctx, p.ID)
-			switch {
-			case err == nil:
-				p.Status = stored.Status
-			case simulator.ErrorCode(err) != simulator.ENOTFOUND:
+			if ok, err := found(tx.Product(ctx, p.ID)); err != nil {
 				return err
+			} else if ok {
+				continue
 			}
-			if p.Status == "" {
-				p.Status = simulator.OnSale
-			}
-			if p.SellerID != "" {
-				_, err := tx.Seller(ctx, p.SellerID)
-				if simulator.ErrorCode(err) == simulator.ENOTFOUND {
-					return simulator.Errorf(simulator.EINVALID, "sellerId", "product %s names seller %q, which does not exist: add it first (PUT /admin/v1/sellers/%s, or sellers.json in the fixtures)", p.ID, p.SellerID, p.SellerID)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if err := tx.PutProduct(ctx, p); err != nil {
+			if err := putProduct(ctx, tx, p); err != nil {
 				return err
 			}
 		}
 		for _, c := range customers {
+			if ok, err := found(tx.Customer(ctx, c.ID)); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
 			if err := tx.PutCustomer(ctx, c); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// PutProduct adds or replaces a product, as the admin API does. One
+// already stored keeps its Status, which the marketplace sets (dial tests,
+// failed orders), not the merchant; a new one without a Status is on
+// sale. Its seller must be stored.
+func (e *Engine) PutProduct(ctx context.Context, p simulator.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return e.Store.Update(ctx, func(tx simulator.Tx) error {
+		old, err := tx.Product(ctx, p.ID)
+		switch {
+		case err == nil:
+			p.Status = old.Status
+		case simulator.ErrorCode(err) != simulator.ENOTFOUND:
+			return err
+		}
+		return putProduct(ctx, tx, p)
+	})
+}
+
+// found says whether a read found its record; an error other than
+// ENOTFOUND is returned.
+func found[T any](_ T, err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case simulator.ErrorCode(err) == simulator.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
+}
+
+// putProduct stores p, on sale unless it says otherwise, once its seller
+// is found.
+func putProduct(ctx context.Context, tx simulator.Tx, p simulator.Product) error {
+	if p.Status == "" {
+		p.Status = simulator.OnSale
+	}
+	if p.SellerID != "" {
+		_, err := tx.Seller(ctx, p.SellerID)
+		if simulator.ErrorCode(err) == simulator.ENOTFOUND {
+			return simulator.Errorf(simulator.EINVALID, "sellerId", "product %s names seller %q, which does not exist: add it first (PUT /admin/v1/sellers/%s, or sellers.json in the fixtures)", p.ID, p.SellerID, p.SellerID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.PutProduct(ctx, p)
 }

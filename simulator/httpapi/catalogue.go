@@ -42,8 +42,7 @@ func (a *api) getProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 	return http.StatusOK, shown(p), nil
 }
 
-// putProduct adds or replaces a product, as a fixture would, through the
-// engine's catalogue load. So that a product read from the API can be
+// putProduct adds or replaces a product through the engine. So that a product read from the API can be
 // edited and put back, an accessKey that is empty or equal to the stored
 // key's mask keeps the stored key, and the status may be repeated; it is
 // changed only by the status action, since the marketplace sets it, not
@@ -72,8 +71,8 @@ func (a *api) putProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if exists && p.Status != "" && p.Status != stored.Status {
 		return 0, nil, simulator.Errorf(simulator.EINVALID, "status", "is %s; the marketplace sets it: use PUT /admin/v1/products/%s/status to change it", stored.Status, id)
 	}
-	// Load validates the product, naming the field at fault.
-	if err := a.engine.Load(ctx, []simulator.Product{p}, nil); err != nil {
+	// PutProduct validates the product, naming the field at fault.
+	if err := a.engine.PutProduct(ctx, p); err != nil {
 		return 0, nil, err
 	}
 	if p, err = a.store.Product(ctx, id); err != nil {

@@ -55,6 +55,9 @@ type Config struct {
 	// Identity are the identity provider's settings for every tenant that
 	// does not override them; zero fields take the spec's.
 	Identity identity.Settings
+	// ObserveOpenAPI, when set, is told of every open-API call the
+	// marketplace answers (certification reports them).
+	ObserveOpenAPI func(openapi.Exchange)
 }
 
 // DefaultBase is kgsim serve's default address.
@@ -112,7 +115,8 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	// expired logins daily.
 	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer, m.Identity)
 	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify, m.Deliverer.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
-	m.OpenAPI, err = openapi.New(openapi.Config{Store: c.Store, Clock: c.Clock, Wall: c.Wall, Logger: c.Logger, Registry: c.Registry})
+	m.OpenAPI, err = openapi.New(openapi.Config{Store: c.Store, Clock: c.Clock, Wall: c.Wall, Logger: c.Logger, Registry: c.Registry,
+		Observe: c.ObserveOpenAPI})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +129,8 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	return m, nil
 }
 
-// putSellers validates and stores the sellers of the catalogue.
+// putSellers validates the sellers of the catalogue and stores those the
+// store lacks: one already stored keeps what the admin API made of it.
 func putSellers(ctx context.Context, store simulator.Store, sellers []simulator.Seller) error {
 	for i := range sellers {
 		if err := sellers[i].Validate(); err != nil {
@@ -134,6 +139,11 @@ func putSellers(ctx context.Context, store simulator.Store, sellers []simulator.
 	}
 	return store.Update(ctx, func(tx simulator.Tx) error {
 		for _, sl := range sellers {
+			if _, err := tx.Seller(ctx, sl.ID); err == nil {
+				continue
+			} else if simulator.ErrorCode(err) != simulator.ENOTFOUND {
+				return err
+			}
 			if err := tx.PutSeller(ctx, sl); err != nil {
 				return err
 			}
