@@ -196,6 +196,20 @@ type Tx interface {
 	AddUsage(ctx context.Context, records ...UsageRecord) (int, error)
 	// Usage lists accepted records in the order they were accepted.
 	Usage(ctx context.Context, f UsageFilter) ([]UsageRecord, error)
+
+	// What a restart must find again.
+
+	// PutVirtualNow records where the virtual clock stands; VirtualNow
+	// reads it back, ENOTFOUND if it never was.
+	PutVirtualNow(ctx context.Context, now time.Time) error
+	VirtualNow(ctx context.Context) (time.Time, error)
+	// ClaimKey records that the request of an Idempotency-Key started
+	// (Status 0), an ECONFLICT if the key is recorded already; AnswerKey
+	// records its answer, or forgets the key when Status is 0; Key reads
+	// it.
+	ClaimKey(ctx context.Context, k IdempotentAnswer) error
+	AnswerKey(ctx context.Context, k IdempotentAnswer) error
+	Key(ctx context.Context, key string) (IdempotentAnswer, error)
 }
 
 // Settler reacts to a recorded attempt inside the transaction that records
@@ -203,6 +217,17 @@ type Tx interface {
 // run. Whatever it writes commits with the attempt or not at all.
 type Settler interface {
 	Settle(ctx context.Context, tx Tx, m Message, a Attempt) error
+}
+
+// IdempotentAnswer is what is kept of an admin request sent with an
+// Idempotency-Key: a fingerprint of the request, and its answer once there
+// is one (Status 0 until then), which a repeat gets again.
+type IdempotentAnswer struct {
+	Key       string
+	Request   []byte // SHA-256 of method, path and body
+	Status    int
+	Body      []byte
+	CreatedAt time.Time
 }
 
 // Origin is the server a message's URL reaches: its scheme and authority

@@ -114,6 +114,9 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	// instant is delivered at that instant. The identity provider purges
 	// expired logins daily.
 	m.Scheduler = schedule.New(c.Clock, c.Logger, m.Engine, m.Dial, m.Deliverer, m.Identity)
+	if m.Scheduler.Virtual() {
+		m.Scheduler.Keep(c.Store.PutVirtualNow)
+	}
 	m.Engine.Notify, m.Dial.Notify, m.Kit.Notify, m.Deliverer.Notify = m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake, m.Scheduler.Wake
 	m.OpenAPI, err = openapi.New(openapi.Config{Store: c.Store, Clock: c.Clock, Wall: c.Wall, Logger: c.Logger, Registry: c.Registry,
 		Observe: c.ObserveOpenAPI})

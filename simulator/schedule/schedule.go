@@ -42,6 +42,14 @@ type Scheduler struct {
 
 	mu   sync.Mutex // one pass at a time: a message must not be attempted twice at once
 	wake chan struct{}
+	save func(ctx context.Context, now time.Time) error // nil: the clock's position is not kept
+}
+
+// Keep has Advance record where the virtual clock stands whenever it
+// ends, with save (the store's PutVirtualNow), so that a restart on the
+// same store goes on from there.
+func (s *Scheduler) Keep(save func(ctx context.Context, now time.Time) error) {
+	s.save = save
 }
 
 // New returns a scheduler over workers, run in the order given at each
@@ -85,13 +93,21 @@ const maxInstants = 10_000_000
 // falls due on the way and running it there, in time order, and returns
 // once nothing more is due at to. Retries, expiries and dial tests thus
 // happen at the times they would on the wall clock.
-func (s *Scheduler) Advance(ctx context.Context, to time.Time) (Report, error) {
+func (s *Scheduler) Advance(ctx context.Context, to time.Time) (_ Report, err error) {
 	if s.virtual == nil {
 		return Report{}, simulator.Errorf(simulator.ECONFLICT, "clock", "the clock is real; only a virtual clock (kgsim serve --clock virtual) can be advanced")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := Report{From: s.virtual.Now(), To: to.UTC()}
+	defer func() {
+		if s.save == nil || !s.virtual.Now().After(r.From) {
+			return
+		}
+		if serr := s.save(context.WithoutCancel(ctx), s.virtual.Now()); err == nil && serr != nil {
+			err = fmt.Errorf("the clock moved to %s but its position could not be kept: %w", s.virtual.Now().Format(time.RFC3339), serr)
+		}
+	}()
 	if to.Before(r.From) {
 		return r, simulator.Errorf(simulator.EINVALID, "to", "%s is before the clock's now %s; the clock does not go back", to.UTC().Format(time.RFC3339), r.From.Format(time.RFC3339))
 	}

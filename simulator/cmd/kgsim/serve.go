@@ -51,7 +51,9 @@ retry schedules, dial tests twice a day, failure notices (e-mailed when
   --db         SQLite database file, created if missing (default kgsim.db)
   --clock      real (default): time passes; virtual: time stands still until
                POST /admin/v1/clock/advance moves it, running what falls due
-  --start      where a virtual clock starts, RFC 3339 (default now)
+  --start      where a virtual clock starts, RFC 3339 (default now); a
+               restart goes on from where the database's clock stood,
+               unless --start is later
   --fixtures   directory with products.json, customers.json and optionally
                sellers.json (default: the embedded sample catalogue)
   --smtp       SMTP server for failure notices (default: stored, not mailed)
@@ -287,7 +289,12 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	var clock simulator.Clock = schedule.Wall{}
 	if c.virtual {
-		clock = schedule.NewVirtual(c.start)
+		start, err := virtualStart(ctx, store, c.start)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		clock = schedule.NewVirtual(start)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -309,6 +316,24 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 		return nil, err
 	}
 	return &marketplace{Market: mk, store: store, handler: h}, nil
+}
+
+// virtualStart is where a virtual clock starts: where it stood when the
+// database last saw it, or start (--start, else now) when that is later:
+// the clock never goes back, or retries and expiries scheduled for the
+// time it had reached would wait for it to come round again.
+func virtualStart(ctx context.Context, store simulator.Store, start time.Time) (time.Time, error) {
+	kept, err := store.VirtualNow(ctx)
+	switch {
+	case simulator.ErrorCode(err) == simulator.ENOTFOUND:
+		return start, nil
+	case err != nil:
+		return start, err
+	}
+	if kept.After(start) {
+		return kept, nil
+	}
+	return start, nil
 }
 
 // shutdownGrace bounds how long open admin requests may finish.

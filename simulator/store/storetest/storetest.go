@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"SellerRoundTrip", sellerRoundTrip},
 		{"UsageStoredOnce", usageStoredOnce},
 		{"UsageIsAtomic", usageIsAtomic},
+		{"VirtualNowRoundTrip", virtualNowRoundTrip},
+		{"IdempotencyKeys", idempotencyKeys},
 		{"LicenseRoundTrip", licenseRoundTrip},
 		{"LicenseFilters", licenseFilters},
 		{"LicenseIsAtomic", licenseIsAtomic},
