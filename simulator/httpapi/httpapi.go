@@ -5,7 +5,9 @@
 // {"error":{"code":"invalid|not_found|conflict|internal|method_not_allowed","message":...,"field":...}}
 // with status 400, 404, 409, 500 or 405; a body over 1 MiB is a 413 in the
 // same shape. A full disk is a 507 "storage_full" and a damaged or
-// unreadable database a 503 "unavailable", each saying what to do. Access (access.go) is checked first, on the admin API and
+// unreadable database a 503 "unavailable", each saying what to do. A POST
+// sent with an Idempotency-Key is answered once and replayed after
+// (idempotency.go). Access (access.go) is checked first, on the admin API and
 // /metrics, in this order: a Host that is no name of kgsim's, an Origin
 // other than kgsim's own or a Sec-Fetch-Site of cross-site or same-site
 // is a 403 "forbidden"; without the admin token, when one is set, a 401
@@ -260,7 +262,7 @@ func (a *api) routes(reg *prometheus.Registry) {
 	// 405 for a subrouter's route asked with another method.)
 	guard := admit(a.gate.place, a.gate.bearer, jsonBody)
 	admin := func(path string, h handler, method string) {
-		r.Handle(v1+path, guard(a.json(h))).Methods(method)
+		r.Handle(v1+path, guard(a.idempotent(a.json(h)))).Methods(method)
 	}
 	for _, rt := range []struct {
 		method, path string
