@@ -79,11 +79,16 @@ type DebugCase struct {
 
 // Validate checks a product's configuration, naming the field at fault.
 func (p *Product) Validate() error {
+	if err := CheckID("productId", p.ID); err != nil {
+		return err
+	}
+	if err := CheckID("skuCode", p.SKUCode); err != nil {
+		return err
+	}
+	if err := CheckText("name", p.Name); err != nil {
+		return err
+	}
 	switch {
-	case p.ID == "":
-		return Errorf(EINVALID, "productId", "is required")
-	case p.SKUCode == "":
-		return Errorf(EINVALID, "skuCode", "is required")
 	case !slices.Contains([]ChargingMode{Period, OneTime, OnDemand, OnDemandPkg}, p.ChargingMode):
 		return Errorf(EINVALID, "chargingMode", "%q is not one of PERIOD, ONE_TIME, ON_DEMAND, ON_DEMAND_PKG", p.ChargingMode)
 	case p.ChargingMode == Period && p.PeriodType != "year" && p.PeriodType != "month":
@@ -134,11 +139,18 @@ type Customer struct {
 
 // Validate checks a customer, naming the field at fault.
 func (c *Customer) Validate() error {
-	switch {
-	case c.ID == "":
-		return Errorf(EINVALID, "customerId", "is required")
-	case c.Name == "":
+	if err := CheckID("customerId", c.ID); err != nil {
+		return err
+	}
+	if c.Name == "" {
 		return Errorf(EINVALID, "customerName", "is required")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"customerName", c.Name}, {"userId", c.UserID}, {"userName", c.UserName}, {"mobilePhone", c.MobilePhone}, {"email", c.Email},
+	} {
+		if err := CheckText(f.name, f.value); err != nil {
+			return err
+		}
 	}
 	return nil
 }
