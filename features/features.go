@@ -12,7 +12,10 @@
 // when the merchant declares them (callbacks.md §13); @kit, @login,
 // @refresh, @logout and @cas for joint operation (kit-sync.md,
 // identity.md), run only when the merchant gives their settings
-// (steps.Target.Joint).
+// (steps.Target.Joint); @open-api for the merchant's calls to the open
+// APIs (open-api.md), run only when the certification serves them, and
+// @license-software for the License software's, only when the merchant
+// gives its entry.
 package features
 
 import "embed"

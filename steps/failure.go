@@ -31,7 +31,7 @@ type failure struct {
 	extra []string
 	spec  string
 	hint  string
-	keys  []string // the access key and kit key, replaced wherever they would appear
+	keys  []string // the access key, kit key and SK, replaced wherever they would appear
 }
 
 // shownBody is how much of a body a failure shows.
@@ -83,7 +83,7 @@ func (f *failure) Error() string {
 	out := b.String()
 	for i, key := range f.keys {
 		if len(key) >= 6 { // a shorter key would match innocent text
-			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>"}[min(i, 1)])
+			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>", "<sk>"}[min(i, 2)])
 		}
 	}
 	return out
@@ -142,5 +142,11 @@ func (w *world) fail(c *call, spec, hint, check string, args ...any) error {
 }
 
 // keys are the secrets a failure must never show: the access key, the kit
-// key.
-func (w *world) keys() []string { return []string{w.target.AccessKey, w.target.KitKey} }
+// key, the seller's SK.
+func (w *world) keys() []string {
+	keys := []string{w.target.AccessKey, w.target.KitKey}
+	if w.target.OpenAPI != nil {
+		keys = append(keys, w.target.OpenAPI.sk)
+	}
+	return keys
+}

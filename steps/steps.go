@@ -44,13 +44,18 @@ func Register(sc *godog.ScenarioContext, t Target) {
 // the target declares: its protocol (@v1, @v2; untagged is both), and, when
 // tagged with charging modes, at least one of them; @trial needs a PERIOD
 // product with a trial, @license a License product, @upgrade a product
-// that offers upgrades; the joint-operation tags need what Joint says.
+// that offers upgrades; the joint-operation tags need what Joint says;
+// @open-api needs the run's open APIs, @license-software the License
+// software's entry.
 func (t Target) Applies(tags []string) bool {
 	t = t.withDefaults()
 	if slices.Contains(tags, "@v1") && t.Protocol != simulator.V1 || slices.Contains(tags, "@v2") && t.Protocol != simulator.V2 {
 		return false
 	}
 	if slices.Contains(tags, "@license") && !t.License || slices.Contains(tags, "@upgrade") && !t.Upgrade {
+		return false
+	}
+	if slices.Contains(tags, "@open-api") && t.OpenAPI == nil || slices.Contains(tags, "@license-software") && t.LicenseURL == "" {
 		return false
 	}
 	for _, tag := range tags {
@@ -98,6 +103,18 @@ func on(f func(w *world, ctx context.Context) error) func(context.Context) error
 		w, err := worldOf(ctx)
 		if err != nil {
 			return err
+		}
+		return f(w, ctx)
+	}
+}
+
+// onCtx adapts a world method that adds to the context (an attachment to
+// the report) to a step function.
+func onCtx(f func(w *world, ctx context.Context) (context.Context, error)) func(context.Context) (context.Context, error) {
+	return func(ctx context.Context) (context.Context, error) {
+		w, err := worldOf(ctx)
+		if err != nil {
+			return ctx, err
 		}
 		return f(w, ctx)
 	}

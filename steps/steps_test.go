@@ -71,7 +71,16 @@ func (r run) ran() int {
 func runSuite(t testing.TB, c merchant.Config, target steps.Target) run {
 	t.Helper()
 	c.AccessKey, c.KitKey, c.PrivateKey = accessKey, merchant.SampleKitKey, merchant.SampleKey()
-	return runSuiteOn(t, merchant.New(c), target)
+	if c.QueryOrders || c.UsageEvery > 0 {
+		target.OpenAPI, c.MarketURL, c.AK, c.SK = serveOpenAPI(t)
+	}
+	h := merchant.New(c)
+	if c.UsageEvery > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go merchant.PushUsage(ctx, h)
+	}
+	return runSuiteOn(t, h, target)
 }
 
 // runSuiteOn runs the features against a merchant handler.
@@ -80,6 +89,9 @@ func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	target.URL, target.AccessKey = srv.URL+"/produce", accessKey
+	if target.OpenAPI != nil {
+		target.LicenseURL = srv.URL + "/license"
+	}
 	if target.Protocol == simulator.V1 {
 		target.URL += "/v1"
 	}
@@ -302,6 +314,10 @@ func defectCases() []defectCase {
 		// purchase of kgsim's sample product fails first.
 		{defect: merchant.DefectOwnCatalogueOnly, protocols: v1Only, anything: true, says: "is not a product of this merchant",
 			fails: []string{"A purchase is acknowledged with its instanceId"}},
+		// The order query is refused, so every V2 purchase fails.
+		{defect: merchant.DefectWrongSK, protocols: v2Only, anything: true, says: "APIGW.0301",
+			fails: []string{"A V2 purchase is provisioned from the order query"},
+			tune:  func(c *merchant.Config, _ *steps.Target) { c.QueryOrders = true }},
 		{defect: merchant.DefectLicenseNotIdempotent, protocols: both, says: "store the License per order",
 			fails: []string{"getLicense for the same order returns the same License", "The same License request gets the same License"}},
 
@@ -387,7 +403,7 @@ func TestEachDefectFailsItsCheck(t *testing.T) {
 }
 
 // specSection is how a failure names the spec section of its check.
-var specSection = regexp.MustCompile(`spec:     (callbacks|kit-sync|identity)\.md §`)
+var specSection = regexp.MustCompile(`spec:     (callbacks|kit-sync|identity|open-api)\.md §`)
 
 func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 	t.Helper()
@@ -569,12 +585,22 @@ func TestUnreachableAndRedirectingMerchants(t *testing.T) {
 }
 
 // BenchmarkSuite is the whole suite against the sample merchant: what a
-// merchant's CI waits for, the 3-hour retry scenarios included.
+// merchant's CI waits for, the 3-hour retry scenarios included; with the
+// open APIs, the merchant's order queries and usage (pushed every 100 ms)
+// too.
 func BenchmarkSuite(b *testing.B) {
-	for _, p := range []simulator.Protocol{simulator.V2, simulator.V1} {
-		b.Run(string(p), func(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		p    simulator.Protocol
+		c    merchant.Config
+	}{
+		{"v2", simulator.V2, merchant.Config{}},
+		{"v1", simulator.V1, merchant.Config{}},
+		{"v2-open-apis", simulator.V2, merchant.Config{QueryOrders: true, UsageEvery: 100 * time.Millisecond}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				if r := runSuite(b, merchant.Config{}, everything(p)); len(r.failed()) > len(knownWarnings(p)) {
+				if r := runSuite(b, tc.c, everything(tc.p)); len(r.failed()) > len(knownWarnings(tc.p)) {
 					b.Fatalf("%d scenarios failed", len(r.failed()))
 				}
 			}

@@ -56,7 +56,21 @@ type Target struct {
 	// CAS (@cas, with the kit settings): the entry that starts a CAS login,
 	// opened with ?tenant={tenantId}, and the service URL it registers.
 	CASLoginURL, CASService string
+
+	// The open APIs (open-api.md; @open-api): the run's, which the
+	// merchant calls, its API base set to their address. UsageWait is how
+	// long a scenario waits for the merchant to push an on-demand
+	// instance's usage; DefaultUsageWait when 0. LicenseURL
+	// (@license-software) is the merchant's License software, opened with
+	// ?license={code} as a buyer enters a code.
+	OpenAPI    *OpenAPI
+	UsageWait  time.Duration
+	LicenseURL string
 }
+
+// DefaultUsageWait is how long a scenario waits for usage when the
+// target does not say.
+const DefaultUsageWait = 10 * time.Second
 
 // DefaultAppID is the appId of the application a certification registers
 // when the target names none.
@@ -80,6 +94,9 @@ func (t Target) withDefaults() Target {
 	}
 	if t.Timeout == 0 {
 		t.Timeout = delivery.DefaultTimeout
+	}
+	if t.UsageWait == 0 {
+		t.UsageWait = DefaultUsageWait
 	}
 	if t.SlowAfter == 0 {
 		t.SlowAfter = DefaultSlowAfter

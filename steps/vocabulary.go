@@ -148,6 +148,14 @@ func vocabulary() []section {
 			{`^the merchant accepts each of them$`, on((*world).eachAccepted), "Then the merchant accepts each of them"},
 			{`^the merchant refuses the sync(?: with resultCode "(\d{6})")?$`, on1((*world).syncRefused), "Then the merchant refuses the sync"},
 		}},
+		{"The merchant's calls to the marketplace's open APIs (open-api.md)", []step{
+			{`^the merchant queried the order it was sent$`, onCtx((*world).orderQueried), "Then the merchant queried the order it was sent"},
+			{`^the merchant pushes usage for the instance$`, onCtx((*world).pushesUsage), "When the merchant pushes usage for the instance"},
+			{`^every usage push for the instance is accepted$`, onCtx((*world).usageAccepted), "Then every usage push for the instance is accepted"},
+			{`^the buyer has received a License code for the purchase$`, on((*world).receivesLicense), "Given the buyer has received a License code for the purchase"},
+			{`^the buyer enters the code in the merchant's License software$`, on((*world).entersLicense), "When the buyer enters the code in the merchant's License software"},
+			{`^the License software activated the code and checked it with the heartbeat$`, onCtx((*world).licenseActivated), "Then the License software activated the code and checked it with the heartbeat"},
+		}},
 		{"Login through the marketplace (identity.md)", []step{
 			{`^the user opens the application's login entry and logs in on the marketplace's page$`, on((*world).logsInThroughApp), "When the user opens the application's login entry and logs in on the marketplace's page"},
 			{`^the user logs in on the marketplace's unified login page for the application$`, on((*world).logsInAtMarketplace), "When the user logs in on the marketplace's unified login page for the application"},

@@ -28,6 +28,8 @@ type world struct {
 	product  simulator.Product
 	customer simulator.Customer
 	joint    *joint // nil unless the scenario is about joint operation
+	calls    *calls // the merchant's open-API calls; nil unless the run serves the open APIs
+	license  string // the License code the buyer received
 
 	// What the scenario did so far.
 	purchases []purchase // oldest first
@@ -76,12 +78,15 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 		w.close()
 		return nil, err
 	}
-	w.market, err = market.New(ctx, market.Config{Store: w.store, Clock: clock, Timeout: t.Timeout,
-		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer}, Base: base})
+	mc := market.Config{Store: w.store, Clock: clock, Timeout: t.Timeout,
+		Products: []simulator.Product{w.product}, Customers: []simulator.Customer{w.customer}, Base: base}
+	w.joinOpenAPI(&mc)
+	w.market, err = market.New(ctx, mc)
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("the scenario's product: %w", err)
 	}
+	w.openAPIJoined()
 	if w.joint != nil {
 		w.joint.idp.serve(w.market.Identity)
 		w.joint.browser = newBrowser(t, w.joint.idp.base())
@@ -90,6 +95,7 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 }
 
 func (w *world) close() {
+	w.openAPILeft()
 	if w.joint != nil {
 		w.joint.idp.close()
 		w.joint.browser.close()

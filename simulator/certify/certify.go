@@ -27,6 +27,10 @@ import (
 // Options is a certification run.
 type Options struct {
 	Target steps.Target
+	// OpenAPI serves the open APIs while the run lasts, for the
+	// scenarios of the merchant's calls to them (@open-api); its zero
+	// value serves none and leaves those out.
+	OpenAPI OpenAPI
 	// Tags selects scenarios with godog's tag expressions ("@required &&
 	// ~@retries, @v1"), on top of what Target leaves out: the other
 	// protocol's scenarios and the charging modes it does not declare.
@@ -63,6 +67,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if o.OpenAPI.Addr != "" {
+		api, stop, err := serveOpenAPI(ctx, o.OpenAPI)
+		if err != nil {
+			return Result{}, err
+		}
+		defer stop()
+		o.Target.OpenAPI = api
+	}
 	s, err := loadSuite(o.Features)
 	if err != nil {
 		return Result{}, err
@@ -76,6 +88,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	info := describe(o.Target)
+	if o.OpenAPI.Addr != "" {
+		info.OpenAPI = "http://" + o.OpenAPI.Addr
+	}
 	if len(planned) == 0 {
 		return Result{}, simulator.Errorf(simulator.EINVALID, "tags", "%q selects no scenario for this merchant (%s, modes %s)", o.Tags, info.Protocol, info.Modes)
 	}
@@ -176,6 +191,7 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 		start     time.Time
 		step, msg string
 		skipped   bool
+		notes     []string
 	)
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
 		start = time.Now()
@@ -183,6 +199,11 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 	})
 	register()
 	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		for _, a := range godog.Attachments(ctx) {
+			if a.MediaType == "text/plain" {
+				notes = append(notes, strings.TrimRight(string(a.Body), "\n"))
+			}
+		}
 		switch {
 		case status == godog.StepSkipped && errors.Is(err, godog.ErrSkip):
 			skipped = true
@@ -193,7 +214,7 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 	})
 	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
 		s := rec.find(p)
-		s.Duration = time.Since(start)
+		s.Duration, s.Notes = time.Since(start), notes
 		switch {
 		case step != "":
 			s.Status, s.Step, s.Error = Failed, step, msg
@@ -279,6 +300,7 @@ func stepError(status godog.StepResultStatus, err error) string {
 type targetInfo struct {
 	URL, Protocol, Modes, EncryptType string
 	Joint                             string // the joint-operation checks run: kit, login...; none
+	OpenAPI                           string // where the open APIs are served; none
 }
 
 func describe(t steps.Target) targetInfo {
@@ -297,5 +319,6 @@ func describe(t steps.Target) targetInfo {
 	}
 	info.Modes = strings.Join(modes, ",")
 	info.Joint = joint(t)
+	info.OpenAPI = "none"
 	return info
 }

@@ -318,7 +318,8 @@ func TestReportFiles(t *testing.T) {
 
 func TestTagFilter(t *testing.T) {
 	v2 := steps.Target{}
-	const noJoint = " && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas"
+	const noAPI = " && ~@open-api && ~@license-software"
+	const noJoint = " && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas" + noAPI
 	kit := steps.Target{KitKey: "kk", PublicKeyPEM: "pem"}
 	joint := steps.Target{KitKey: "kk", PublicKeyPEM: "pem", LoginURL: "u", RedirectURI: "u", RefreshURL: "u", LogoutURL: "u", CASLoginURL: "u", CASService: "u"}
 	tests := []struct {
@@ -332,8 +333,10 @@ func TestTagFilter(t *testing.T) {
 		{"on-demand only", steps.Target{Modes: []simulator.ChargingMode{simulator.OnDemand}}, "", "~@v1 && ~@period && ~@trial && ~@package && ~@license && ~@upgrade" + noJoint},
 		{"user and", v2, "@required&&~@retries", "@required && ~@retries && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
 		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint + ", @recommended && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
-		{"kit syncs", kit, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@login && ~@refresh && ~@logout && ~@cas"},
-		{"every joint check", joint, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade"},
+		{"kit syncs", kit, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@login && ~@refresh && ~@logout && ~@cas" + noAPI},
+		{"every joint check", joint, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noAPI},
+		{"open APIs", steps.Target{OpenAPI: &steps.OpenAPI{}}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@license-software"},
+		{"open APIs and the License software", steps.Target{OpenAPI: &steps.OpenAPI{}, LicenseURL: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas"},
 		{"login without the kit", steps.Target{LoginURL: "u", RedirectURI: "u", CASLoginURL: "u", CASService: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
 	}
 	for _, tt := range tests {

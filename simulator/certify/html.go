@@ -39,6 +39,11 @@ type (
 			Error    string `json:"error_message"`
 			Duration int64  `json:"duration"` // nanoseconds
 		} `json:"result"`
+		// Embeddings are the step's attachments: its notes.
+		Embeddings []struct {
+			MimeType string `json:"mime_type"`
+			Data     []byte `json:"data"` // base64 in the JSON
+		} `json:"embeddings"`
 	}
 )
 
@@ -64,6 +69,7 @@ type (
 	}
 	htmlStep struct {
 		Keyword, Name, Status, Duration, Error string
+		Notes                                  []string
 	}
 )
 
@@ -111,7 +117,13 @@ func htmlScenarioOf(f cukeFeature, e cukeElement, r Result) htmlScenario {
 	for _, st := range e.Steps {
 		d := time.Duration(st.Result.Duration)
 		s.Duration += d
-		hs.Steps = append(hs.Steps, htmlStep{Keyword: st.Keyword, Name: st.Name, Status: st.Result.Status, Duration: seconds(d), Error: st.Result.Error})
+		step := htmlStep{Keyword: st.Keyword, Name: st.Name, Status: st.Result.Status, Duration: seconds(d), Error: st.Result.Error}
+		for _, e := range st.Embeddings {
+			if e.MimeType == "text/plain" {
+				step.Notes = append(step.Notes, string(e.Data))
+			}
+		}
+		hs.Steps = append(hs.Steps, step)
 		if st.Result.Status != "passed" && st.Result.Status != "skipped" {
 			s.Status = Failed
 		}

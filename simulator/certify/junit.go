@@ -89,6 +89,9 @@ func junitOf(r Result) junitSuites {
 			c.Skipped = &junitSkipped{Message: "not applicable to this merchant"}
 			suite.Skipped++
 		}
+		if len(s.Notes) > 0 {
+			c.SystemOut = strings.TrimLeft(c.SystemOut+"\n"+strings.Join(s.Notes, "\n"), "\n")
+		}
 		suite.Tests++
 		suite.duration += s.Duration
 		suite.Cases = append(suite.Cases, c)

@@ -19,7 +19,7 @@ type pretty struct {
 }
 
 func (p *pretty) header(t targetInfo) {
-	fmt.Fprintf(p.w, "kgsim certify: %d scenarios against %s (%s, modes %s, encryptType %s, joint operation %s)\n\n", p.total, t.URL, t.Protocol, t.Modes, t.EncryptType, t.Joint)
+	fmt.Fprintf(p.w, "kgsim certify: %d scenarios against %s (%s, modes %s, encryptType %s, joint operation %s, open APIs %s)\n\n", p.total, t.URL, t.Protocol, t.Modes, t.EncryptType, t.Joint, t.OpenAPI)
 }
 
 // scenario prints one finished scenario; scenarios finish concurrently.
@@ -31,6 +31,11 @@ func (p *pretty) scenario(s Scenario) {
 	fmt.Fprintf(p.w, "[%*d/%d] %-4s  %s  (%s, %s)\n", width, p.done, p.total, mark(s, p.strict), s.Name, where(s), seconds(s.Duration))
 	if s.Status == Failed {
 		fmt.Fprintf(p.w, "%*s  at: %s\n", 2*width+9, "", firstLine(s.Step, s.Error))
+	}
+	for _, n := range s.Notes {
+		for line := range strings.SplitSeq(n, "\n") {
+			fmt.Fprintf(p.w, "%*s  %s\n", 2*width+9, "", line)
+		}
 	}
 }
 

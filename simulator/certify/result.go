@@ -40,7 +40,10 @@ type Scenario struct {
 	// acknowledged"); Error its message: the check, the request sent with
 	// its signing inputs, the response, the spec section and a hint.
 	Step, Error string
-	Duration    time.Duration
+	// Notes are what the steps showed whatever the outcome: the
+	// merchant's open-API calls with kgsim's verdict on each.
+	Notes    []string
+	Duration time.Duration
 }
 
 // Result is the outcome of a certification run.

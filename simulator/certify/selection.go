@@ -35,8 +35,9 @@ func declares(t steps.Target, mode simulator.ChargingMode) bool {
 }
 
 // exclusions are the tags a target's run always leaves out: the other
-// protocol's scenarios, the charging modes it does not declare, and the
-// joint-operation checks it gives no settings for (steps.Target.Joint).
+// protocol's scenarios, the charging modes it does not declare, the
+// joint-operation checks it gives no settings for (steps.Target.Joint),
+// and the open APIs' when the run serves none.
 func exclusions(t steps.Target) []string {
 	other := "@v1"
 	if t.Protocol == simulator.V1 {
@@ -52,6 +53,12 @@ func exclusions(t steps.Target) []string {
 		if declared, _ := t.Joint(tag); !declared {
 			out = append(out, "~"+tag)
 		}
+	}
+	if t.OpenAPI == nil {
+		out = append(out, "~@open-api")
+	}
+	if t.LicenseURL == "" {
+		out = append(out, "~@license-software")
 	}
 	return out
 }

@@ -27,6 +27,7 @@ func certifyCommand() *command {
                      [--kit-key KEY --public-key FILE [--app-id ID]]
                      [--login-url URL --redirect-uri URL [--refresh-url URL] [--logout-url URL]]
                      [--cas-login-url URL --cas-service URL]
+                     [--open-api-addr HOST:PORT --ak AK --sk SK [--usage-wait DURATION] [--license-url URL]]
        kgsim certify --merchant-image IMAGE --merchant-port PORT [--merchant-path PATH]
                      [--merchant-env K=V]... --access-key KEY [the flags above]
 
@@ -83,6 +84,20 @@ kgsim's identity provider on this machine's loopback):
   --cas-login-url   the entry that starts a CAS login, opened with ?tenant=
   --cas-service     the CAS service URL the application registers
 
+The merchant's calls to the marketplace's open APIs (checks run only with
+--open-api-addr): kgsim serves the order query, the usage pushes and the
+License APIs at that address while the run lasts; set the merchant's
+marketplace API base to http://HOST:PORT and its AK/SK to the ones given
+here. Each call the merchant makes goes to the scenario that owns its order,
+instance or License code, and is judged and shown in the report.
+  --open-api-addr   HOST:PORT where the open APIs are served, e.g. 127.0.0.1:8090
+  --ak, --sk        the seller's AK/SK the merchant signs its calls with (the
+                    SK never printed; better KGSIM_SK than --sk)
+  --usage-wait      how long a scenario waits for the merchant to push an
+                    on-demand instance's usage (default 10s)
+  --license-url     the merchant's License software, opened with
+                    ?license={code} as a buyer enters a License code
+
 Exit status: 0 every required check passed (recommended failures are
 warnings); 1 a required check failed; 2 the suite could not run (bad
 flags, merchant unreachable at the start, Docker missing for
@@ -93,6 +108,8 @@ Example:
   kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" --kit-key "$KIT_KEY" \
       --public-key app.pub --login-url http://127.0.0.1:8081/app/login \
       --redirect-uri http://127.0.0.1:8081/app/callback
+  kgsim certify --merchant-url http://127.0.0.1:8081/produce --access-key "$KEY" \
+      --open-api-addr 127.0.0.1:8090 --ak "$AK" --license-url http://127.0.0.1:8081/license   # KGSIM_SK set
   kgsim certify --merchant-image kgsim-merchant:local --merchant-port 8081 \
       --merchant-env KGSIM_ACCESS_KEY=kgsim-sample-access-key --access-key kgsim-sample-access-key`,
 		run: runCertify,
@@ -123,6 +140,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	path := f.string("merchant-path", "PATH (e.g. /produce)", "production path")
 	env := f.list("merchant-env", "K=V", "container environment")
 	joint := jointFlags(f)
+	api := newOpenAPIFlags(f)
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return certifyConfig{}, err
 	}
@@ -204,6 +222,9 @@ func parseCertify(args []string) (certifyConfig, error) {
 		}
 	}
 	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict, Features: *own}
+	if err := api.apply(&c.options); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -381,7 +402,7 @@ func runCertify(e *env, args []string) error {
 // flagOf names the command-line flag of a certify field in errors.
 func flagOf(field string) string {
 	switch field {
-	case "tags", "format", "catalogue", "features":
+	case "tags", "format", "catalogue", "features", "open-api-addr", "ak":
 		return "--" + field
 	case "merchant URL", "merchant image", "merchant port", "merchant path":
 		return "--" + strings.ReplaceAll(strings.ToLower(field), " ", "-")

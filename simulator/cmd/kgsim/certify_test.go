@@ -55,7 +55,7 @@ func TestCertifyTheSampleMerchant(t *testing.T) {
 		if r.code != exitOK || !strings.Contains(r.stdout, "PASS: every") || r.stderr != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s", tc.args, r.code, r.stderr, r.stdout)
 		}
-		if !strings.Contains(r.stdout, "joint operation "+tc.joint+")") {
+		if !strings.Contains(r.stdout, "joint operation "+tc.joint+", open APIs none)") {
 			t.Errorf("%v: the report's header does not say joint operation %s:\n%s", tc.args, tc.joint, r.stdout)
 		}
 		if strings.Contains(r.stdout, merchantKey) || strings.Contains(r.stdout, merchant.SampleKitKey) {
