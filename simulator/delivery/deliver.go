@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,7 +116,10 @@ func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Pr
 	if m.Kind == simulator.KindPoll {
 		call.Polled = m.InstanceID
 	}
-	started := d.Wall()
+	// Timed on the scheduling clock, like the retries it leads to: on a
+	// virtual clock the record then reads as the schedule ran. The
+	// signed timestamp in the request is the wall clock's.
+	started := d.Clock.Now()
 	answer := d.Sender.Send(ctx, req)
 	j := Judge(call, answer)
 	a := NewAttempt(req, started, answer, j)
@@ -154,7 +158,7 @@ func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulat
 			}
 		}
 		raised = noticesFor(was, m, a)
-		if err := d.notify(ctx, tx, p, m, raised, now); err != nil {
+		if err := d.notify(ctx, tx, p, m, a, raised, now); err != nil {
 			return err
 		}
 		for _, s := range d.Settlers {
@@ -198,15 +202,20 @@ func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt)
 	return kinds
 }
 
-// notify stores the notices of the given kinds about m. Only failures get
-// here, so reading every attempt back costs nothing on the common path.
-func (d *Deliverer) notify(ctx context.Context, tx simulator.Tx, p simulator.Product, m simulator.Message, kinds []simulator.NoticeKind, now time.Time) error {
+// notify stores the notices of the given kinds about m after attempt a. A
+// failed attempt's notice is about a alone (it references the earlier
+// attempts, stored with m, rather than copying them); only the final
+// notice, raised once, reads every attempt back to list them.
+func (d *Deliverer) notify(ctx context.Context, tx simulator.Tx, p simulator.Product, m simulator.Message, a simulator.Attempt, kinds []simulator.NoticeKind, now time.Time) error {
 	if len(kinds) == 0 {
 		return nil
 	}
-	attempts, err := tx.Attempts(ctx, m.ID)
-	if err != nil {
-		return fmt.Errorf("message %s: reading its attempts for a notice: %w", m.ID, err)
+	attempts := []simulator.Attempt{a}
+	if slices.Contains(kinds, simulator.NoticeFinal) {
+		var err error
+		if attempts, err = tx.Attempts(ctx, m.ID); err != nil {
+			return fmt.Errorf("message %s: reading its attempts for a notice: %w", m.ID, err)
+		}
 	}
 	for _, kind := range kinds {
 		id, err := simulator.NewID("n", now, d.random())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/tidwall/gjson"
 )
 
@@ -50,8 +51,28 @@ func TestNoticesOfAPurchaseThatFails(t *testing.T) {
 		if n.AttemptN != attempt || n.OrderID != "CS1" || n.ProductID != "P1" || !slices.Equal(n.To, []string{"ops@merchant.example"}) {
 			t.Errorf("notice %d: attempt %d, order %s, product %s, to %v", i, n.AttemptN, n.OrderID, n.ProductID, n.To)
 		}
-		if got := gjson.GetBytes(n.Record, "attempts.#").Int(); got != int64(attempt) {
-			t.Errorf("notice %d: its record has %d attempts, want %d", i, got, attempt)
+		// A failed attempt's notice stores that attempt alone; the final
+		// one, raised once, all of them. Resolved, each lists every
+		// attempt so far, timed on the scheduling clock.
+		stored := int64(1)
+		if n.Kind == simulator.NoticeFinal {
+			stored = 4
+		}
+		if got := gjson.GetBytes(n.Record, "attempts.#").Int(); got != stored || gjson.GetBytes(n.Record, "attempts.@reverse.0.n").Int() != int64(attempt) {
+			t.Errorf("notice %d: its stored record has %d attempts ending with %d, want %d ending with %d",
+				i, got, gjson.GetBytes(n.Record, "attempts.@reverse.0.n").Int(), stored, attempt)
+		}
+		full, err := notice.Resolve(ctx, d.Store, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, a := range gjson.GetBytes(full.Record, "attempts").Array() {
+			if want := t0.Add(time.Duration(j) * time.Hour).Format("2006-01-02T15:04:05.000Z"); a.Get("n").Int() != int64(j+1) || a.Get("startedAt").Str != want {
+				t.Errorf("notice %d, attempt %d of its record: n %d at %s, want n %d at %s (the scheduling clock)", i, j+1, a.Get("n").Int(), a.Get("startedAt").Str, j+1, want)
+			}
+		}
+		if got := gjson.GetBytes(full.Record, "attempts.#").Int(); got != int64(attempt) {
+			t.Errorf("notice %d: its resolved record has %d attempts, want %d", i, got, attempt)
 		}
 		if strings.Contains(string(n.Record), key) || strings.Contains(n.Body, key) {
 			t.Errorf("notice %d carries the access key", i)
@@ -63,6 +84,10 @@ func TestNoticesOfAPurchaseThatFails(t *testing.T) {
 			t.Errorf("notice %d: ID %q repeated or without the n prefix", i, n.ID)
 		}
 		ids[n.ID] = true
+	}
+	// What is stored grows with the attempts, not their square.
+	if first, fourth := len(ns[0].Record), len(ns[3].Record); fourth > first*5/4 {
+		t.Errorf("the 4th failed attempt's notice stores %d bytes of record, the 1st's %d: it copies the earlier attempts", fourth, first)
 	}
 	if outcome := gjson.GetBytes(ns[4].Record, "outcome").Str; outcome != string(simulator.OrderFailed) {
 		t.Errorf("the final notice's record says %q", outcome)

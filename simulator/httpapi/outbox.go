@@ -157,6 +157,9 @@ func (a *api) getNotice(w http.ResponseWriter, r *http.Request) (int, any, error
 	if err != nil {
 		return 0, nil, err
 	}
+	if n, err = notice.Resolve(r.Context(), a.store, n); err != nil {
+		return 0, nil, err
+	}
 	v := noticeView{Notice: n}
 	if json.Valid(n.Record) {
 		v.Record = n.Record

@@ -81,7 +81,12 @@ func (m *Mailer) SendPending(ctx context.Context) (int, error) {
 			log.DebugContext(ctx, "notice has no recipients; not mailed", attrs...)
 			continue
 		}
-		msg, rcpts, err := Compose(n, from, m.now())
+		n, err := Resolve(ctx, m.Store, n)
+		var msg []byte
+		var rcpts []string
+		if err == nil {
+			msg, rcpts, err = Compose(n, from, m.now())
+		}
 		if err == nil {
 			err = m.send(ctx, from.Address, rcpts, msg)
 		}

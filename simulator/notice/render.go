@@ -5,6 +5,8 @@ package notice
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -68,11 +70,52 @@ func ForAttempt(kind simulator.NoticeKind, p simulator.Product, c Call, id strin
 	b.WriteString(attachmentNote)
 	n.Body = b.String()
 
+	// A failed attempt's notice keeps only the attempt it is about: the
+	// earlier ones are stored with the message, and Resolve brings them
+	// back into the record. Copying them into every notice grew the store
+	// with the square of the attempts.
+	if kind == simulator.NoticeAttemptFailed && len(c.Attempts) > 1 {
+		c.Attempts = c.Attempts[len(c.Attempts)-1:]
+	}
 	rec := NewCallRecord(c)
 	rec.SKUCode = first(rec.SKUCode, p.SKUCode)
 	rec.Redacted = redacted
 	n.Record, _ = marshal(rec) // marshalling strings and numbers cannot fail
 	return n
+}
+
+// Resolve returns n with its call record complete, as it is shown and
+// mailed: every attempt of its message up to the one it is about, read
+// from tx, with the product's access key replaced wherever it appears. A
+// notice whose record is complete already comes back as it is.
+func Resolve(ctx context.Context, tx simulator.Tx, n simulator.Notice) (simulator.Notice, error) {
+	if n.MessageID == "" || n.AttemptN <= 1 || len(n.Record) == 0 {
+		return n, nil
+	}
+	var rec CallRecord
+	if err := json.Unmarshal(n.Record, &rec); err != nil || len(rec.Attempts) >= n.AttemptN {
+		return n, nil // not a call record of ours to complete
+	}
+	attempts, err := tx.Attempts(ctx, n.MessageID)
+	if err != nil {
+		return n, fmt.Errorf("notice %s: reading the attempts of message %s: %w", n.ID, n.MessageID, err)
+	}
+	attempts = slices.DeleteFunc(attempts, func(a simulator.Attempt) bool { return a.N > n.AttemptN })
+	var key string
+	if p, err := tx.Product(ctx, n.ProductID); err == nil {
+		key = p.AccessKey
+	}
+	c, redacted := redact(Call{Attempts: attempts}, key)
+	protocol := simulator.Protocol(strings.ToLower(rec.Protocol))
+	rec.Attempts = make([]AttemptRecord, 0, len(c.Attempts))
+	for _, a := range c.Attempts {
+		rec.Attempts = append(rec.Attempts, newAttemptRecord(protocol, a))
+	}
+	rec.Redacted = rec.Redacted || redacted
+	if n.Record, err = marshal(rec); err != nil {
+		return n, err
+	}
+	return n, nil
 }
 
 // ForDialRun renders the notice of a failed dial-test run: every probe of
