@@ -224,7 +224,7 @@ const (
 )
 
 func (w *world) newOrderWithout(ctx context.Context, name string) error {
-	return w.sendsPurchaseForNewOrder(ctx, craft{drop: name})
+	return w.sendsPurchaseForNewOrder(ctx, craft{drop: name, missing: name})
 }
 
 // sendsAgain sends the last callback of a kind again, freshly signed,
@@ -269,6 +269,7 @@ func (w *world) replays(ctx context.Context) error {
 	if w.lastRequest == nil {
 		return fmt.Errorf("no call was sent by the scenario yet")
 	}
+	w.lastCraft.replayed = true
 	w.sendRequest(ctx, w.lastCraft, w.lastRequest)
 	return nil
 }
@@ -303,7 +304,7 @@ func (w *world) anotherSpecification(ctx context.Context) error {
 // the merchant never created.
 func (w *world) aboutUnknownInstance(ctx context.Context, what string) error {
 	activity, ms := unknownInstance(w.product.Protocol, what, w.clock.Now())
-	_, err := w.send(ctx, craft{activity: activity, params: ms})
+	_, err := w.send(ctx, craft{activity: activity, params: ms, unknown: true})
 	return err
 }
 

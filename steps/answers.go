@@ -53,7 +53,7 @@ func (w *world) withinLimit(ctx context.Context) error {
 func (w *world) withinRecommended(ctx context.Context) error {
 	return w.everyAnswer(ctx, func(c *call) error {
 		if d := elapsed(c); d > w.target.SlowAfter {
-			return w.fail(c, "callbacks.md §8 notes, §15 Q5", "answer within 5 s, as the V2 requirements page asks; do slow work in the background",
+			return w.fail(c, "callbacks.md §8 notes, §15 Q5", "rule: an answer within 5 s (recommended; the V2 requirements page, §8 notes): do slow work in the background",
 				"the %s answer took %s, more than the recommended %s", c.activity, d.Round(time.Millisecond), w.target.SlowAfter)
 		}
 		return nil
@@ -135,7 +135,7 @@ func (w *world) carryBodySign(ctx context.Context) error {
 		if c.attempt.Error != "" || c.attempt.ResponseHeader.Get(protocol.BodySignHeaderName) != "" {
 			return nil
 		}
-		return w.fail(c, "callbacks.md §4.6, §15 Q7", hint(simulator.BodySignMissing)+"; V2 answers should carry it as V1's must", "the %s answer carries no Body-Sign", c.activity)
+		return w.fail(c, "callbacks.md §4.6, §15 Q7", `rule: V2 answers carry Body-Sign as V1's must (recommended: one V2 page requires it, §4.6): add the header Body-Sign: sign_type="HMAC-SHA256", signature="<Base64 of HMAC-SHA256 over the body bytes, keyed with the access key>"`, "the %s answer carries no Body-Sign", c.activity)
 	})
 }
 
@@ -152,11 +152,11 @@ func (w *world) noWarning(ctx context.Context, prefix, spec, fix string) error {
 }
 
 func (w *world) carryResultMsg(ctx context.Context) error {
-	return w.noWarning(ctx, "RESULT_MSG_MISSING", "callbacks.md §8 notes, §15 Q16", `add "resultMsg" to every answer, e.g. "success"`)
+	return w.noWarning(ctx, "RESULT_MSG_MISSING", "callbacks.md §8 notes, §15 Q16", `rule: every answer carries a resultMsg (§8 notes, §15 Q16): add "resultMsg" to every answer, e.g. "success"`)
 }
 
 func (w *world) asciiOutsideMemo(ctx context.Context) error {
-	return w.noWarning(ctx, "NON_ASCII", "callbacks.md §5.1", `write only ASCII outside appInfo.memo, and Chinese in memo as \uXXXX escapes`)
+	return w.noWarning(ctx, "NON_ASCII", "callbacks.md §5.1", `rule: no Chinese outside memo, and memo's as \uXXXX escapes (§5.1): write only ASCII outside appInfo.memo`)
 }
 
 // decrypts checks the encrypted account of the access data (appInfo
@@ -185,12 +185,12 @@ func (w *world) decrypts(ctx context.Context) error {
 		used = "1"
 	}
 	if w.target.EncryptType != "" && w.target.EncryptType != used {
-		return w.fail(c, "callbacks.md §5.1, §6", `say which variant encrypts appInfo: "encryptType":"`+w.target.EncryptType+`" (absent means "1", AES-256)`,
+		return w.fail(c, "callbacks.md §5.1, §6", `rule: the answer's encryptType names the variant that encrypts appInfo (§5.1, §6): say "encryptType":"`+w.target.EncryptType+`" (absent means "1", AES-256)`,
 			"the answer's encryptType is %s, but the merchant declares %q", orAbsent(declared), w.target.EncryptType)
 	}
 	t, err := protocol.ParseEncryptType(used)
 	if err != nil {
-		return w.fail(c, "callbacks.md §5.1, §6", `encryptType is "1" (AES-256) or "2" (AES-128)`, "the answer's encryptType %q is not one the marketplace knows", used)
+		return w.fail(c, "callbacks.md §5.1, §6", `rule: encryptType is "1" (AES-256) or "2" (AES-128) (§5.1)`, "the answer's encryptType %q is not one the marketplace knows", used)
 	}
 	cipher := protocol.NewFieldCipher(w.target.AccessKey, t)
 	for _, name := range []string{"userName", "password"} {
@@ -206,10 +206,10 @@ func (w *world) decrypts(ctx context.Context) error {
 		if err != nil {
 			why = err.Error()
 		}
-		fix := "encrypt with AES-CBC-PKCS5 keyed by SHA1PRNG(access key) as iv + Base64(ciphertext), iv 16 ASCII characters (callbacks.md §6)"
+		fix := "rule: appInfo.userName and password decrypt with the declared encryptType (§6): encrypt with AES-CBC-PKCS5 keyed by SHA1PRNG(access key) as iv + Base64(ciphertext), iv 16 ASCII characters"
 		if other := otherType(t); other != 0 {
 			if p, err := protocol.NewFieldCipher(w.target.AccessKey, other).Decrypt(v.String()); err == nil && p != "" {
-				fix = fmt.Sprintf("it decrypts with encryptType %d instead: say so in encryptType, or encrypt with the declared variant", other)
+				fix = fmt.Sprintf("rule: appInfo decrypts with the declared encryptType (§6): it decrypts with encryptType %d instead; say so in encryptType, or encrypt with the declared variant", other)
 			}
 		}
 		return w.fail(c, "callbacks.md §6, §13", fix, "appInfo.%s does not decrypt with encryptType %s: %s", name, used, why)
@@ -241,7 +241,7 @@ func (w *world) overHTTPS(context.Context) error {
 	if err == nil && u.Scheme == "https" {
 		return nil
 	}
-	return w.fail(nil, "callbacks.md §4.1, §8 notes", "serve the production interface over https with a certificate from a trusted CA, TLS 1.2 or later",
+	return w.fail(nil, "callbacks.md §4.1, §8 notes", "rule: the production interface is https (recommended here, required by the marketplace, §4.1): serve it with a certificate from a trusted CA, TLS 1.2 or later",
 		"the production interface %s is not served over https", w.target.URL)
 }
 
@@ -250,6 +250,6 @@ func (w *world) byDomainName(context.Context) error {
 	if err == nil && net.ParseIP(strings.Trim(u.Hostname(), "[]")) == nil && u.Hostname() != "localhost" {
 		return nil
 	}
-	return w.fail(nil, "callbacks.md §4.1, §8 notes", "register the production interface under a domain name, not an IP address",
+	return w.fail(nil, "callbacks.md §4.1, §8 notes", "rule: the production interface is reached by a domain name (recommended here, required by the marketplace, §4.1): register it under a domain name, not an IP address",
 		"the production interface %s is not reached by a domain name", w.target.URL)
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -18,8 +19,11 @@ import (
 
 // Result codes the checks name (callbacks.md §7).
 const (
-	codeSuccess    = "000000"
-	codeProcessing = "000004"
+	codeSuccess      = "000000"
+	codeAuthFailed   = "000001"
+	codeBadParameter = "000002"
+	codeNoInstance   = "000003"
+	codeProcessing   = "000004"
 )
 
 // lastAttempt returns a callback's last attempt as a call, nil if it was
@@ -94,8 +98,10 @@ func (w *world) provisioned(ctx context.Context, p *purchase) error {
 	}
 	if !c.attempt.Verdict.Failed() {
 		id := gjson.GetBytes(c.attempt.ResponseBody, "instanceId").String()
-		return w.fail(c, "callbacks.md §10", "give every order an instanceId of its own (recommended: the businessId of the order's first request) and never an empty one",
-			"the purchase was answered, but with an instanceId the marketplace cannot use (%q: empty, or already another order's): order %s is %s", id, o.ID, o.State)
+		f := w.fail(c, "callbacks.md §10", "rule: every order has an instanceId of its own (§10): give each order one (recommended: the businessId of the order's first request), never an empty one",
+			"the purchase was answered, but with an instanceId the marketplace cannot use (%q: empty, or already another order's): order %s is %s", id, o.ID, o.State).(*failure)
+		f.cause = "the merchant answers purchases with an instanceId the marketplace cannot use (empty, or another order's)"
+		return f
 	}
 	return w.fail(c, "callbacks.md §5.1, §5.8, §8", w.hintFor(c),
 		"the merchant did not acknowledge the purchase (order %s is %s after %d attempt(s)): %s", o.ID, o.State, c.attempt.N, c.attempt.Verdict)
@@ -150,7 +156,7 @@ func (w *world) callSucceeds(ctx context.Context, kind string) error {
 	w.last = c
 	switch {
 	case c == nil:
-		return w.fail(nil, "callbacks.md §9.2", "an earlier callback about the instance is still being retried; fix that one first",
+		return w.fail(nil, "callbacks.md §9.2", "rule: the callbacks of an instance go one at a time (§9.2): an earlier callback about the instance is still being retried; fix that one first",
 			"the %s callback (%s) was not sent: the callbacks of an instance go one at a time", kind, m.Activity)
 	case m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart:
 		return nil
@@ -177,33 +183,71 @@ func specOf(kind string) string {
 	return "callbacks.md §5"
 }
 
-// hint is the likely fix for a verdict (callbacks.md §8).
+// hint is the likely fix for a verdict, after the rule it is about
+// (callbacks.md §8). A RESULT_CODE's depends on the code: hintFor.
 func hint(v simulator.Verdict) string {
 	switch v {
 	case simulator.Unreachable:
-		return "the production interface did not answer: check the URL, that the service listens there and, with https, its certificate"
+		return "rule: the production interface answers (§8 row 1): the marketplace could not connect; check the URL, that the service listens there and, with https, its certificate"
 	case simulator.Timeout:
-		return "answer within 20 s (5 s recommended): do slow work in the background (V2 newInstance may answer 000004)"
+		return "rule: an answer within 20 s (§8 row 2; 5 s recommended): do slow work in the background (V2 newInstance may answer 000004)"
 	case simulator.HTTPStatus:
-		return "answer every callback with HTTP 200 and put the outcome in resultCode; redirects are not followed"
+		return "rule: every answer is HTTP 200, its outcome in resultCode (§7, §8 row 3): the production interface must take this activity at this URL; redirects are not followed"
 	case simulator.BodySignMissing:
-		return `add the header Body-Sign: sign_type="HMAC-SHA256", signature="<Base64 of HMAC-SHA256 over the body bytes, keyed with the access key>"`
+		return `rule: a V1 answer carries Body-Sign (§3.4): add the header Body-Sign: sign_type="HMAC-SHA256", signature="<Base64 of HMAC-SHA256 over the body bytes, keyed with the access key>"`
 	case simulator.BodySignMismatch:
-		return "compute Body-Sign over the exact bytes written to the response, after serialising, with the access key"
+		return "rule: Body-Sign covers the exact bytes of the body (§3.4): compute it over the bytes written to the response, after serialising, with the access key"
 	case simulator.ContentType:
-		return "send Content-Type: application/json"
+		return "rule: answers are declared application/json (§8 row 5): send Content-Type: application/json"
 	case simulator.BodyParse:
-		return `answer a JSON object whose resultCode is a string: {"resultCode":"000000","resultMsg":"success"}`
-	case simulator.ResultCode:
-		return "this call was signed correctly: verify V1 authToken over the URL-decoded parameters sorted by name, V2 signature over the exact body bytes (hex compared case-insensitively, timestamp in milliseconds, 60 s window); answer 000000 once handled"
+		return `rule: the answer is a JSON object with a string resultCode (§8 row 6): {"resultCode":"000000","resultMsg":"success"}`
 	case simulator.MissingField:
-		return "add the member the detail names (callbacks.md §5)"
+		return "rule: the answer has the members the marketplace requires (§8 row 8): add the member the detail names (§5)"
 	case simulator.FieldLength:
-		return "shorten the member the detail names to its documented length"
+		return "rule: members within their documented lengths (§8 row 9): shorten the member the detail names"
 	case simulator.NotReady:
-		return "once provisioned, list the instance in queryInstance's info with appInfo.frontEndUrl"
+		return "rule: after 000004, queryInstance lists the instance once provisioned (§10.1): list it in info[] with appInfo.frontEndUrl"
 	}
 	return ""
+}
+
+// codeMeaning is what a result code says (callbacks.md §7).
+func codeMeaning(code string) string {
+	switch code {
+	case codeSuccess:
+		return "success"
+	case codeAuthFailed:
+		return "authentication failed"
+	case codeBadParameter:
+		return "invalid parameter"
+	case codeNoInstance:
+		return "the instance does not exist"
+	case codeProcessing:
+		return "in progress"
+	case "000005":
+		return "internal error"
+	}
+	return "a business refusal"
+}
+
+// resultCodeHint is the likely fix for a call the marketplace sent as it
+// is and the merchant refused: chosen by the code it answered.
+func (w *world) resultCodeHint(c *call) string {
+	code := resultCodeOf(c.attempt)
+	switch code {
+	case codeAuthFailed:
+		if w.product.Protocol == simulator.V1 {
+			return "rule: a call the marketplace signed is accepted (§3.2): the merchant answered 000001 (authentication failed) to a correctly signed call; compute authToken over the URL-decoded parameters but authToken, sorted by name, keyed with accessKey + timeStamp, without trimming values (kgsim verify v1 shows each step)"
+		}
+		return "rule: a call the marketplace signed is accepted (§4.1, §4.2): the merchant answered 000001 (authentication failed) to a correctly signed call; verify the signature over the exact body bytes, hex compared without case, timestamp in milliseconds within 60 s (kgsim verify v2 shows each step)"
+	case codeBadParameter:
+		return fmt.Sprintf("rule: the merchant takes every call of the activities its product needs, with their documented parameters (§2.1, §5): it answered %s 000002 (invalid parameter); its resultMsg names the parameter it refused, or says it does not know the activity: implement %s", c.activity, c.activity)
+	case codeNoInstance:
+		return "rule: a call about an instance the merchant acknowledged finds it by the instanceId it answered (§10): it answered 000003 (the instance does not exist); keep each instance under the instanceId of its purchase answer, and keep a released instance's record: a repeated release succeeds (§5.4, §10 c)"
+	case codeProcessing:
+		return "rule: 000004 (in progress) is accepted only from V2 newInstance and getLicenseAsync (§7): finish the work before answering, or answer 000000 and finish in the background"
+	}
+	return fmt.Sprintf("rule: a call the marketplace sends as it is succeeds with 000000 (§7): the merchant answered %s (%s); its resultMsg and logs say why", code, codeMeaning(code))
 }
 
 // hintFor is the likely fix for a call's verdict, more precise where the
@@ -216,6 +260,9 @@ func (w *world) hintFor(c *call) string {
 		if how := reserialised(w.target.AccessKey, a.ResponseHeader.Get(protocol.BodySignHeaderName), a.ResponseBody); how != "" {
 			return "your Body-Sign matches the body " + how + ", not the bytes you sent: sign the exact bytes you write, after serialising"
 		}
+	}
+	if a.Verdict == simulator.ResultCode {
+		return w.resultCodeHint(c)
 	}
 	return hint(a.Verdict)
 }
@@ -261,15 +308,8 @@ func (w *world) mustRefuse(context.Context) error {
 	if !accepts(c) {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §3.2, §4.1, §4.2, §13", refusalHint(w.product.Protocol),
-		"the merchant accepted a %s call it should have refused", c.activity)
-}
-
-func refusalHint(p simulator.Protocol) string {
-	if p == simulator.V1 {
-		return "recompute authToken from the parameters received and compare before acting; answer resultCode 000001 when it does not match"
-	}
-	return "recompute the signature from the exact body, timestamp and nonce, refuse timestamps more than 60 s from your clock, and answer 000001 before acting"
+	spec, fix := w.lastCraft.rule(w.product.Protocol)
+	return w.fail(c, spec, fix, "the merchant accepted a %s call it should have refused", c.activity)
 }
 
 // mustRefuseWith checks the last call was refused in a well-formed answer
@@ -283,18 +323,32 @@ func (w *world) mustRefuseWith(ctx context.Context, code, other string) error {
 	if other != "" {
 		codes = append(codes, other)
 	}
-	return w.answeredWith(c, codes, "refused ")
+	spec, fix := w.lastCraft.rule(w.product.Protocol)
+	return w.answeredWith(c, codes, "refused ", spec, fix)
 }
 
 // answeredWith checks a call was answered HTTP 200 with a JSON resultCode
-// among codes.
-func (w *world) answeredWith(c *call, codes []string, what string) error {
+// among codes. Its hint is chosen by what the merchant answered: the rule
+// (spec, fix) the codes are about when it accepted the call, the code's
+// meaning when it answered another, the format when it answered none.
+func (w *world) answeredWith(c *call, codes []string, what, spec, fix string) error {
 	got := gjson.GetBytes(c.attempt.ResponseBody, "resultCode")
 	if c.attempt.Error == "" && c.attempt.Status == 200 && got.Type == gjson.String && slices.Contains(codes, got.Str) {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §7", "answer HTTP 200 with a JSON body whose resultCode is the documented code: 000001 authentication failed, 000002 invalid parameter, 000003 instance does not exist",
-		"the %s call was not %swith resultCode %s", c.activity, what, strings.Join(codes, " or "))
+	var want []string
+	for _, code := range codes {
+		want = append(want, code+" ("+codeMeaning(code)+")")
+	}
+	switch {
+	case c.attempt.Verdict.Failed() && c.attempt.Verdict != simulator.ResultCode:
+		fix = w.hintFor(c)
+	case got.Str != codeSuccess:
+		fix = fmt.Sprintf("rule: the documented code for this call is %s (§7): the merchant answered %s (%s)", strings.Join(want, " or "), got.Str, codeMeaning(got.Str))
+	}
+	f := w.fail(c, "callbacks.md §7; "+spec, fix, "the %s call was not %swith resultCode %s", c.activity, what, strings.Join(codes, " or ")).(*failure)
+	f.wants = codes
+	return f
 }
 
 func (w *world) answersCallWith(_ context.Context, code, other string) error {
@@ -302,7 +356,8 @@ func (w *world) answersCallWith(_ context.Context, code, other string) error {
 	if err != nil {
 		return err
 	}
-	return w.answeredWith(c, []string{code, other}, "answered ")
+	spec, fix := w.lastCraft.rule(w.product.Protocol)
+	return w.answeredWith(c, []string{code, other}, "answered ", spec, fix)
 }
 
 func (w *world) answersPurchaseWith(ctx context.Context, code, other string) error {
@@ -316,7 +371,7 @@ func (w *world) answersPurchaseWith(ctx context.Context, code, other string) err
 	}
 	c := &call{activity: m.Activity, attempt: as[0]}
 	w.last = c
-	if err := w.answeredWith(c, []string{code, other}, "answered "); err != nil {
+	if err := w.answeredWith(c, []string{code, other}, "answered ", "callbacks.md §2.4, §5.8", "rule: V2 newInstance is answered 000000 (provisioned) or 000004 (provisioning in the background) with its instanceId (§5.8)"); err != nil {
 		return err
 	}
 	return w.answerHas(ctx, "instanceId", 64)
@@ -332,7 +387,7 @@ func (w *world) callAnsweredWith(ctx context.Context, kind, code, other string) 
 		return w.fail(nil, "callbacks.md §9.2", "", "the %s callback was never attempted (%v)", kind, err)
 	}
 	w.last = c
-	return w.answeredWith(c, []string{code, other}, "answered ")
+	return w.answeredWith(c, []string{code, other}, "answered ", specOf(kind), "rule: this call is answered with one of the codes its activity documents (§5)")
 }
 
 // answerHas checks a member of the last answer is a non-empty string of
@@ -346,7 +401,7 @@ func (w *world) answerHas(_ context.Context, path string, max int) error {
 	if n := utf8.RuneCountInString(v.Str); v.Type == gjson.String && n > 0 && n <= max {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §5.1, §5.8, §8", fmt.Sprintf("answer %s as a non-empty string of at most %d characters", path, max),
+	return w.fail(c, "callbacks.md §5.1, §5.8, §8", fmt.Sprintf("rule: the answer's %s is a non-empty string of at most %d characters (§5, §8 rows 8, 9)", path, max),
 		"the %s answer's %s is not a non-empty string of at most %d characters: %s", c.activity, path, max, orAbsent(v))
 }
 
@@ -406,15 +461,15 @@ func (w *world) sameAs(ctx context.Context, path, relation, what string) error {
 	if now.Type == gjson.String && now.Str != "" && now.Str != then.Str {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §2.2, §10", "different orders, and an on-demand order's different specifications, must never share an instanceId",
+	return w.fail(c, "callbacks.md §2.2, §10", "rule: different orders, and an on-demand order's different specifications, never share an instanceId (§2.2, §10): key instances on orderId + productId (V1 on-demand) or orderId + orderLineId (V2)",
 		"the answer's %s is %s, the same as the %s's", path, orAbsent(now), what)
 }
 
 func sameHint(path string) string {
 	if path == "license" {
-		return "store the License per order (and per eventId with deviceFingerprint) and return it again"
+		return "rule: the same License request gets the same License (§5.16, §5.17, §10): store the License per order (and per eventId with deviceFingerprint) and return it again"
 	}
-	return "store the instanceId per order (V1 orderId, on-demand orderId + productId, V2 orderId + orderLineId) and return it again instead of creating a new instance"
+	return "rule: a purchase sent again returns the same instance (§10 a): store the instanceId per order (V1 orderId, on-demand orderId + productId, V2 orderId + orderLineId) and return it again instead of creating a new instance"
 }
 
 // instanceIDsDiffer checks the two purchases were answered with different
@@ -442,7 +497,7 @@ func (w *world) instanceIDsDiffer(ctx context.Context) error {
 	if second.Str != "" && second.Str != first.Str {
 		return nil
 	}
-	return w.fail(calls[1], "callbacks.md §10", "create a new instance, with a new instanceId, for every new order (recommended: the businessId of its first request)",
+	return w.fail(calls[1], "callbacks.md §10", "rule: different orders get different instances (§10 b): create a new instance, with a new instanceId, for every new order (recommended: the businessId of its first request)",
 		"two different orders got the same instanceId %s", orAbsent(second))
 }
 
@@ -464,9 +519,12 @@ func (w *world) queryEntry() (*call, gjson.Result, error) {
 		}
 		return !entry.Exists()
 	})
-	if !entry.Exists() {
-		return c, entry, w.fail(c, "callbacks.md §5.9", "list each instance asked for in info[], with its instanceId",
-			"the %s answer has no info entry for instance %q", c.activity, p.instanceID)
+	// kgsim replay judges the answer by the same rule.
+	if len(delivery.Unlisted(p.instanceID, c.attempt.ResponseBody)) > 0 {
+		f := w.fail(c, "callbacks.md §5.9", "rule: queryInstance lists each instance asked for in info[] (§5.9), or the buyer's resource details show nothing: add an info entry with its instanceId and appInfo",
+			"the %s answer has no info entry for instance %q", c.activity, p.instanceID).(*failure)
+		f.cause = "the merchant's queryInstance answer does not list the instance asked for in info[]"
+		return c, entry, f
 	}
 	return c, entry, nil
 }
@@ -479,7 +537,7 @@ func (w *world) listsInstanceWith(_ context.Context, path string) error {
 	if entry.Get(path).String() != "" {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §5.9", "give the instance's "+path+" in its info entry", "the info entry of the instance has no %s", path)
+	return w.fail(c, "callbacks.md §5.9", "rule: the buyer's resource details show the instance's access data (§5.9): give the instance's "+path+" in its info entry", "the info entry of the instance has no %s", path)
 }
 
 // listsUsage checks the instance's entry reports its usage, each entry
@@ -497,7 +555,7 @@ func (w *world) listsUsage(context.Context) error {
 	if ok {
 		return nil
 	}
-	return w.fail(c, "callbacks.md §2.2, §5.9", "on-demand and package products must report usage: usageInfo entries with usageValue and statisticalTime (yyyyMMddHHmmssSSS)",
+	return w.fail(c, "callbacks.md §2.2, §5.9", "rule: on-demand and package products report usage in queryInstance (§2.2, §5.9): usageInfo entries with usageValue and statisticalTime (yyyyMMddHHmmssSSS)",
 		"the info entry of the instance reports no usage")
 }
 
@@ -527,7 +585,7 @@ func (w *world) stateAgrees(ctx context.Context, want string) error {
 		frozen := slices.Contains([]string{"FREEZE", "FROZEN", "FREEZED"}, v)
 		inUse := slices.Contains([]string{"NORMAL", "UNFREEZE", "UNFROZEN", "ACTIVE", "RUNNING"}, v)
 		if frozen && want != "frozen" || inUse && want == "frozen" {
-			return w.fail(c, "callbacks.md §5.6, §5.9, §5.11", "apply updateInstanceStatus/instanceStatus to the instance and report its current state",
+			return w.fail(c, "callbacks.md §5.6, §5.9, §5.11", "rule: a state the merchant reports is the one the marketplace set (§5.6, §5.11): apply updateInstanceStatus/instanceStatus to the instance and report its current state",
 				"the merchant reports the instance's %s as %q, but the marketplace has it %s", name, entry.Get(name).String(), want)
 		}
 	}

@@ -32,6 +32,37 @@ type craft struct {
 	age time.Duration
 	// drop is a query parameter removed once signed.
 	drop string
+	// What the check did to the call, for the rule its refusal is about:
+	// missing names the parameter left out (before or after signing),
+	// replayed sends a request again unchanged, unknown is about an
+	// instance the merchant never created.
+	missing           string
+	replayed, unknown bool
+}
+
+// rule is the rule a refusal of the call is about, with its spec section
+// and the fix: what the check did to the call decides it.
+func (cr craft) rule(p simulator.Protocol) (spec, fix string) {
+	v1 := p == simulator.V1
+	switch {
+	case cr.replayed:
+		return "callbacks.md §4.5", "rule: a replayed request is refused (§4.5, nonce caching; informational): keep each nonce for the 60 s window of its timestamp and answer 000001 to a request whose nonce was seen already"
+	case cr.forged && v1:
+		return "callbacks.md §3.2, §7", "rule: a call not signed with the access key is refused (§3.2): recompute authToken from the parameters received and compare before acting; answer 000001 when it does not match"
+	case cr.forged:
+		return "callbacks.md §4.2, §7", "rule: a call not signed with the access key is refused (§4.2): recompute the signature from the exact body, timestamp and nonce and compare before acting; answer 000001 when it does not match"
+	case cr.age > 0 && v1:
+		return "callbacks.md §3.2", "rule: none documented for V1 (§3.2 gives no freshness window; informational): refusing a timeStamp far from your clock with 000001 stops old calls being replayed"
+	case cr.age != 0:
+		return "callbacks.md §4.1, §7", "rule: a timestamp more than 60 s from the merchant's clock, either way, is refused (§4.1): compare the timestamp (milliseconds) with your clock before acting; answer 000001"
+	case cr.missing == "orderId":
+		return "callbacks.md §5.1, §5.8, §7", "rule: a call without a mandatory parameter is invalid (§5 marks orderId M; recommended: the marketplace never sends one): answer 000002 naming the parameter"
+	case cr.missing != "":
+		return "callbacks.md §3.2, §4.2, §7", "rule: a call without its " + cr.missing + " cannot be authenticated (§3.2, §4.2): check it is there before verifying; answer 000001"
+	case cr.unknown:
+		return "callbacks.md §7, §15 Q3", "rule: a call about an instance the merchant does not have is answered 000003 (§7): look the instanceId up before acting, and never renew or freeze an instance you do not know"
+	}
+	return "callbacks.md §7, §13", "rule: a call the marketplace would not send is refused (§13): answer a resultCode other than 000000 before acting"
 }
 
 // member is one top-level member of a callback's parameters, its value as

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/tidwall/gjson"
 )
 
 // call is one request the scenario made the merchant answer: an attempt
@@ -31,6 +33,19 @@ type failure struct {
 	extra []string
 	spec  string
 	hint  string
+	// cause is the root cause reports group failures under, when neither
+	// the call's verdict nor the check's text would do (it names one
+	// scenario's order or instance).
+	cause string
+	// blocked: the check could not be made, because of cause.
+	blocked bool
+	// wants are the result codes the check wanted of the call, when they
+	// are not the marketplace's 000000.
+	wants []string
+	// via is the proxy the marketplace's requests went through: reports
+	// show the merchant's own URL, and the proxy only where it injected a
+	// fault.
+	via *proxy
 	keys  []string // the access key, kit key and SK, replaced wherever they would appear
 }
 
@@ -65,11 +80,16 @@ func (f *failure) Error() string {
 			fmt.Fprintf(&b, "\n            body: %s", shown(a.ResponseBody))
 		}
 		if a.Verdict != "" {
-			fmt.Fprintf(&b, "\n  verdict:  %s", a.Verdict)
-			if a.Detail != "" {
-				b.WriteString(": " + a.Detail)
-			}
+			fmt.Fprintf(&b, "\n  verdict:  %s", f.verdict(a))
 		}
+	}
+	// The merchant's URL where the proxy's was: the proxy is named only
+	// where it made the merchant look down.
+	out := f.via.unproxied(b.String())
+	b.Reset()
+	b.WriteString(out)
+	if note := f.via.faults(); note != "" {
+		b.WriteString("\n  proxy:    " + note)
 	}
 	for _, e := range f.extra {
 		b.WriteString("\n  " + e)
@@ -80,13 +100,90 @@ func (f *failure) Error() string {
 	if f.hint != "" {
 		b.WriteString("\n  hint:     " + f.hint)
 	}
-	out := b.String()
+	return f.redact(b.String())
+}
+
+// redact replaces the keys wherever they appear in text.
+func (f *failure) redact(out string) string {
 	for i, key := range f.keys {
 		if len(key) >= 6 { // a shorter key would match innocent text
 			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>", "<sk>"}[min(i, 2)])
 		}
 	}
 	return out
+}
+
+// verdict is what the marketplace makes of an answer, said so that it
+// never contradicts the check: an answer it accepts is said to be
+// accepted, and a result code the check wanted is not called wrong.
+func (f *failure) verdict(a simulator.Attempt) string {
+	switch {
+	case !a.Verdict.Failed():
+		return string(a.Verdict) + ": the marketplace accepts this answer; what fails is the check above"
+	case a.Verdict == simulator.ResultCode && len(f.wants) > 0:
+		return fmt.Sprintf("%s: resultCode %s (the marketplace counts anything but 000000 as a failed call; this check wants %s)", a.Verdict, resultCodeOf(a), strings.Join(f.wants, " or "))
+	case a.Detail != "":
+		return string(a.Verdict) + ": " + a.Detail
+	}
+	return string(a.Verdict)
+}
+
+// rootCause is what reports group the failure under: given, or the
+// call's verdict, or the check's first line.
+func (f *failure) rootCause() string {
+	switch {
+	case f.cause != "":
+		return f.cause
+	case f.call != nil && f.call.attempt.Verdict.Failed():
+		return causeOf(f.call)
+	}
+	line, _, _ := strings.Cut(f.check, "\n")
+	return line
+}
+
+// RootCause returns what a step's error comes down to, for reports that
+// group the failures of a run: one cause, such as a purchase answered
+// HTTP 501, fails or blocks many checks. blocked is true when the check
+// could not be made because of it. An error that is no check's failure
+// has no cause ("").
+func RootCause(err error) (cause string, blocked bool) {
+	f, ok := errors.AsType[*failure](err)
+	if !ok {
+		return "", false
+	}
+	return f.redact(f.via.unproxied(f.rootCause())), f.blocked
+}
+
+// causeOf is the root cause of a failed call, worded without the ids of
+// one scenario so that the failures it causes group. An answer wrong in
+// every call (unreachable, HTTP status, content type, Body-Sign) is one
+// cause whatever the activity.
+func causeOf(c *call) string {
+	a := c.attempt
+	switch a.Verdict {
+	case simulator.Unreachable:
+		return "the merchant cannot be reached at its production interface"
+	case simulator.Timeout:
+		return "the merchant does not answer within the marketplace's time limit"
+	case simulator.HTTPStatus:
+		return fmt.Sprintf("the merchant answers HTTP %d, not 200 with a resultCode", a.Status)
+	case simulator.ContentType, simulator.BodyParse, simulator.BodySignMissing:
+		return fmt.Sprintf("the merchant's answers fail %s: %s", a.Verdict, a.Detail)
+	case simulator.BodySignMismatch:
+		return "the merchant's Body-Sign does not cover the exact bytes of its answers"
+	case simulator.ResultCode:
+		return fmt.Sprintf("the merchant answers %s with resultCode %s", c.activity, resultCodeOf(a))
+	}
+	return fmt.Sprintf("the merchant's %s answer fails %s: %s", c.activity, a.Verdict, a.Detail)
+}
+
+// resultCodeOf is an answer's resultCode as received, "none" without one.
+func resultCodeOf(a simulator.Attempt) string {
+	code := gjson.GetBytes(a.ResponseBody, "resultCode")
+	if code.Type != gjson.String {
+		return "none"
+	}
+	return code.Str
 }
 
 // signing lists a request's signing inputs: V1 timeStamp, the canonical
@@ -138,7 +235,7 @@ func shown(body []byte) string {
 
 // fail returns the failure of a check about c (nil when none).
 func (w *world) fail(c *call, spec, hint, check string, args ...any) error {
-	return &failure{check: fmt.Sprintf(check, args...), call: c, spec: spec, hint: hint, keys: w.keys()}
+	return &failure{check: fmt.Sprintf(check, args...), call: c, spec: spec, hint: hint, keys: w.keys(), via: w.proxy}
 }
 
 // keys are the secrets a failure must never show: the access key, the kit

@@ -70,7 +70,7 @@ func (w *world) syncFailed(ctx context.Context, m simulator.Message) error {
 		return err
 	}
 	f := &failure{check: fmt.Sprintf("the merchant did not acknowledge the %s sync (flag %s): %s", m.Activity, flagOf(m.Params), c.attempt.Verdict),
-		call: c, spec: kitSpec(m.Activity), hint: kitHint(c), keys: w.keys()}
+		call: c, spec: kitSpec(m.Activity), hint: kitHint(c), keys: w.keys(), via: w.proxy}
 	for _, n := range ns {
 		f.extra = append(f.extra, "notice:   "+n.Subject)
 		for line := range strings.Lines(n.Body) {
@@ -108,14 +108,14 @@ func kitHint(c *call) string {
 	}
 	switch gjson.GetBytes(a.ResponseBody, "resultCode").Str {
 	case "000001":
-		return "this sync was signed correctly: x-sign = lower-case hex(HMAC-SHA256(kitKey, kitKey + x-nonce + x-timestamp + reqParams)), " +
+		return "rule: a sync the marketplace signed is acknowledged (kit-sync.md §2): this one was signed correctly; x-sign = lower-case hex(HMAC-SHA256(kitKey, kitKey + x-nonce + x-timestamp + reqParams)), " +
 			"reqParams the body's canonical form (compact, members sorted at every level), with the kit key bound to 联营SaaS同步接口, " +
 			"not the basic interfaces' access key; x-timestamp is in milliseconds, within 60 s"
 	case "000101":
-		return "clientSecret is Base64 of RSA-OAEP (SHA-256, MGF1 SHA-256) under the public key uploaded with the application: " +
+		return "rule: applicationSync's clientSecret decrypts with the application's private key (kit-sync.md §6): it is Base64 of RSA-OAEP (SHA-256, MGF1 SHA-256) under the public key uploaded with the application: " +
 			"decrypt it with the matching private key and the same OAEP setting; kgsim crypto rsa-decrypt names the setting that works"
 	}
-	return "store what the sync carries and answer 000000; a sync sent again, and a delete of something unknown, are answered 000000 too (kit-sync.md §8)"
+	return "rule: a sync is acknowledged with 000000 (kit-sync.md §3, §8): store what it carries and answer 000000; a sync sent again, and a delete of something unknown, are answered 000000 too (kit-sync.md §8)"
 }
 
 // syncsAcknowledged is the step: "every sync", or a list such as "the
@@ -315,7 +315,7 @@ func (w *world) syncRefused(_ context.Context, code string) error {
 // How a merchant refuses the syncs the steps tamper with: the hints of
 // their failures.
 const (
-	refuseForged = "recompute x-sign over the canonical body with the kit key, refuse x-timestamps more than 60 s from your clock " +
+	refuseForged = "rule: a sync not signed with the kit key, stale or replayed is refused (kit-sync.md §2, §5): recompute x-sign over the canonical body with the kit key, refuse x-timestamps more than 60 s from your clock " +
 		"and x-nonces seen before, and answer 000001 before acting"
-	refuseUndecryptable = "decrypt clientSecret before storing it and answer 000101 when it does not decrypt with your private key"
+	refuseUndecryptable = "rule: a clientSecret the merchant cannot decrypt is refused (kit-sync.md §4.2, §6): decrypt clientSecret before storing it and answer 000101 when it does not decrypt with your private key"
 )

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +44,8 @@ type proxy struct {
 	fault fault
 	until time.Time // the fault ends here on the scheduling clock; zero: until lifted
 	seen  []sighting
+	// injected are the faults the scenario set, in words, for reports.
+	injected []string
 }
 
 // sighting is a request the proxy received: when on the scheduling clock,
@@ -105,6 +109,41 @@ func (p *proxy) down(f fault, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.until = f, until
+	what := map[fault]string{unavailable: "answered 503 Service Unavailable", refused: "refused every connection"}[f]
+	if what == "" {
+		return
+	}
+	if until.IsZero() {
+		p.injected = append(p.injected, what+" in the merchant's place until the scenario ended")
+	} else {
+		p.injected = append(p.injected, fmt.Sprintf("%s in the merchant's place for %s of the scenario's clock", what, until.Sub(p.clock.Now())))
+	}
+}
+
+// faults says, for a report, that the scenario's requests went through
+// the proxy and what it did in the merchant's place; "" when it only
+// forwarded them, which a report need not mention.
+func (p *proxy) faults() string {
+	if p == nil {
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.injected) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the marketplace's requests went to kgsim's fault-injecting proxy at http://%s, which %s; the merchant is at %s",
+		p.ln.Addr(), strings.Join(p.injected, ", then "), p.target.Redacted())
+}
+
+// unproxied is text with the proxy's address replaced by the merchant's:
+// a report shows the URL the merchant configured, not a port that changes
+// with every scenario.
+func (p *proxy) unproxied(text string) string {
+	if p == nil {
+		return text
+	}
+	return strings.ReplaceAll(text, "http://"+p.ln.Addr().String(), p.target.Scheme+"://"+p.target.Host)
 }
 
 func (p *proxy) up() { p.down(noFault, time.Time{}) }

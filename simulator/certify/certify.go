@@ -67,6 +67,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	s, err := loadSuite(o.Features)
+	if err != nil {
+		return Result{}, err
+	}
 	if o.OpenAPI.Addr != "" {
 		api, stop, err := serveOpenAPI(ctx, o.OpenAPI)
 		if err != nil {
@@ -74,10 +78,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		defer stop()
 		o.Target.OpenAPI = api
-	}
-	s, err := loadSuite(o.Features)
-	if err != nil {
-		return Result{}, err
 	}
 	filter, err := tagFilter(o.Target, o.Tags)
 	if err != nil {
@@ -191,6 +191,8 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 		start     time.Time
 		step, msg string
 		skipped   bool
+		cause     string // the root cause of the step that failed
+		blocked   bool   // the step that failed was a precondition
 		notes     []string
 	)
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
@@ -209,6 +211,12 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 			skipped = true
 		case step == "" && status != godog.StepPassed && status != godog.StepSkipped:
 			step, msg = keyword(st)+" "+st.Text, stepError(status, err)
+			// A precondition that fails blocks the check: it was not made.
+			cause, blocked = steps.RootCause(err)
+			blocked = blocked || keyword(st) == "Given"
+			if cause == "" {
+				cause = firstLine("", msg)
+			}
 		}
 		return ctx, nil
 	})
@@ -217,9 +225,12 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 		s.Duration, s.Notes = time.Since(start), notes
 		switch {
 		case step != "":
-			s.Status, s.Step, s.Error = Failed, step, msg
+			s.Status, s.Step, s.Error, s.Cause = Failed, step, msg, cause
+			if blocked {
+				s.Status = Blocked
+			}
 		case err != nil && !errors.Is(err, godog.ErrSkip):
-			s.Status, s.Error = Failed, err.Error()
+			s.Status, s.Error, s.Cause = Failed, err.Error(), firstLine("", err.Error())
 		case skipped:
 			s.Status = Skipped
 		default:
@@ -255,7 +266,7 @@ func (rec *recorder) result(strict bool, elapsed time.Duration) Result {
 	for _, pl := range rec.planned {
 		i := slices.IndexFunc(done, func(s Scenario) bool { return s.URI == pl.URI && s.Line == pl.Line && s.Name == pl.Name })
 		if i < 0 {
-			pl.Status, pl.Error = Failed, "the scenario did not run"
+			pl.Status, pl.Error, pl.Cause = Failed, "the scenario did not run", "a scenario did not run"
 			r.Scenarios = append(r.Scenarios, pl)
 			continue
 		}

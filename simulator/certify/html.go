@@ -57,6 +57,14 @@ type (
 		Passed, Failed, Warnings, Skipped, All int
 		Elapsed                                string
 		Features                               []htmlFeature
+		// Causes are the root causes of what failed or warned, the one
+		// to fix first first (causes.go).
+		Causes []htmlCause
+	}
+	htmlCause struct {
+		Cause, Count string
+		Fails        bool // the cause fails the run; else it warns
+		Scenarios    []htmlScenario
 	}
 	htmlFeature struct {
 		Name, URI string
@@ -64,6 +72,7 @@ type (
 	}
 	htmlScenario struct {
 		Name, Where, Level, Outcome, Duration string
+		ID                                    string // the anchor of its section
 		Tags                                  []string
 		Steps                                 []htmlStep
 	}
@@ -89,18 +98,58 @@ func renderHTML(w io.Writer, cucumber []byte, r Result, t targetInfo) error {
 	if page.Failed > 0 {
 		page.Verdict = "FAIL"
 	}
-	for _, f := range features {
-		hf := htmlFeature{Name: f.Name, URI: f.URI}
-		for _, e := range f.Elements {
-			hf.Scenarios = append(hf.Scenarios, htmlScenarioOf(f, e, r))
-		}
-		page.Features = append(page.Features, hf)
-	}
+	page.Features, page.Causes = arrange(features, r)
 	tmpl, err := template.New("report").Parse(reportHTML)
 	if err != nil {
 		return err
 	}
 	return tmpl.Execute(w, page)
+}
+
+// arrange lays the scenarios out: those that failed, were blocked or
+// warned first, in the order they ran, then the others by feature; and
+// the causes of the first, each with its scenarios.
+func arrange(features []cukeFeature, r Result) ([]htmlFeature, []htmlCause) {
+	key := func(uri string, line int, name string) string { return fmt.Sprintf("%s:%d %s", uri, line, name) }
+	byKey := map[string]htmlScenario{}
+	for _, f := range features {
+		for _, e := range f.Elements {
+			byKey[key(f.URI, e.Line, e.Name)] = htmlScenarioOf(f, e, r)
+		}
+	}
+	notPassed := htmlFeature{Name: "Failed, blocked and warnings, in the order they ran"}
+	shown := map[string]bool{}
+	for _, s := range r.Scenarios {
+		if k := key(s.URI, s.Line, s.Name); (s.Fails(r.Strict) || s.Warns(r.Strict)) && !shown[k] {
+			notPassed.Scenarios, shown[k] = append(notPassed.Scenarios, byKey[k]), true
+		}
+	}
+	var out []htmlFeature
+	if len(notPassed.Scenarios) > 0 {
+		out = append(out, notPassed)
+	}
+	for _, f := range features {
+		hf := htmlFeature{Name: f.Name, URI: f.URI}
+		for _, e := range f.Elements {
+			if k := key(f.URI, e.Line, e.Name); !shown[k] {
+				hf.Scenarios = append(hf.Scenarios, byKey[k])
+			}
+		}
+		if len(hf.Scenarios) > 0 {
+			out = append(out, hf)
+		}
+	}
+	var causes []htmlCause
+	for _, failing := range []bool{true, false} {
+		for _, g := range r.causes(failing) {
+			c := htmlCause{Cause: g.Cause, Count: g.count(), Fails: failing}
+			for _, s := range g.Scenarios {
+				c.Scenarios = append(c.Scenarios, byKey[key(s.URI, s.Line, s.Name)])
+			}
+			causes = append(causes, c)
+		}
+	}
+	return out, causes
 }
 
 // htmlScenarioOf is a scenario of the cucumber JSON with its outcome as
@@ -113,7 +162,9 @@ func htmlScenarioOf(f cukeFeature, e cukeElement, r Result) htmlScenario {
 		}
 	}
 	s.Level = levelOf(s.Tags)
-	hs := htmlScenario{Name: e.Name, Level: string(s.Level), Tags: s.Tags}
+	// The level is shown once, with the place: not among the tags.
+	hs := htmlScenario{Name: e.Name, Level: string(s.Level), ID: fmt.Sprintf("s-%s-%d", f.URI, e.Line),
+		Tags: slices.DeleteFunc(slices.Clone(s.Tags), func(t string) bool { return t == "@"+string(s.Level) })}
 	for _, st := range e.Steps {
 		d := time.Duration(st.Result.Duration)
 		s.Duration += d
@@ -132,6 +183,6 @@ func htmlScenarioOf(f cukeFeature, e cukeElement, r Result) htmlScenario {
 		s.Status, s.Duration = r.Scenarios[i].Status, r.Scenarios[i].Duration
 	}
 	hs.Where, hs.Duration = where(s), seconds(s.Duration)
-	hs.Outcome = map[string]string{"WARN": "warning", "FAIL": "failed", "SKIP": "skipped", "PASS": "passed"}[mark(s, r.Strict)]
+	hs.Outcome = map[string]string{"WARN": "warning", "FAIL": "failed", "SKIP": "skipped", "PASS": "passed", "BLOCKED": "blocked"}[mark(s, r.Strict)]
 	return hs
 }

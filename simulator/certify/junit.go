@@ -78,6 +78,9 @@ func junitOf(r Result) junitSuites {
 			Name: s.Name, Classname: fmt.Sprintf("%s:%d", s.URI, s.Line), Time: junitTime(s.Duration),
 			Properties: []junitProperty{{"level", string(s.Level)}, {"status", string(s.Status)}, {"tags", strings.Join(s.Tags, " ")}},
 		}
+		if s.Cause != "" {
+			c.Properties = append(c.Properties, junitProperty{"cause", s.Cause})
+		}
 		switch {
 		case s.Fails(r.Strict):
 			c.Failure = &junitFailure{Message: firstLine(s.Step, s.Error), Type: string(s.Level), Text: s.Step + "\n" + s.Error}

@@ -29,8 +29,11 @@ func (p *pretty) scenario(s Scenario) {
 	p.done++
 	width := len(fmt.Sprint(p.total))
 	fmt.Fprintf(p.w, "[%*d/%d] %-4s  %s  (%s, %s)\n", width, p.done, p.total, mark(s, p.strict), s.Name, where(s), seconds(s.Duration))
-	if s.Status == Failed {
+	switch s.Status {
+	case Failed:
 		fmt.Fprintf(p.w, "%*s  at: %s\n", 2*width+9, "", firstLine(s.Step, s.Error))
+	case Blocked:
+		fmt.Fprintf(p.w, "%*s  blocked at: %s, by: %s\n", 2*width+9, "", s.Step, s.Cause)
 	}
 	for _, n := range s.Notes {
 		for line := range strings.SplitSeq(n, "\n") {
@@ -39,9 +42,11 @@ func (p *pretty) scenario(s Scenario) {
 	}
 }
 
-// mark is a scenario's outcome in four letters.
+// mark is a scenario's outcome in four letters, or BLOCKED.
 func mark(s Scenario, strict bool) string {
 	switch {
+	case s.Status == Blocked:
+		return "BLOCKED"
 	case s.Warns(strict):
 		return "WARN"
 	case s.Status == Failed:
@@ -75,18 +80,28 @@ func firstLine(step, msg string) string {
 // the time taken and the slowest scenarios, and the verdict.
 func (p *pretty) summary(r Result, reports []report) {
 	w := p.w
-	detail := func(title string, list []Scenario) {
-		if len(list) == 0 {
+	// Each cause once, the detail of one of its checks, then the others
+	// it fails or blocks in a line each.
+	detail := func(title string, groups []causeGroup) {
+		if len(groups) == 0 {
 			return
 		}
 		fmt.Fprintf(w, "\n%s\n", title)
-		for i, s := range list {
-			fmt.Fprintf(w, "\n%d) %s\n   %s: %s (%s)\n", i+1, s.Name, s.Feature, where(s), seconds(s.Duration))
+		for i, g := range groups {
+			fmt.Fprintf(w, "\n%d) %s: %s\n", i+1, g.Cause, g.count())
+			s := g.shown()
+			fmt.Fprintf(w, "   %s  %s\n   %s: %s (%s)\n", mark(s, r.Strict), s.Name, s.Feature, where(s), seconds(s.Duration))
 			if s.Step != "" {
 				fmt.Fprintf(w, "   step: %s\n", s.Step)
 			}
 			for line := range strings.SplitSeq(strings.TrimRight(s.Error, "\n"), "\n") {
 				fmt.Fprintf(w, "   %s\n", line)
+			}
+			if others := g.others(); len(others) > 0 {
+				fmt.Fprintf(w, "   The same cause:\n")
+				for _, o := range others {
+					fmt.Fprintf(w, "     %-7s  %s (%s)\n", mark(o, r.Strict), o.Name, where(o))
+				}
 			}
 		}
 	}
@@ -94,12 +109,17 @@ func (p *pretty) summary(r Result, reports []report) {
 	if r.Strict {
 		failTitle = "Failures (required and, with --strict, recommended checks):"
 	}
-	detail(failTitle, r.Failures())
-	detail("Warnings (recommended checks; --strict makes them failures):", r.Warnings())
+	failing := r.causes(true)
+	detail(failTitle, failing)
+	detail("Warnings (recommended checks; --strict makes them failures):", r.causes(false))
 
 	t := r.tally()
 	failed, warnings := len(r.Failures()), len(r.Warnings())
+	blocked := t.blocked[Required] + t.blocked[Recommended]
 	fmt.Fprintf(w, "\n%d scenarios in %s: %d passed, %d failed, %d warnings", len(r.Scenarios), seconds(r.Elapsed), t.passed[Required]+t.passed[Recommended], failed, warnings)
+	if blocked > 0 {
+		fmt.Fprintf(w, " (%d of them blocked)", blocked)
+	}
 	if n := t.skipped[Required] + t.skipped[Recommended]; n > 0 {
 		fmt.Fprintf(w, ", %d skipped", n)
 	}
@@ -109,7 +129,10 @@ func (p *pretty) summary(r Result, reports []report) {
 		if l == Recommended && !r.Strict {
 			failures = "warnings"
 		}
-		fmt.Fprintf(w, "  %-12s %d passed, %d %s", l+":", t.passed[l], t.failed[l], failures)
+		fmt.Fprintf(w, "  %-12s %d passed, %d %s", l+":", t.passed[l], t.failed[l]+t.blocked[l], failures)
+		if t.blocked[l] > 0 {
+			fmt.Fprintf(w, " (%d blocked)", t.blocked[l])
+		}
 		if t.skipped[l] > 0 {
 			fmt.Fprintf(w, ", %d skipped", t.skipped[l])
 		}
@@ -126,7 +149,7 @@ func (p *pretty) summary(r Result, reports []report) {
 	}
 	switch {
 	case failed > 0:
-		fmt.Fprintf(w, "\nFAIL: %d required check(s) failed\n", failed)
+		fmt.Fprintf(w, "\nFAIL: %d required check(s) failed or blocked, by %s; fix this first: %s\n", failed, plural(len(failing), "cause"), failing[0].Cause)
 	case warnings > 0:
 		fmt.Fprintf(w, "\nPASS: every required check passed, with %d warning(s)\n", warnings)
 	default:

@@ -25,6 +25,11 @@ const (
 	Failed Status = "failed"
 	// Skipped: a step declared the scenario not applicable (godog.ErrSkip).
 	Skipped Status = "skipped"
+	// Blocked: the check could not be made, because a precondition (a
+	// Given step) failed or the merchant failed what it builds on; Cause
+	// says what. It neither passes nor counts as a failure of its own,
+	// but a required check blocked still fails the run.
+	Blocked Status = "blocked"
 )
 
 // Scenario is the outcome of one scenario of the suite.
@@ -40,6 +45,9 @@ type Scenario struct {
 	// acknowledged"); Error its message: the check, the request sent with
 	// its signing inputs, the response, the spec section and a hint.
 	Step, Error string
+	// Cause is the root cause of a failure or a block, worded without the
+	// scenario's ids: the summary groups scenarios under it.
+	Cause string
 	// Notes are what the steps showed whatever the outcome: the
 	// merchant's open-API calls with kgsim's verdict on each.
 	Notes    []string
@@ -54,16 +62,19 @@ type Result struct {
 }
 
 // Fails reports whether the scenario fails the run: a required check
-// failed, or a recommended one under strict.
+// failed or was blocked, or a recommended one under strict.
 func (s Scenario) Fails(strict bool) bool {
-	return s.Status == Failed && (s.Level == Required || strict)
+	return s.notPassed() && (s.Level == Required || strict)
 }
 
 // Warns reports whether the scenario is a warning: a recommended check
-// failed and the run is not strict.
+// failed or was blocked and the run is not strict.
 func (s Scenario) Warns(strict bool) bool {
-	return s.Status == Failed && s.Level == Recommended && !strict
+	return s.notPassed() && s.Level == Recommended && !strict
 }
+
+// notPassed: the check failed or could not be made.
+func (s Scenario) notPassed() bool { return s.Status == Failed || s.Status == Blocked }
 
 // Failures are the scenarios that fail the run.
 func (r Result) Failures() []Scenario {
@@ -93,17 +104,19 @@ func (r Result) Slowest(n int) []Scenario {
 
 // tally counts scenarios by level and status.
 type tally struct {
-	passed, failed, skipped map[Level]int
+	passed, failed, blocked, skipped map[Level]int
 }
 
 func (r Result) tally() tally {
-	t := tally{passed: map[Level]int{}, failed: map[Level]int{}, skipped: map[Level]int{}}
+	t := tally{passed: map[Level]int{}, failed: map[Level]int{}, blocked: map[Level]int{}, skipped: map[Level]int{}}
 	for _, s := range r.Scenarios {
 		switch s.Status {
 		case Passed:
 			t.passed[s.Level]++
 		case Failed:
 			t.failed[s.Level]++
+		case Blocked:
+			t.blocked[s.Level]++
 		default:
 			t.skipped[s.Level]++
 		}

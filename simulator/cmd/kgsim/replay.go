@@ -474,6 +474,14 @@ func runReplay(e *env, args []string) error {
 		fmt.Fprintln(out)
 		fmt.Fprintln(out, verdictLine(c, j))
 		failed = failed || j.Verdict.Failed()
+		// The buyer's queryInstance is judged as certify judges it: an
+		// answer the marketplace accepts may still show nothing.
+		if c.activity == "queryInstance" && c.polled == "" && !j.Verdict.Failed() {
+			if missing := delivery.Unlisted(gjson.GetBytes(c.params, "instanceId").String(), answer.Body); len(missing) > 0 {
+				fmt.Fprintf(out, "but: the answer has no info[] entry for instance %s: the marketplace accepts it, and the buyer's resource details show nothing of it; kgsim certify fails it (callbacks.md §5.9)\n", strings.Join(missing, ", "))
+				failed = true
+			}
+		}
 	}
 	if failed {
 		return verdictError{}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -112,7 +113,7 @@ func report(e *env, scheme string, err error, valid string) error {
 	if m, ok := errors.AsType[*protocol.Mismatch](err); ok {
 		fmt.Fprintf(w, "invalid: %s signature mismatch\n", scheme)
 		fmt.Fprintf(w, "  signed string: %s\n", truncate(m.Canonical, 2000))
-		fmt.Fprintf(w, "  expected:      %s\n", m.Expected)
+		fmt.Fprintf(w, "  expected:      %s\n", sameHexCase(m.Expected, m.Received))
 		fmt.Fprintf(w, "  received:      %s\n", m.Received)
 		cause := m.Cause
 		if cause == "" {
@@ -129,6 +130,22 @@ func report(e *env, scheme string, err error, valid string) error {
 	}
 	fmt.Fprintf(w, "invalid: %v\n", err)
 	return verdictError{}
+}
+
+// sameHexCase writes an expected hex signature in the case of the one
+// received, which the comparison ignores: side by side, they differ only
+// where the signatures do. Anything but two hex strings is left as it is.
+func sameHexCase(expected, received string) string {
+	if _, err := hex.DecodeString(expected); err != nil {
+		return expected
+	}
+	if _, err := hex.DecodeString(received); err != nil {
+		return expected
+	}
+	if strings.ToUpper(received) == received && strings.ToLower(received) != received {
+		return strings.ToUpper(expected)
+	}
+	return strings.ToLower(expected)
 }
 
 func truncate(s string, n int) string {
