@@ -45,8 +45,8 @@ type failure struct {
 	// via is the proxy the marketplace's requests went through: reports
 	// show the merchant's own URL, and the proxy only where it injected a
 	// fault.
-	via *proxy
-	keys  []string // the access key, kit key and SK, replaced wherever they would appear
+	via  *proxy
+	keys []string // the access key, kit key and SK, replaced wherever they would appear
 }
 
 // shownBody is how much of a body a failure shows.

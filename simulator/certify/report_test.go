@@ -135,7 +135,9 @@ func TestMissingInfoIsOneCause(t *testing.T) {
 	defer srv.Close()
 	r, out := run(t, Options{Target: steps.Target{URL: srv.URL + "/produce", AccessKey: testKey}})
 	groups := r.causes(true)
-	i := slices.IndexFunc(groups, func(g causeGroup) bool { return strings.Contains(g.Cause, "does not list the instance asked for in info[]") })
+	i := slices.IndexFunc(groups, func(g causeGroup) bool {
+		return strings.Contains(g.Cause, "does not list the instance asked for in info[]")
+	})
 	if i < 0 {
 		t.Fatalf("no cause about info[] among %+v:\n%s", groups, out)
 	}
