@@ -21,7 +21,7 @@ func lockFile(path string) (*os.File, error) {
 	name := path + "-lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the lock file %s: %w", name, err)
+		return nil, fmt.Errorf("%s: cannot open its lock file: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(name)
@@ -30,7 +30,7 @@ func lockFile(path string) (*os.File, error) {
 			return nil, fmt.Errorf("the database %s is in use by another process (pid %s, %s): stop it, or give this one a database of its own (--db)",
 				path, string(bytes.TrimSpace(holder)), name)
 		}
-		return nil, fmt.Errorf("cannot lock %s: %w", name, err)
+		return nil, fmt.Errorf("%s: cannot lock %s: %w", path, name, err)
 	}
 	// Who holds it, for the refusal above; the lock, not this, is what
 	// counts.
