@@ -10,7 +10,12 @@
 #   a token exchange, a userinfo call (32 clients, SQLite)
 #                                          vs  a trivial JSON handler on the same server
 # and the delivery throughput and live heap at 20,000 and 100,000 callbacks
-# (flat memory: the same heap at both), the token endpoint's rate, p50, p99.
+# (flat memory: the same heap at both), the token endpoint's rate, p50, p99;
+# and end to end, 5,000 purchases through a real kgsim serve's admin API (8
+# clients, a loopback V2 merchant, judged, settled, persisted)
+#                                          vs  the bare loop of the same signed
+#                                              calls to the same merchant
+# with CPU per purchase, peak RSS and database bytes per purchase.
 # Usage: scripts/bench.sh [-count 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +28,7 @@ out=$(
 	go test -run '^$' -bench 'Deliver/workers=8' -benchtime 100000x -count 1 ./simulator/delivery/ | sed 's/^BenchmarkDeliver/BenchmarkDeliver100k/'
 	go test -run '^$' -bench ThirtyDays -benchtime 1x "${count[@]}" ./simulator/schedule/
 	go test -run '^$' -bench . -benchtime 30000x "${count[@]}" ./simulator/identity/
+	go test -run '^$' -bench EndToEnd -benchtime 5000x "${count[@]}" ./simulator/cmd/kgsim/
 )
 echo "$out" | grep -E '^(Benchmark|goos|goarch|cpu)'
 
@@ -54,3 +60,6 @@ printf '%-40s %12.0f callbacks/s, live heap %s MiB at 20k and %s MiB at 100k (go
 	"$(median 'BenchmarkDeliver100k/workers=8' callbacks/s)" "$(median 'BenchmarkDeliver/workers=8' heapMiB)" "$(median 'BenchmarkDeliver100k/workers=8' heapMiB)"
 printf '%-40s %12.3f s for 1,000 instances, %s callbacks and transitions\n' '30 days of trials' \
 	"$(median 'BenchmarkThirtyDays/instances=1000' ns/op | awk '{ print $1 / 1e9 }')" "$(median 'BenchmarkThirtyDays/instances=1000' work/run)"
+printf '%-40s %12.0f purchases/s = %.3fx the bare loop (%s/s) (goal >= 0.25x); %s ms CPU, %s bytes of database per purchase, peak RSS %s MiB\n' \
+	BenchmarkEndToEnd "$(median BenchmarkEndToEnd purchases/s)" "$(median BenchmarkEndToEnd ratio)" "$(median BenchmarkEndToEnd bare/s)" \
+	"$(median BenchmarkEndToEnd cpu-ms/purchase)" "$(median BenchmarkEndToEnd db-bytes/purchase)" "$(median BenchmarkEndToEnd peak-MiB)"
