@@ -189,7 +189,7 @@ type statements map[string]*sql.Stmt
 func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range []string{
-		enqueueMessage, dueMessages, selectMessage, updateMessage, insertAttempt, countPending,
+		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
