@@ -82,7 +82,7 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store: store{db: db, hot: hot, health: h}}, nil
+	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}}}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -121,9 +121,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Update runs fn in one transaction, committed if fn returns nil and
 // rolled back if it returns an error or panics; a panic goes on up after
-// the rollback. The database has one connection, held by the transaction
-// until fn returns: fn must use only tx, since a call on the DB itself
-// would wait for that connection until ctx ends.
+// the rollback. Updates made at once are committed together (group.go),
+// each all or nothing on its own. The database has one connection, held
+// by the group until it commits: fn must use only tx, since a call on the
+// DB itself would wait for that connection for ever.
 func (d *DB) Update(ctx context.Context, fn func(tx simulator.Tx) error) error {
 	return d.atomic(ctx, func(s store) error { return fn(s) })
 }
@@ -161,6 +162,7 @@ type store struct {
 	tx     *sql.Tx // nil outside a transaction
 	hot    statements
 	health *health
+	group  *group
 }
 
 // atomic runs fn with several statements as one transaction: a new one
@@ -169,14 +171,7 @@ func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
-		s.tx = tx
-		return fn(s)
-	})
-	if err == nil {
-		s.health.ok()
-	}
-	return s.health.fail(err)
+	return s.group.run(ctx, s, fn)
 }
 
 // statements are the queries delivery and the engine run for every
@@ -229,11 +224,17 @@ func (s store) on(ctx context.Context, query string) querier {
 	return s.db
 }
 
-func (s store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.on(ctx, query).ExecContext(ctx, query, args...)
-	if err == nil && s.tx == nil {
-		s.health.ok()
+// exec runs a write; outside a transaction, in one of its own, committed
+// with whatever else is being committed then.
+func (s store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if s.tx == nil {
+		err = s.atomic(ctx, func(s store) error {
+			res, err = s.exec(ctx, query, args...)
+			return err
+		})
+		return res, err
 	}
+	res, err = s.on(ctx, query).ExecContext(ctx, query, args...)
 	return res, s.health.fail(err)
 }
 
@@ -306,6 +307,23 @@ func (w *where) eq(column, value string) {
 func (w *where) add(term string, args ...any) {
 	w.terms = append(w.terms, term)
 	w.args = append(w.args, args...)
+}
+
+// page narrows a listing of table, ordered by cols (the last of them
+// unique), to the records after p.After, named by its key column, and
+// returns its ORDER BY, descending when p.Newest. The records' order is
+// their place in the listing: a cursor is the last record's values,
+// looked up by key, so that a page starts where the last one ended even
+// while new records come in.
+func (w *where) page(table, key string, cols []string, p simulator.Page) string {
+	tuple, order, op := strings.Join(cols, ", "), strings.Join(cols, ", "), ">"
+	if p.Newest {
+		order, op = strings.Join(cols, " DESC, ")+" DESC", "<"
+	}
+	if p.After != "" {
+		w.add("("+tuple+") "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
+	}
+	return order
 }
 
 // sql returns the WHERE clause, ORDER BY order and the LIMIT, with their

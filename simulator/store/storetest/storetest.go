@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"UpdateRollsBackOnError", updateRollsBackOnError},
 		{"UpdateRollsBackOnPanic", updateRollsBackOnPanic},
 		{"UpdatesInParallel", updatesInParallel},
+		{"ConcurrentUpdatesFailAlone", concurrentUpdatesFailAlone},
 		{"ProductRoundTrip", productRoundTrip},
 		{"CustomerRoundTrip", customerRoundTrip},
 		{"OrderRoundTrip", orderRoundTrip},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +162,69 @@ func updatesInParallel(t *testing.T, s simulator.Store) {
 	}
 	if n, err := s.Pending(ctx); err != nil || n != workers*each+workers {
 		t.Errorf("Pending = %d, %v; want %d", n, err, workers*each+workers)
+	}
+}
+
+// Updates made at once may be committed together (a back end may group
+// them), but each is all or nothing on its own: of many concurrent
+// updates, one that fails and one that panics leave nothing, the panic
+// reaches its caller, and every other commits; the store goes on working.
+// The first update holds its transaction until the others have been
+// started, so that a grouping back end has them waiting to join it.
+func concurrentUpdatesFailAlone(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	const n = 16
+	started := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	panics := make([]any, n)
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			if i > 0 {
+				started <- struct{}{}
+			}
+			errs[i] = s.Update(ctx, func(tx simulator.Tx) error {
+				if i == 0 {
+					for range n - 1 {
+						<-started
+					}
+				}
+				if err := tx.Enqueue(ctx, Pending(fmt.Sprintf("g%02d", i), fmt.Sprintf("q%02d", i), t0)); err != nil {
+					return err
+				}
+				switch i {
+				case 5:
+					return errors.New("member 5 fails")
+				case 9:
+					panic("member 9 panics")
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		_, err := s.Message(ctx, fmt.Sprintf("g%02d", i))
+		switch i {
+		case 5:
+			if errs[i] == nil || !strings.Contains(errs[i].Error(), "member 5 fails") {
+				t.Errorf("the failing update returned %v", errs[i])
+			}
+			notFound(t, "the failing update's message", err)
+		case 9:
+			if panics[i] != "member 9 panics" {
+				t.Errorf("the panicking update's caller recovered %v, want its panic", panics[i])
+			}
+			notFound(t, "the panicking update's message", err)
+		default:
+			if errs[i] != nil || panics[i] != nil || err != nil {
+				t.Errorf("update %d: %v, panic %v, its message: %v; want it committed", i, errs[i], panics[i], err)
+			}
+		}
+	}
+	check(t, s.Enqueue(ctx, Pending("after", "q-after", t0)))
+	if n, err := s.Pending(ctx); err != nil || n != 15 {
+		t.Errorf("Pending = %d, %v; want 15 (14 committed updates and one after)", n, err)
 	}
 }
