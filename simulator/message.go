@@ -71,12 +71,17 @@ const (
 )
 
 // Filters for listings. Zero fields match everything; Limit 0 means no
-// limit. Listings are oldest first.
+// limit. Listings are oldest first, or newest first with Page.Newest.
 type (
 	MessageFilter struct {
 		Kind, ProductID, OrderID, Queue string
+		Activity                        string
+		InstanceID                      string // the merchant's instanceId
 		Outcome                         Outcome
-		Limit                           int
+		// Created at or after Since and before Until, when set.
+		Since, Until time.Time
+		Limit        int
+		Page
 	}
 	// DueFilter is what Due reads. Delivery skips the queues it is
 	// attempting and the merchants it already calls as often at once as it
@@ -93,17 +98,30 @@ type (
 		State                              OrderState
 		SettledSince                       time.Time // orders settled at or after
 		Limit                              int
+		Page
 	}
 	InstanceFilter struct {
 		ProductID, CustomerID string
 		ID                    string // the merchant's instanceId
 		State                 InstanceState
 		Limit                 int
+		Page
 	}
 	NoticeFilter struct {
 		ProductID, OrderID, MessageID string
 		Unmailed                      bool
+		Since                         time.Time // created at or after
 		Limit                         int
+		Page
+	}
+	// Page is where a listing resumes: after the record named After (a
+	// message's, order's or notice's ID, an instance's key), the last one
+	// a previous call returned with the same filter. A listing can thus be
+	// read whole, Limit records at a time, however long it grows; an After
+	// that names no record lists nothing.
+	Page struct {
+		After  string
+		Newest bool // newest first instead of oldest first
 	}
 )
 

@@ -14,7 +14,10 @@
 // "unauthorized" with WWW-Authenticate; on the admin API, a body sent
 // without Content-Type: application/json is a 415
 // "unsupported_media_type". Listings take limit (1..1000, default 100),
-// are oldest first and refuse unknown or repeated filters. No answer ever
+// are oldest first and refuse unknown or repeated filters. Those of
+// messages, notices, orders and instances page (paging.go): order=newest
+// lists newest first, and while more records match an answer holds
+// "next", to send back as cursor for the following page. No answer ever
 // holds an access key: products show it masked ("****" and its last 2
 // characters), and any key a merchant echoes into a stored record is
 // replaced by <accessKey>. Actions run to their end even if the client
@@ -32,10 +35,10 @@
 //	GET  /admin/v1/customers                        {"customers":[customer]}
 //	POST /admin/v1/customers                        customer in -> 201 customer (409 if it exists)
 //	GET  /admin/v1/customers/{id}                   customer
-//	GET  /admin/v1/orders                           ?productId&customerId&instanceKey&state&settledSince&limit -> {"orders":[order]}
+//	GET  /admin/v1/orders                           ?productId&customerId&instanceKey&state&settledSince&order&cursor&limit -> {"orders":[order],"next"}
 //	POST /admin/v1/orders                           purchase in -> 201 {"order","instance"}
 //	GET  /admin/v1/orders/{id}                      order
-//	GET  /admin/v1/instances                        ?productId&customerId&instanceId&state&limit -> {"instances":[instance]}
+//	GET  /admin/v1/instances                        ?productId&customerId&instanceId&state&order&cursor&limit -> {"instances":[instance],"next"}
 //	GET  /admin/v1/instances/{key}                  instance
 //	POST /admin/v1/instances/{key}/renew            {"periodNumber","amount","productId"} -> {"order","instance"}
 //	POST /admin/v1/instances/{key}/convert-trial    as renew
@@ -47,10 +50,10 @@
 //	POST /admin/v1/instances/{key}/unfreeze         -> {"instance"}
 //	POST /admin/v1/instances/{key}/query            -> {"message","instance"}
 //	POST /admin/v1/instances/{key}/license          {"deviceFingerprint"} -> {"message","instance"}
-//	GET  /admin/v1/messages                         ?kind&productId&orderId&queue&outcome&limit -> {"messages":[message]}
+//	GET  /admin/v1/messages                         ?kind&productId&orderId&queue&activity&instanceId&outcome&since&until&order&cursor&limit -> {"messages":[message],"next"} (since, until: created, RFC 3339)
 //	GET  /admin/v1/messages/{id}                    message with "attempts" (the call record's)
 //	POST /admin/v1/messages/{id}/restart            -> {"attempt","message"}
-//	GET  /admin/v1/notices                          ?productId&orderId&messageId&unmailed&limit -> {"notices":[notice without record]}
+//	GET  /admin/v1/notices                          ?productId&orderId&messageId&unmailed&since&order&cursor&limit -> {"notices":[notice without record],"next"}
 //	GET  /admin/v1/notices/{id}                     notice with "record" (JSON)
 //	GET  /admin/v1/clock                            {"now","virtual"}
 //	POST /admin/v1/clock/advance                    {"by":"3h"|"30d"} or {"to":RFC3339} -> {"from","to","instants","work","now"}; 409 on a real clock

@@ -19,19 +19,23 @@ var (
 )
 
 func (a *api) listOrders(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "productId", "customerId", "instanceKey", "state", "settledSince", "limit")
+	q := newQuery(r, "productId", "customerId", "instanceKey", "state", "settledSince", "order", "cursor", "limit")
 	f := simulator.OrderFilter{
 		ProductID: q.str("productId"), CustomerID: q.str("customerId"), InstanceKey: q.str("instanceKey"),
 		State: oneOf(q, "state", orderStates...), SettledSince: q.time("settledSince"), Limit: q.limit(),
+		Page: q.page(r.Context(), exists(a.store.Order)),
 	}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	os, err := a.store.Orders(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"orders": nonNil(os)}, nil
+	os, next := paged(os, limit, func(o simulator.Order) string { return o.ID })
+	return http.StatusOK, listing("orders", os, next), nil
 }
 
 func (a *api) getOrder(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -75,19 +79,22 @@ func (a *api) buy(w http.ResponseWriter, r *http.Request) (int, any, error) {
 }
 
 func (a *api) listInstances(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "productId", "customerId", "instanceId", "state", "limit")
+	q := newQuery(r, "productId", "customerId", "instanceId", "state", "order", "cursor", "limit")
 	f := simulator.InstanceFilter{
 		ProductID: q.str("productId"), CustomerID: q.str("customerId"), ID: q.str("instanceId"),
-		State: oneOf(q, "state", instanceStates...), Limit: q.limit(),
+		State: oneOf(q, "state", instanceStates...), Limit: q.limit(), Page: q.page(r.Context(), exists(a.store.Instance)),
 	}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	is, err := a.store.Instances(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"instances": nonNil(is)}, nil
+	is, next := paged(is, limit, func(i simulator.Instance) string { return i.Key })
+	return http.StatusOK, listing("instances", is, next), nil
 }
 
 func (a *api) getInstance(w http.ResponseWriter, r *http.Request) (int, any, error) {

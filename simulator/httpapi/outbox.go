@@ -60,23 +60,27 @@ func attemptRecords(m simulator.Message, attempts []simulator.Attempt) []notice.
 }
 
 func (a *api) listMessages(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "kind", "productId", "orderId", "queue", "outcome", "limit")
+	q := newQuery(r, "kind", "productId", "orderId", "queue", "activity", "instanceId", "outcome", "since", "until", "order", "cursor", "limit")
 	f := simulator.MessageFilter{
 		Kind: oneOf(q, "kind", messageKinds...), ProductID: q.str("productId"), OrderID: q.str("orderId"),
-		Queue: q.str("queue"), Outcome: oneOf(q, "outcome", outcomes...), Limit: q.limit(),
+		Queue: q.str("queue"), Activity: q.str("activity"), InstanceID: q.str("instanceId"), Outcome: oneOf(q, "outcome", outcomes...),
+		Since: q.time("since"), Until: q.time("until"), Limit: q.limit(), Page: q.page(r.Context(), exists(a.store.Message)),
 	}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	ms, err := a.store.Messages(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
+	ms, next := paged(ms, limit, func(m simulator.Message) string { return m.ID })
 	out := make([]messageView, len(ms))
 	for i, m := range ms {
 		out[i] = viewMessage(m)
 	}
-	return http.StatusOK, map[string]any{"messages": out}, nil
+	return http.StatusOK, listing("messages", out, next), nil
 }
 
 // getMessage shows a callback with every attempt made at it.
@@ -130,18 +134,21 @@ type noticeView struct {
 }
 
 func (a *api) listNotices(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "productId", "orderId", "messageId", "unmailed", "limit")
+	q := newQuery(r, "productId", "orderId", "messageId", "unmailed", "since", "order", "cursor", "limit")
 	f := simulator.NoticeFilter{
 		ProductID: q.str("productId"), OrderID: q.str("orderId"), MessageID: q.str("messageId"),
-		Unmailed: q.bool("unmailed"), Limit: q.limit(),
+		Unmailed: q.bool("unmailed"), Since: q.time("since"), Limit: q.limit(), Page: q.page(r.Context(), exists(a.store.Notice)),
 	}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	ns, err := a.store.Notices(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
+	ns, next := paged(ns, limit, func(n simulator.Notice) string { return n.ID })
 	// A listing leaves the records out: each holds every attempt's exact
 	// request and answer.
 	out := make([]noticeView, len(ns))
@@ -149,7 +156,7 @@ func (a *api) listNotices(w http.ResponseWriter, r *http.Request) (int, any, err
 		n.Record = nil
 		out[i] = noticeView{Notice: n}
 	}
-	return http.StatusOK, map[string]any{"notices": out}, nil
+	return http.StatusOK, listing("notices", out, next), nil
 }
 
 func (a *api) getNotice(w http.ResponseWriter, r *http.Request) (int, any, error) {

@@ -71,7 +71,8 @@ func (s store) Notice(ctx context.Context, id string) (simulator.Notice, error) 
 	return one(ctx, s, scanNotice, noNotice(id), `SELECT `+noticeColumns+` FROM notices WHERE id = ?`, id)
 }
 
-// Notices lists notices oldest first (by CreatedAt, then as stored).
+// Notices lists notices oldest first (by CreatedAt, then as stored), or
+// newest first.
 func (s store) Notices(ctx context.Context, f simulator.NoticeFilter) ([]simulator.Notice, error) {
 	var w where
 	w.eq("product_id", f.ProductID)
@@ -80,7 +81,10 @@ func (s store) Notices(ctx context.Context, f simulator.NoticeFilter) ([]simulat
 	if f.Unmailed {
 		w.add("mailed_at = 0")
 	}
-	clause, args, err := w.sql("created_at, seq", f.Limit)
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", nanos(f.Since))
+	}
+	clause, args, err := w.sql(w.page("notices", "id", []string{"created_at", "seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,8 @@ func (s store) Order(ctx context.Context, id string) (simulator.Order, error) {
 		selectOrder, id)
 }
 
-// Orders lists orders oldest first (by CreatedAt, then as first stored).
+// Orders lists orders oldest first (by CreatedAt, then as first stored),
+// or newest first.
 func (s store) Orders(ctx context.Context, f simulator.OrderFilter) ([]simulator.Order, error) {
 	var w where
 	w.eq("product_id", f.ProductID)
@@ -74,7 +75,7 @@ func (s store) Orders(ctx context.Context, f simulator.OrderFilter) ([]simulator
 	if !f.SettledSince.IsZero() {
 		w.add("settled_at >= ? AND settled_at > 0", nanos(f.SettledSince))
 	}
-	clause, args, err := w.sql("created_at, seq", f.Limit)
+	clause, args, err := w.sql(w.page("orders", "id", []string{"created_at", "seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +111,14 @@ func (s store) Instance(ctx context.Context, key string) (simulator.Instance, er
 }
 
 // Instances lists instances oldest first (by CreatedAt, then as first
-// stored).
+// stored), or newest first.
 func (s store) Instances(ctx context.Context, f simulator.InstanceFilter) ([]simulator.Instance, error) {
 	var w where
 	w.eq("product_id", f.ProductID)
 	w.eq("customer_id", f.CustomerID)
 	w.eq("instance_id", f.ID)
 	w.eq("state", string(f.State))
-	clause, args, err := w.sql("created_at, seq", f.Limit)
+	clause, args, err := w.sql(w.page("instances", "key", []string{"created_at", "seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}

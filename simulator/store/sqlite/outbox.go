@@ -116,15 +116,23 @@ func (s store) Message(ctx context.Context, id string) (simulator.Message, error
 	return one(ctx, s, scanMessage, noMessage(id), selectMessage, id)
 }
 
-// Messages lists messages in enqueue order.
+// Messages lists messages in enqueue order, or its reverse.
 func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simulator.Message, error) {
 	var w where
 	w.eq("kind", f.Kind)
 	w.eq("product_id", f.ProductID)
 	w.eq("order_id", f.OrderID)
 	w.eq("queue", f.Queue)
+	w.eq("activity", f.Activity)
+	w.eq("instance_id", f.InstanceID)
 	w.eq("outcome", string(f.Outcome))
-	clause, args, err := w.sql("seq", f.Limit)
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at < ?", nanos(f.Until))
+	}
+	clause, args, err := w.sql(w.page("messages", "id", []string{"seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}

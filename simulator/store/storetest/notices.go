@@ -78,6 +78,11 @@ func noticeFiltersAndMailing(t *testing.T, s simulator.Store) {
 		{"limit", simulator.NoticeFilter{Limit: 3}, []string{"N2", "N1", "N3"}},
 		{"unmailed of an order", simulator.NoticeFilter{OrderID: "CS1", Unmailed: true}, []string{"N1"}},
 		{"nothing matches", simulator.NoticeFilter{ProductID: "P2", Unmailed: true}, nil},
+		{"created since, inclusive", simulator.NoticeFilter{Since: t0.Add(time.Minute)}, []string{"N3", "N4"}},
+		{"after", simulator.NoticeFilter{Page: simulator.Page{After: "N2"}, Limit: 2}, []string{"N1", "N3"}},
+		{"newest first", simulator.NoticeFilter{Page: simulator.Page{Newest: true}}, []string{"N4", "N3", "N1", "N2"}},
+		{"after, newest first", simulator.NoticeFilter{ProductID: "P1", Page: simulator.Page{After: "N3", Newest: true}}, []string{"N1", "N2"}},
+		{"after an unknown notice", simulator.NoticeFilter{Page: simulator.Page{After: "N9"}}, nil},
 	}
 	for _, tt := range tests {
 		ns, err := s.Notices(ctx, tt.f)

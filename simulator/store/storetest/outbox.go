@@ -77,10 +77,11 @@ func messageFilters(t *testing.T, s simulator.Store) {
 		m("04", "q1", simulator.KindLifecycle, "P1", "CS2", simulator.Succeeded),
 		m("03", "q2", simulator.KindPoll, "P1", "CS1", simulator.Pending),
 	))
-	check(t, s.Enqueue(ctx,
-		m("02", "q3", simulator.KindDialTest, "P2", "", simulator.Stopped),
-		m("01", "q1", simulator.KindLifecycle, "P2", "CS3", simulator.Pending),
-	))
+	late := m("02", "q3", simulator.KindDialTest, "P2", "", simulator.Stopped)
+	late.Activity, late.InstanceID, late.CreatedAt = "queryInstance", "i-9", t0.Add(time.Hour)
+	last := m("01", "q1", simulator.KindLifecycle, "P2", "CS3", simulator.Pending)
+	last.CreatedAt = t0.Add(2 * time.Hour)
+	check(t, s.Enqueue(ctx, late, last))
 	tests := []struct {
 		name string
 		f    simulator.MessageFilter
@@ -96,6 +97,18 @@ func messageFilters(t *testing.T, s simulator.Store) {
 		{"fields together", simulator.MessageFilter{Queue: "q1", ProductID: "P1", Outcome: simulator.Pending}, []string{"05"}},
 		{"limit after filter", simulator.MessageFilter{Outcome: simulator.Pending, Limit: 2}, []string{"05", "03"}},
 		{"nothing matches", simulator.MessageFilter{Kind: simulator.KindDebug}, nil},
+		{"activity", simulator.MessageFilter{Activity: "queryInstance"}, []string{"02"}},
+		{"merchant's instanceId", simulator.MessageFilter{InstanceID: "i-9"}, []string{"02"}},
+		{"created since, inclusive", simulator.MessageFilter{Since: t0.Add(time.Hour)}, []string{"02", "01"}},
+		{"created until, exclusive", simulator.MessageFilter{Until: t0.Add(time.Hour)}, []string{"05", "04", "03"}},
+		{"created in a window", simulator.MessageFilter{Since: t0.Add(time.Hour), Until: t0.Add(time.Hour + 1)}, []string{"02"}},
+		// Pages follow enqueue order either way, from the record named.
+		{"newest first", simulator.MessageFilter{Page: simulator.Page{Newest: true}}, []string{"01", "02", "03", "04", "05"}},
+		{"after", simulator.MessageFilter{Page: simulator.Page{After: "04"}, Limit: 2}, []string{"03", "02"}},
+		{"after, newest first", simulator.MessageFilter{Page: simulator.Page{After: "03", Newest: true}}, []string{"04", "05"}},
+		{"after, filtered", simulator.MessageFilter{Queue: "q1", Page: simulator.Page{After: "05"}}, []string{"04", "01"}},
+		{"after the last", simulator.MessageFilter{Page: simulator.Page{After: "01"}}, nil},
+		{"after an unknown message", simulator.MessageFilter{Page: simulator.Page{After: "99"}}, nil},
 	}
 	for _, tt := range tests {
 		ms, err := s.Messages(ctx, tt.f)

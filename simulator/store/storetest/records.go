@@ -140,6 +140,13 @@ func orderFilters(t *testing.T, s simulator.Store) {
 		{"limit", simulator.OrderFilter{Limit: 2}, []string{"CS1", "CS2"}},
 		{"failed this month", simulator.OrderFilter{ProductID: "P1", State: simulator.OrderFailedUnsubscribed, SettledSince: t0, Limit: 1}, []string{"CS3"}},
 		{"nothing matches", simulator.OrderFilter{State: simulator.OrderRefused}, nil},
+		// CS1 and CS2 share a CreatedAt: a page boundary between them
+		// neither repeats nor skips one.
+		{"after", simulator.OrderFilter{Page: simulator.Page{After: "CS1"}, Limit: 2}, []string{"CS2", "CS3"}},
+		{"newest first", simulator.OrderFilter{Page: simulator.Page{Newest: true}}, []string{"CS5", "CS4", "CS3", "CS2", "CS1"}},
+		{"after, newest first", simulator.OrderFilter{Page: simulator.Page{After: "CS2", Newest: true}}, []string{"CS1"}},
+		{"after, filtered", simulator.OrderFilter{ProductID: "P1", Page: simulator.Page{After: "CS3"}}, []string{"CS4"}},
+		{"after an unknown order", simulator.OrderFilter{Page: simulator.Page{After: "CS9"}}, nil},
 	}
 	for _, tt := range tests {
 		os, err := s.Orders(ctx, tt.f)
@@ -201,6 +208,10 @@ func instanceFilters(t *testing.T, s simulator.Store) {
 		{"state", simulator.InstanceFilter{State: simulator.Provisioning}, []string{"K2"}},
 		{"limit", simulator.InstanceFilter{ProductID: "P1", Limit: 2}, []string{"K1", "K2"}},
 		{"nothing matches", simulator.InstanceFilter{ProductID: "P2", State: simulator.Frozen}, nil},
+		{"after", simulator.InstanceFilter{Page: simulator.Page{After: "K1"}, Limit: 2}, []string{"K2", "K3"}},
+		{"newest first", simulator.InstanceFilter{Page: simulator.Page{Newest: true}}, []string{"K4", "K3", "K2", "K1"}},
+		{"after, newest first", simulator.InstanceFilter{Page: simulator.Page{After: "K2", Newest: true}}, []string{"K1"}},
+		{"after an unknown key", simulator.InstanceFilter{Page: simulator.Page{After: "K9"}}, nil},
 	}
 	for _, tt := range tests {
 		is, err := s.Instances(ctx, tt.f)
