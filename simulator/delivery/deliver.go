@@ -253,7 +253,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	if m, err = d.Store.Message(ctx, id); err != nil {
 		return simulator.Attempt{}, err
 	}
-	if err := restartable(m); err != nil {
+	if err := Restartable(m); err != nil {
 		return simulator.Attempt{}, err
 	}
 	p, err := (&products{store: d.Store}).get(ctx, m)
@@ -276,8 +276,9 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	return a, err
 }
 
-// restartable says why m cannot be restarted, if it cannot.
-func restartable(m simulator.Message) error {
+// Restartable says why m cannot be restarted, if it cannot: the console
+// shows it in place of the restart button.
+func Restartable(m simulator.Message) error {
 	switch {
 	case m.Kind == simulator.KindDebug || m.Kind == simulator.KindDialTest:
 		return simulator.Errorf(simulator.ECONFLICT, "message", "%s is a %s probe: a probe is tried once and never restarted; run the saved debug case again instead", m.ID, m.Kind)
