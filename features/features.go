@@ -4,11 +4,12 @@
 //
 // Tags: @v1 or @v2 for scenarios of one protocol (untagged ones run for
 // both); @required for the checks the marketplace fails a call for or the
-// spec says must, @recommended for best practice (a warning); @period,
-// @trial, @on-demand, @package for the checks of one charging mode (one
-// mode per scenario: a check of several is an outline with an Examples
-// table per mode), and
-// @license and @upgrade for License products and paid upgrades, run only
+// spec says must, @recommended for best practice (a warning),
+// @informational for what the docs leave to the merchant (reported, never
+// counted; an outline's Examples may each have a level of their own);
+// @period, @trial, @on-demand, @package for the checks of one charging
+// mode (one mode per scenario: a check of several is an outline with an
+// Examples table per mode), and @license and @upgrade for License products and paid upgrades, run only
 // when the merchant declares them (callbacks.md §13); @kit, @login,
 // @refresh, @logout and @cas for joint operation (kit-sync.md,
 // identity.md), run only when the merchant gives their settings

@@ -33,7 +33,10 @@ Feature: Renewal, trial, upgrade, freezing and release
     Then the upgrade call succeeds
     And the order is completed
 
-  @required
+  # V1 periodic products must implement newInstance, refreshInstance,
+  # expireInstance and releaseInstance (callbacks.md §2.1); instanceStatus
+  # is required of on-demand and package products, and recommended for
+  # periodic ones, for which the pages disagree (§5.6).
   Scenario Outline: A violation freezes the instance and lifting it unfreezes it (<product>)
     Given a buyer has bought the product
     When the marketplace freezes the instance for a violation
@@ -43,22 +46,27 @@ Feature: Renewal, trial, upgrade, freezing and release
     Then the unfreeze call succeeds
     And where the merchant reports the instance's state, it is in use
 
-    @period
+    @required @period @v2
     Examples:
       | product          |
       | periodic product |
 
-    @on-demand
+    @recommended @period @v1
+    Examples: V1
+      | product          |
+      | periodic product |
+
+    @required @on-demand
     Examples:
       | product           |
       | on-demand product |
 
-    @package
+    @required @package
     Examples:
       | product         |
       | package product |
 
-  @required @period
+  @required @period @v2
   Scenario: Expiry freezes the instance and a renewal unfreezes it
     Given a buyer has bought the product
     When the subscription period ends
@@ -66,6 +74,21 @@ Feature: Renewal, trial, upgrade, freezing and release
     When the buyer renews for 1 period
     Then the renewal call succeeds
     And the unfreeze call succeeds
+
+  @required @period @v1
+  Scenario: Expiry freezes a V1 instance and a renewal renews it
+    Given a buyer has bought the product
+    When the subscription period ends
+    Then the freeze call succeeds
+    When the buyer renews for 1 period
+    Then the renewal call succeeds
+
+  @recommended @period @v1
+  Scenario: A renewal after expiry unfreezes a V1 instance
+    Given a buyer has bought the product
+    When the subscription period ends
+    And the buyer renews for 1 period
+    Then the unfreeze call succeeds
 
   @required @period
   Scenario: An instance not renewed is released after the retention period

@@ -159,9 +159,25 @@ func (w *world) merchantDown(_ context.Context, how, hours string) error {
 
 // Calls the marketplace sends again, or would never send as they are.
 
-// purchaseTemplate is the parameters of the last purchase's callback.
+// purchaseTemplate is the callback of the scenario's last purchase. A
+// scenario without one gets an order placed whose callback is built but
+// not delivered: the checks of how a purchase call is signed need the
+// call, not a purchase the merchant acknowledged first.
 func (w *world) purchaseTemplate(ctx context.Context) (simulator.Message, error) {
-	return w.latestOf(ctx, "purchase")
+	ms, err := w.messages(ctx)
+	if err != nil {
+		return simulator.Message{}, err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if isKind(ms[i], "purchase") {
+			return ms[i], nil
+		}
+	}
+	o, _, err := w.market.Engine.Buy(ctx, engine.Purchase{ProductID: w.product.ID, CustomerID: w.customer.ID, Amount: "99.9"})
+	if err != nil {
+		return simulator.Message{}, fmt.Errorf("the marketplace refused the purchase: %w", err)
+	}
+	return w.purchaseMessage(ctx, &purchase{order: o})
 }
 
 // sendsPurchaseForNewOrder sends the purchase callback for an order the

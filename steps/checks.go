@@ -300,16 +300,58 @@ func (w *world) mustAccept(context.Context) error {
 
 // mustRefuse checks the last call was refused: anything but an acceptance
 // is a refusal (callbacks.md §13).
-func (w *world) mustRefuse(context.Context) error {
+func (w *world) mustRefuse(ctx context.Context) error {
 	c, err := w.lastCall()
 	if err != nil {
 		return err
 	}
 	if !accepts(c) {
-		return nil
+		return w.controlled(ctx)
 	}
 	spec, fix := w.lastCraft.rule(w.product.Protocol)
 	return w.fail(c, spec, fix, "the merchant accepted a %s call it should have refused", c.activity)
+}
+
+// controlled checks the merchant accepts the call a refusal check
+// tampered with, as the marketplace sends it: a merchant that refuses
+// every call refuses a forged one too, which shows nothing. nil when it
+// accepts it, or already accepted a call of that activity in the scenario;
+// else the check is blocked by the cause of that refusal.
+func (w *world) controlled(ctx context.Context) error {
+	cr := w.lastCraft
+	if !cr.tampered() {
+		return nil
+	}
+	calls, err := w.attempts(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range calls {
+		if calls[i].activity == cr.activity && accepts(&calls[i]) {
+			return nil
+		}
+	}
+	twin := craft{activity: cr.activity, params: cr.params}
+	if _, ok := lookup(twin.params, "businessId"); ok {
+		twin.params = with(twin.params, "businessId", newID())
+	}
+	if cr.activity == "newInstance" || cr.activity == "getLicense" {
+		twin.params = forNewOrder(twin.params, w.clock.Now())
+		if err := w.recordCrafted(ctx, twin.params); err != nil {
+			return err
+		}
+	}
+	// The control is not "the call" of the steps after this one.
+	last, lastCraft, lastRequest := w.last, w.lastCraft, w.lastRequest
+	c, err := w.send(ctx, twin)
+	w.last, w.lastCraft, w.lastRequest = last, lastCraft, lastRequest
+	if err != nil || accepts(c) {
+		return err
+	}
+	f := w.fail(c, "callbacks.md §13", w.hintFor(c),
+		"the merchant refused the %s call sent as the marketplace sends it, too: its refusal of the altered one shows nothing until it accepts that one", c.activity).(*failure)
+	f.blocked = true
+	return f
 }
 
 // mustRefuseWith checks the last call was refused in a well-formed answer
@@ -324,7 +366,10 @@ func (w *world) mustRefuseWith(ctx context.Context, code, other string) error {
 		codes = append(codes, other)
 	}
 	spec, fix := w.lastCraft.rule(w.product.Protocol)
-	return w.answeredWith(c, codes, "refused ", spec, fix)
+	if err := w.answeredWith(c, codes, "refused ", spec, fix); err != nil {
+		return err
+	}
+	return w.controlled(ctx)
 }
 
 // answeredWith checks a call was answered HTTP 200 with a JSON resultCode

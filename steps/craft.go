@@ -40,6 +40,13 @@ type craft struct {
 	replayed, unknown bool
 }
 
+// tampered reports whether the check changed the call from what the
+// marketplace sends: its refusal then shows something only if the
+// merchant accepts the call as the marketplace sends it.
+func (cr craft) tampered() bool {
+	return cr.forged || cr.age != 0 || cr.missing != "" || cr.replayed
+}
+
 // rule is the rule a refusal of the call is about, with its spec section
 // and the fix: what the check did to the call decides it.
 func (cr craft) rule(p simulator.Protocol) (spec, fix string) {

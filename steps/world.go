@@ -72,8 +72,11 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 	}
 	w.product = t.scenarioProduct(tagNames(sc))
 	w.product.URL = px.url()
-	w.customer = simulator.Customer{ID: customerID, Name: "kgsim-buyer", UserID: "0a1b2c3d4e5f", UserName: "kgsim-buyer-admin",
-		MobilePhone: "13800000000", Email: "buyer@example.com"}
+	// What a buyer types is sent as typed: spaces inside and at the
+	// edges, Chinese, +, % and &, which a merchant must sign and read as
+	// received (a framework that trims values fails V1's authToken).
+	w.customer = simulator.Customer{ID: customerID, Name: " 杭州示例科技 & Co. +100% ", UserID: "0a1b2c3d4e5f", UserName: " 张三 zhang+san ",
+		MobilePhone: "+86 138 0000 0000", Email: "zhang.san+kgsim@example.com"}
 	if w.store, err = sqlite.Open(ctx, ":memory:"); err != nil {
 		w.close()
 		return nil, err

@@ -91,8 +91,8 @@ func renderHTML(w io.Writer, cucumber []byte, r Result, t targetInfo) error {
 	tally := r.tally()
 	page := htmlPage{
 		Target: t, Generated: time.Now().UTC().Format(time.RFC3339), Strict: r.Strict,
-		Passed: tally.passed[Required] + tally.passed[Recommended], Failed: len(r.Failures()), Warnings: len(r.Warnings()),
-		Skipped: tally.skipped[Required] + tally.skipped[Recommended], All: len(r.Scenarios), Elapsed: seconds(r.Elapsed),
+		Passed: total(tally.passed), Failed: len(r.Failures()), Warnings: len(r.Warnings()),
+		Skipped: total(tally.skipped), All: len(r.Scenarios), Elapsed: seconds(r.Elapsed),
 		Verdict: "PASS",
 	}
 	if page.Failed > 0 {
@@ -183,6 +183,6 @@ func htmlScenarioOf(f cukeFeature, e cukeElement, r Result) htmlScenario {
 		s.Status, s.Duration = r.Scenarios[i].Status, r.Scenarios[i].Duration
 	}
 	hs.Where, hs.Duration = where(s), seconds(s.Duration)
-	hs.Outcome = map[string]string{"WARN": "warning", "FAIL": "failed", "SKIP": "skipped", "PASS": "passed", "BLOCKED": "blocked"}[mark(s, r.Strict)]
+	hs.Outcome = map[string]string{"WARN": "warning", "FAIL": "failed", "SKIP": "skipped", "PASS": "passed", "BLOCKED": "blocked", "NOTE": "note"}[mark(s, r.Strict)]
 	return hs
 }

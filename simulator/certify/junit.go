@@ -88,6 +88,9 @@ func junitOf(r Result) junitSuites {
 		case s.Warns(r.Strict):
 			c.Properties = append(c.Properties, junitProperty{"warning", firstLine(s.Step, s.Error)})
 			c.SystemOut = "WARNING: a recommended check failed; it does not fail the run (--strict would count it).\n" + s.Step + "\n" + s.Error
+			if s.Level == Informational {
+				c.SystemOut = "WARNING: an informational check failed; nothing counts it, not even --strict.\n" + s.Step + "\n" + s.Error
+			}
 		case s.Status == Skipped:
 			c.Skipped = &junitSkipped{Message: "not applicable to this merchant"}
 			suite.Skipped++

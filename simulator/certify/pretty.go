@@ -47,6 +47,8 @@ func mark(s Scenario, strict bool) string {
 	switch {
 	case s.Status == Blocked:
 		return "BLOCKED"
+	case s.Warns(strict) && s.Level == Informational:
+		return "NOTE"
 	case s.Warns(strict):
 		return "WARN"
 	case s.Status == Failed:
@@ -111,22 +113,27 @@ func (p *pretty) summary(r Result, reports []report) {
 	}
 	failing := r.causes(true)
 	detail(failTitle, failing)
-	detail("Warnings (recommended checks; --strict makes them failures):", r.causes(false))
+	detail("Warnings (recommended checks, which --strict makes failures, and informational ones, never counted):", r.causes(false))
 
 	t := r.tally()
 	failed, warnings := len(r.Failures()), len(r.Warnings())
-	blocked := t.blocked[Required] + t.blocked[Recommended]
-	fmt.Fprintf(w, "\n%d scenarios in %s: %d passed, %d failed, %d warnings", len(r.Scenarios), seconds(r.Elapsed), t.passed[Required]+t.passed[Recommended], failed, warnings)
+	blocked := total(t.blocked)
+	fmt.Fprintf(w, "\n%d scenarios in %s: %d passed, %d failed, %d warnings", len(r.Scenarios), seconds(r.Elapsed), total(t.passed), failed, warnings)
 	if blocked > 0 {
 		fmt.Fprintf(w, " (%d of them blocked)", blocked)
 	}
-	if n := t.skipped[Required] + t.skipped[Recommended]; n > 0 {
+	if n := total(t.skipped); n > 0 {
 		fmt.Fprintf(w, ", %d skipped", n)
 	}
 	fmt.Fprintln(w)
-	for _, l := range []Level{Required, Recommended} {
+	for _, l := range []Level{Required, Recommended, Informational} {
 		failures := "failed"
-		if l == Recommended && !r.Strict {
+		switch {
+		case l == Informational && t.passed[l]+t.failed[l]+t.blocked[l]+t.skipped[l] == 0:
+			continue
+		case l == Informational:
+			failures = "noted, never counted"
+		case l == Recommended && !r.Strict:
 			failures = "warnings"
 		}
 		fmt.Fprintf(w, "  %-12s %d passed, %d %s", l+":", t.passed[l], t.failed[l]+t.blocked[l], failures)

@@ -15,6 +15,9 @@ const (
 	Required Level = "required"
 	// Recommended: best practice; a failure is a warning unless Strict.
 	Recommended Level = "recommended"
+	// Informational: what the docs leave to the merchant (callbacks.md
+	// §13), reported and never counted, not even under Strict.
+	Informational Level = "informational"
 )
 
 // Status is how a scenario ended.
@@ -64,13 +67,14 @@ type Result struct {
 // Fails reports whether the scenario fails the run: a required check
 // failed or was blocked, or a recommended one under strict.
 func (s Scenario) Fails(strict bool) bool {
-	return s.notPassed() && (s.Level == Required || strict)
+	return s.notPassed() && (s.Level == Required || strict && s.Level == Recommended)
 }
 
 // Warns reports whether the scenario is a warning: a recommended check
-// failed or was blocked and the run is not strict.
+// failed or was blocked and the run is not strict, or an informational
+// one, strict or not.
 func (s Scenario) Warns(strict bool) bool {
-	return s.notPassed() && s.Level == Recommended && !strict
+	return s.notPassed() && (s.Level == Recommended && !strict || s.Level == Informational)
 }
 
 // notPassed: the check failed or could not be made.
@@ -124,10 +128,22 @@ func (r Result) tally() tally {
 	return t
 }
 
-// levelOf reads a scenario's level from its tags (feature tags included).
+// total is a tally's count over every level.
+func total(byLevel map[Level]int) int {
+	n := 0
+	for _, c := range byLevel {
+		n += c
+	}
+	return n
+}
+
+// levelOf reads a scenario's level from its tags (feature tags included):
+// the lowest it names.
 func levelOf(tags []string) Level {
-	if slices.Contains(tags, "@"+string(Recommended)) {
-		return Recommended
+	for _, l := range []Level{Informational, Recommended} {
+		if slices.Contains(tags, "@"+string(l)) {
+			return l
+		}
 	}
 	return Required
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -213,7 +214,12 @@ func verifyBodySign(e *env, args []string) error {
 	if name, rest, ok := strings.Cut(value, ":"); ok && strings.EqualFold(strings.TrimSpace(name), protocol.BodySignHeaderName) {
 		value = rest
 	}
-	return report(e, "bodysign", protocol.VerifyBodySign(*f.key, value, body), "Body-Sign matches the body bytes")
+	err = protocol.VerifyBodySign(*f.key, value, body)
+	if m, ok := errors.AsType[*protocol.Mismatch](err); ok && bytes.HasSuffix(body, []byte("\n")) && protocol.VerifyBodySign(*f.key, value, bytes.TrimRight(body, "\r\n")) == nil {
+		m.Cause = "the signature matches the body without its final line break: if the answer had none, the line break comes from how the body was saved " +
+			"(an editor, echo or a copy from a terminal adds one); save the bytes as received (curl -o FILE) and verify again"
+	}
+	return report(e, "bodysign", err, "Body-Sign matches the body bytes")
 }
 
 func verifyKit(e *env, args []string) error {

@@ -26,3 +26,19 @@ func TestVerifyV2PrintsBothSignaturesInOneCase(t *testing.T) {
 		}
 	}
 }
+
+// A Body-Sign checked against a saved body with a final line break the
+// answer did not have: the report says the line break may come from how
+// the body was saved.
+func TestVerifyBodySignSavedWithANewline(t *testing.T) {
+	exact := writeFile(t, `{"resultCode":"000000","resultMsg":"success"}`)
+	sign := kgsim(t, "", "sign", "bodysign", "--access-key", "k", "--body", exact)
+	saved := writeFile(t, `{"resultCode":"000000","resultMsg":"success"}`+"\n")
+	r := kgsim(t, "", "verify", "bodysign", "--access-key", "k", "--body", saved, "--header", strings.TrimSpace(sign.stdout))
+	if r.code != exitInvalid || !strings.Contains(r.stdout, "the line break comes from how the body was saved") {
+		t.Errorf("exit %d, want 1 saying the final newline may come from saving:\n%s", r.code, r.stdout)
+	}
+	if r := kgsim(t, "", "verify", "bodysign", "--access-key", "k", "--body", exact, "--header", strings.TrimSpace(sign.stdout)); r.code != exitOK {
+		t.Errorf("the exact body: exit %d:\n%s", r.code, r.stdout)
+	}
+}
