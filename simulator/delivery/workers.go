@@ -47,7 +47,19 @@ type flight struct {
 	ended    chan struct{} // closed when an attempt ends, then replaced
 	held     map[string]hold
 	err      error // the first error of a background attempt not yet reported
+	// lastRead is when the outbox was last read with a merchant at its
+	// bound, and freed whether an attempt ended since (see skipRead).
+	lastRead time.Time
+	freed    bool
 }
+
+// lookAgain is how soon the outbox is read again while a merchant is at
+// its bound and no attempt has ended. Such a read walks every due head of
+// that merchant in SQLite to find the others' behind them; a backlog of
+// thousands made it the largest cost of a busy marketplace when it ran on
+// every new purchase. Another merchant's new callback waits this long at
+// worst.
+const lookAgain = 20 * time.Millisecond
 
 // hold keeps a queue whose background attempt failed from being started
 // again before until.
@@ -113,6 +125,15 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 		if d.idle() {
 			break
 		}
+		if wait := d.skipRead(); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ended:
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
 		<-ended
 	}
 	if err := d.takeErr(); err != nil && first == nil {
@@ -153,6 +174,9 @@ func (d *Deliverer) Wait() {
 // a goroutine of its own, until stop says so. report learns how each
 // attempt ended, before its queue is given back.
 func (d *Deliverer) start(ctx context.Context, report func(simulator.Message, error), stop func() bool) (int, error) {
+	if d.skipRead() > 0 {
+		return 0, nil
+	}
 	f, ok := d.filter(d.Clock.Now(), batch, true)
 	if !ok {
 		return 0, nil
@@ -184,6 +208,28 @@ func (d *Deliverer) start(ctx context.Context, report func(simulator.Message, er
 	return started, nil
 }
 
+// skipRead says how long to wait before reading the outbox again, 0 to
+// read now: while a merchant is at its bound, and no attempt ended since
+// the last read, at most every lookAgain.
+func (d *Deliverer) skipRead() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.freed || !d.saturated() {
+		return 0
+	}
+	return max(0, lookAgain-time.Since(d.lastRead))
+}
+
+// saturated says whether a merchant is at its bound; d.mu is held.
+func (d *Deliverer) saturated() bool {
+	for _, n := range d.origins {
+		if n >= d.workers() {
+			return true
+		}
+	}
+	return false
+}
+
 // filter is what the next read of the outbox leaves out: the queues in
 // flight or held back and the merchants at their bound. It also marks
 // the start of the read: a queue released from now on may have moved on
@@ -194,6 +240,7 @@ func (d *Deliverer) filter(now time.Time, limit int, read bool) (simulator.DueFi
 	defer d.mu.Unlock()
 	if read {
 		clear(d.released)
+		d.lastRead, d.freed = time.Now(), false
 	}
 	f := simulator.DueFilter{Now: now, Limit: limit}
 	for q := range d.busy {
@@ -244,6 +291,7 @@ func (d *Deliverer) release(queue, origin string, recorded bool) {
 		delete(d.origins, origin)
 	}
 	d.inFlight--
+	d.freed = true
 	if recorded {
 		d.recorded++
 	}
@@ -309,6 +357,9 @@ func (d *Deliverer) takeErr() error {
 // left out; the end of an attempt or of a hold wakes the scheduler
 // instead.
 func (d *Deliverer) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if wait := d.skipRead(); wait > 0 {
+		return d.Clock.Now().Add(wait), true, nil
+	}
 	f, ok := d.filter(time.Unix(0, math.MaxInt64), 1, false)
 	if !ok {
 		return time.Time{}, false, nil
