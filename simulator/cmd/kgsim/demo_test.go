@@ -11,7 +11,7 @@ func TestDemo(t *testing.T) {
 	if r.code != exitOK || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
-	for _, want := range []string{"against http://127.0.0.1:", "(V2, modes period,trial,on-demand,package,license", "(V1, modes period,trial,on-demand,package,license", "joint operation kit,login,refresh,logout,cas)", "The sample merchant passed every required check, as V2 and as V1."} {
+	for _, want := range []string{"against http://127.0.0.1:", "(V2, modes period,trial,on-demand,package,license", "(V1, modes period,trial,on-demand,package,license", "joint operation kit,login,refresh,logout,cas,", "The sample merchant passed every required check, as V2 and as V1."} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}

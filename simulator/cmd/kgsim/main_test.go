@@ -244,7 +244,7 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, certify, demo, replay, help, version)`},
+		{[]string{"nope"}, `kgsim: unknown command "nope" (commands: serve, sign, verify, crypto, certify, steps, demo, replay, help, version)`},
 		{[]string{"certfy"}, `kgsim: unknown command "certfy"; did you mean "certify"?`},
 		{[]string{"certify", "--protcol", "v1"}, "unknown flag --protcol; did you mean --protocol?"},
 		{[]string{"certify", "--zzzzzzzz"}, "unknown flag --zzzzzzzz; --help lists the command's flags"},
