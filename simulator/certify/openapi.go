@@ -17,6 +17,11 @@ import (
 type OpenAPI struct {
 	Addr   string // HOST:PORT; empty serves none
 	AK, SK string // the SK is never shown
+	// Listener, when set, is where they are served instead of a listener
+	// of Addr's own (Addr is then its address): the caller listens first,
+	// so that the address it gives the merchant cannot be taken meanwhile.
+	// The run closes it.
+	Listener net.Listener
 }
 
 // serveOpenAPI serves the open APIs at o.Addr until stop is called.
@@ -28,7 +33,10 @@ func serveOpenAPI(ctx context.Context, o OpenAPI) (*steps.OpenAPI, func(), error
 	if err != nil {
 		return nil, nil, simulator.Errorf(simulator.EINVALID, "ak", "%v", err)
 	}
-	ln, err := net.Listen("tcp", o.Addr)
+	ln, err := o.Listener, error(nil)
+	if ln == nil {
+		ln, err = net.Listen("tcp", o.Addr)
+	}
 	if err != nil {
 		api.Close()
 		return nil, nil, simulator.Errorf(simulator.EINVALID, "open-api-addr", "cannot serve the open APIs at %s: %v; the merchant calls them at that fixed address, so free it or give another", o.Addr, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,8 +34,13 @@ Example:
 	}
 }
 
-// demoAccessKey is the sample products' key (fixtures/products.json).
-const demoAccessKey = "kgsim-sample-access-key"
+// demoAccessKey is the sample products' key (fixtures/products.json);
+// demoAK and demoSK the sample seller's (fixtures/sellers.json).
+const (
+	demoAccessKey = "kgsim-sample-access-key"
+	demoAK        = "KGSIMSAMPLEAK0000001"
+	demoSK        = "kgsim-sample-sk"
+)
 
 func runDemo(e *env, args []string) error {
 	if _, err := newFlags().parse(args, 0, ""); err != nil {
@@ -44,11 +50,31 @@ func runDemo(e *env, args []string) error {
 	if err != nil {
 		return simulator.Errorf(simulator.EINVALID, "", "cannot listen on loopback for the sample merchant: %v", err)
 	}
-	sample := merchant.Config{AccessKey: demoAccessKey, KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey()}
-	srv := &http.Server{Handler: merchant.New(sample), ReadHeaderTimeout: 10 * time.Second}
+	// The V2 run also serves the open APIs, which the merchant calls: it
+	// provisions from the order query, pushes on-demand usage and
+	// activates License codes. Listened on first, so that the merchant
+	// can be given their address.
+	openAPI, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return simulator.Errorf(simulator.EINVALID, "", "cannot listen on loopback for the open APIs: %v", err)
+	}
+	defer openAPI.Close()
+	sample := merchant.Config{AccessKey: demoAccessKey, KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey(),
+		MarketURL: "http://" + openAPI.Addr().String(), AK: demoAK, SK: demoSK, QueryOrders: true, UsageEvery: 100 * time.Millisecond}
+	h := merchant.New(sample)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	ctx, stopUsage := context.WithCancel(e.context())
+	pushed := make(chan struct{})
+	go func() {
+		defer close(pushed)
+		merchant.PushUsage(ctx, h)
+	}()
 	defer func() {
+		stopUsage()
+		<-pushed
 		srv.Close()
 		<-served
 	}()
@@ -59,14 +85,24 @@ func runDemo(e *env, args []string) error {
 	for _, run := range []struct {
 		protocol simulator.Protocol
 		path     string
-	}{{simulator.V2, "/produce"}, {simulator.V1, "/produce/v1"}} {
+		openAPI  certify.OpenAPI
+	}{
+		{simulator.V2, "/produce", certify.OpenAPI{Addr: openAPI.Addr().String(), Listener: openAPI, AK: demoAK, SK: demoSK}},
+		{simulator.V1, "/produce/v1", certify.OpenAPI{}},
+	} {
+		var license string
+		if run.openAPI.Addr != "" {
+			license = base + "/license" // the sample's License software, which activates codes through the open APIs
+		}
 		r, err := certify.Run(e.context(), certify.Options{
+			OpenAPI: run.openAPI,
 			Target: steps.Target{
 				URL: base + run.path, AccessKey: demoAccessKey, Protocol: run.protocol,
 				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true,
 				KitKey: merchant.SampleKitKey, PublicKeyPEM: merchant.SamplePublicKeyPEM(),
 				LoginURL: base + "/app/login", RedirectURI: base + "/app/callback", RefreshURL: base + "/app/refresh", LogoutURL: base + "/app/logout",
 				CASLoginURL: base + "/app/cas/login", CASService: base + "/app/cas/callback",
+				LicenseURL: license,
 			},
 			Out: e.stdout,
 		})
