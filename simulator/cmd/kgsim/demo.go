@@ -24,8 +24,10 @@ production interface, with the joint-operation kit syncs and a web
 application whose users log in through the marketplace) on a free
 loopback port and runs the certification suite against it, once as a V2
 merchant and once as a V1 merchant, selling every charging mode, with its
-sample kit key and key pair and its login entries. It prints the report kgsim certify prints, and exits 0
-because the sample merchant is correct. To certify your own service, run
+sample kit key and key pair and its login entries; the V2 run also serves
+the marketplace's open APIs, which the sample merchant calls with the sample
+seller's AK/SK (order query, usage, License). It prints the report kgsim
+certify prints, and exits 0 because the sample merchant is correct. To certify your own service, run
 kgsim certify --merchant-url with its address.
 
 Example:
