@@ -219,6 +219,11 @@ func New(c Config) (http.Handler, error) {
 	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
 		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: c.Identity}
 	a.routes(c.Registry)
+	con, err := newConsole(a, c.Access.Token != "")
+	if err != nil {
+		return nil, err
+	}
+	con.register(a.router)
 	if c.Identity != nil {
 		c.Identity.Register(a.router)
 	}

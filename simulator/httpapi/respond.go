@@ -119,7 +119,29 @@ const minScrubbed = 6
 func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	// Not cut short by a client gone while a long action ran: that is no
 	// failure worth logging.
-	ctx := context.WithoutCancel(r.Context())
+	all, err := a.secrets(context.WithoutCancel(r.Context()))
+	if err != nil {
+		return nil, err
+	}
+	keys := slices.DeleteFunc(all, func(k secret) bool { return !bytes.Contains(out, []byte(k.value)) })
+	if len(keys) == 0 {
+		return out, nil
+	}
+	// The longest first, so that one secret holding another is replaced
+	// whole.
+	slices.SortStableFunc(keys, func(a, b secret) int { return len(b.value) - len(a.value) })
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return encode(redact(v, keys))
+}
+
+// secrets returns the secrets kgsim holds, each with the label shown in
+// its place.
+func (a *api) secrets(ctx context.Context) ([]secret, error) {
 	products, err := a.store.Products(ctx)
 	if err != nil {
 		return nil, err
@@ -134,7 +156,7 @@ func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	}
 	var keys []secret
 	found := func(value, label string) {
-		if len(value) >= minScrubbed && bytes.Contains(out, []byte(value)) {
+		if len(value) >= minScrubbed {
 			keys = append(keys, secret{value, label})
 		}
 	}
@@ -155,19 +177,7 @@ func (a *api) scrub(r *http.Request, out []byte) ([]byte, error) {
 	for _, sl := range sellers {
 		found(sl.SK, "<sk>")
 	}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	// The longest first, so that one secret holding another is replaced
-	// whole.
-	slices.SortStableFunc(keys, func(a, b secret) int { return len(b.value) - len(a.value) })
-	dec := json.NewDecoder(bytes.NewReader(out))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return encode(redact(v, keys))
+	return keys, nil
 }
 
 // secret is a value an answer must not show and what it shows instead.

@@ -1,0 +1,459 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator/schedule"
+)
+
+// browser is a client of the console without JavaScript: it keeps
+// cookies, follows nothing by itself, and posts forms as a browser does,
+// with the CSRF token of the page it read last.
+type browser struct {
+	w      *world
+	client *http.Client
+	lang   string
+	csrf   string // of the last page read
+}
+
+func newBrowser(w *world) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return &browser{w: w, lang: "zh-CN,zh;q=0.9", client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// page is a console answer.
+type page struct {
+	status   int
+	location string
+	header   http.Header
+	body     string
+}
+
+var consoleCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) send(req *http.Request) page {
+	b.w.t.Helper()
+	req.Header.Set("Accept-Language", b.lang)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	body := string(raw)
+	for _, s := range append(b.w.secrets, accessKey) {
+		for _, form := range []string{s, html.EscapeString(s), url.QueryEscape(s)} {
+			if strings.Contains(body, form) {
+				b.w.t.Errorf("%s %s: the page shows the secret %q", req.Method, req.URL.Path, s)
+			}
+		}
+	}
+	if m := consoleCSRF.FindStringSubmatch(body); m != nil {
+		b.csrf = html.UnescapeString(m[1])
+	}
+	return page{resp.StatusCode, resp.Header.Get("Location"), resp.Header, body}
+}
+
+// get reads a page; want is its status.
+func (b *browser) get(want int, path string) page {
+	b.w.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.w.api.URL+path, nil)
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	p := b.send(req)
+	if p.status != want {
+		b.w.t.Fatalf("GET %s = %d, want %d:\n%s", path, p.status, want, text(p.body))
+	}
+	return p
+}
+
+// post sends a form as a browser does, with the CSRF token of the last
+// page read; want is the answer's status.
+func (b *browser) post(want int, path string, form url.Values) page {
+	b.w.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if !form.Has("csrf") {
+		form.Set("csrf", b.csrf)
+	}
+	req, err := http.NewRequest(http.MethodPost, b.w.api.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.w.api.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	p := b.send(req)
+	if p.status != want {
+		b.w.t.Fatalf("POST %s = %d, want %d:\n%s", path, p.status, want, text(p.body))
+	}
+	return p
+}
+
+// follow posts a form that must succeed (303) and reads where it leads;
+// the page's location is where that is.
+func (b *browser) follow(path string, form url.Values) page {
+	b.w.t.Helper()
+	p := b.post(http.StatusSeeOther, path, form)
+	to := b.get(http.StatusOK, p.location)
+	to.location = p.location
+	return to
+}
+
+var tags = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]*>`)
+
+// text is a page's text as a person reads it: tags out, entities decoded,
+// blanks squeezed.
+func text(body string) string {
+	return strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(body, " "))), " ")
+}
+
+func (p page) has(t *testing.T, want ...string) {
+	t.Helper()
+	txt := text(p.body)
+	for _, w := range want {
+		if !strings.Contains(txt, w) {
+			t.Errorf("the page lacks %q:\n%s", w, txt)
+		}
+	}
+}
+
+// fieldError is the error the page shows beside the field named name.
+var fieldErrorAfter = regexp.MustCompile(`(?s)name="([A-Za-z]+)"[^>]*>(?:[^<]|<option[^>]*>[^<]*</option>|</?select[^>]*>)*<span class="ferr" role="alert">([^<]*)</span>`)
+
+func (p page) fieldErrors() map[string]string {
+	out := map[string]string{}
+	for _, m := range fieldErrorAfter.FindAllStringSubmatch(p.body, -1) {
+		out[m[1]] = html.UnescapeString(m[2])
+	}
+	return out
+}
+
+// TestConsoleWithoutJavaScript reproduces a failed-callback e-mail with
+// plain form posts: a purchase to a merchant that is down, the failed
+// attempts and their 异常信息 in the list, the clock advanced, the
+// merchant back up, 重新启动, the order completed; the notice in the
+// mailbox, with its call record and replay command.
+func TestConsoleWithoutJavaScript(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	b := newBrowser(w)
+
+	b.get(http.StatusOK, "/console/").has(t, "概览", "生产接口消息", "Test p1")
+	w.merchant.down.Store(true)
+	b.get(http.StatusOK, "/console/orders?buy=p1")
+	order := b.follow("/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}, "periodNumber": {"1"}, "amount": {"120.5"}})
+	order.has(t, "订单已提交", "处理中", "newInstance")
+	orderPath, _, _ := strings.Cut(order.location, "?")
+
+	b.follow("/console/clock", url.Values{"by": {"1m"}}).has(t, "时钟已拨动", "本次到期执行的内容", "newInstance")
+	list := b.get(http.StatusOK, "/console/messages?activity=newInstance")
+	list.has(t, "newInstance", "重试中", "调测失败,接口响应httpCode=503")
+	id := regexp.MustCompile(`href="/console/messages/([^"/]+)"`).FindStringSubmatch(list.body)
+	if id == nil {
+		t.Fatalf("no message in the list:\n%s", text(list.body))
+	}
+	msg := "/console/messages/" + id[1]
+
+	b.follow("/console/clock", url.Values{"by": {"2h"}})
+	m := b.get(http.StatusOK, msg)
+	m.has(t, "第 3 次调用", "HTTP 503", "maintenance", "重新启动", "signature=", "canonical request <accessKey>")
+	if strings.Contains(m.body, `id="no-restart"`) {
+		t.Errorf("a purchase within its 3 hours offers no restart:\n%s", text(m.body))
+	}
+
+	w.merchant.down.Store(false)
+	restarted := b.follow(msg+"/restart", nil)
+	restarted.has(t, "已重新启动", "重新启动后成功", "第 4 次调用", "SUCCESS")
+	if !strings.Contains(restarted.body, `id="no-restart"`) {
+		t.Errorf("a delivered message still offers a restart")
+	}
+	b.get(http.StatusOK, orderPath).has(t, "已完成")
+
+	mailbox := b.get(http.StatusOK, "/console/notices")
+	mailbox.has(t, "调用失败")
+	nid := regexp.MustCompile(`href="/console/notices/([^"/]+)"`).FindStringSubmatch(mailbox.body)
+	if nid == nil {
+		t.Fatalf("no notice in the mailbox:\n%s", text(mailbox.body))
+	}
+	n := b.get(http.StatusOK, "/console/notices/"+nid[1])
+	n.has(t, "ops@merchant.test", "call-record-"+nid[1]+".json", "kgsim replay --notice call-record-"+nid[1]+".json", "调用记录", "查看消息")
+	if !strings.Contains(n.body, `href="/console/messages/`+id[1]+`"`) {
+		t.Errorf("the notice does not link to its message")
+	}
+	rec := b.get(http.StatusOK, "/console/notices/"+nid[1]+"/call-record.json")
+	if !strings.Contains(rec.header.Get("Content-Disposition"), "attachment") || !strings.Contains(rec.body, `"callId": "`+id[1]+`"`) {
+		t.Errorf("the call record download: %v\n%s", rec.header, rec.body)
+	}
+}
+
+// TestConsoleFormErrors: each wrong value gets the admin API's message
+// beside its field, the page again with what was typed, and nothing
+// changes.
+func TestConsoleFormErrors(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	key := w.active().Get("instanceKey").String()
+	b := newBrowser(w)
+	b.get(http.StatusOK, "/console/orders")
+	orders := w.orders()
+
+	for _, tc := range []struct {
+		path   string
+		form   url.Values
+		status int
+		field  string // "" for an error above the form
+		want   string
+	}{
+		{"/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}, "periodNumber": {"twelve"}}, 400, "periodNumber", "must be an integer"},
+		{"/console/orders", url.Values{"productId": {"nosuch"}, "customerId": {"c1"}}, 404, "productId", `no product "nosuch"`},
+		{"/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}, "amount": {"1.23456"}}, 400, "amount", "1.23456"},
+		{"/console/clock", url.Values{"by": {"soon"}}, 400, "by", `"soon" is not a duration`},
+		{"/console/clock", url.Values{"to": {"tomorrow"}}, 400, "to", `"tomorrow" is not an RFC 3339 time`},
+		{"/console/clock", url.Values{"by": {"1h"}, "to": {"2025-03-01 10:00"}}, 400, "by", "not both"},
+		{"/console/products/p1/status", url.Values{"status": {"GONE"}}, 400, "status", `"GONE" is not one of`},
+		{"/console/instances/" + key + "/renew", url.Values{"periodNumber": {"-3"}}, 400, "periodNumber", "must be 1 to 99"},
+		{"/console/instances/" + key + "/license", url.Values{"deviceFingerprint": {"x"}}, 409, "", "License"},
+	} {
+		b.get(http.StatusOK, "/console/")
+		p := b.post(tc.status, tc.path, tc.form)
+		errs := p.fieldErrors()
+		got, ok := errs[tc.field]
+		if tc.field == "" {
+			got, ok = formError(p.body)
+		}
+		if !ok || !strings.Contains(got, tc.want) {
+			t.Errorf("POST %s %v: error beside %q = %q (all: %v), want one holding %q", tc.path, tc.form, tc.field, got, errs, tc.want)
+		}
+		for name, v := range tc.form {
+			// What was typed is shown again; a list shows its choices.
+			if name != "status" && name != "productId" && name != "customerId" && !strings.Contains(p.body, `value="`+html.EscapeString(v[0])+`"`) {
+				t.Errorf("POST %s: the page does not show %s=%q again", tc.path, name, v[0])
+			}
+		}
+	}
+	if n := w.orders(); n != orders {
+		t.Errorf("%d orders after the refused forms, want %d", n, orders)
+	}
+	if now := w.must(http.StatusOK, "GET", "/admin/v1/clock", "").get("now").String(); now != t0.Add(time.Minute).Format(time.RFC3339) {
+		t.Errorf("the clock moved to %s", now)
+	}
+}
+
+// formError is the error a page shows above a form, if any.
+func formError(body string) (string, bool) {
+	m := regexp.MustCompile(`<form[^>]*>(?:\s|<input type="hidden"[^>]*>|<h3>[^<]*</h3>)*<span class="ferr" role="alert">([^<]*)</span>`).FindStringSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return html.UnescapeString(m[1]), true
+}
+
+// TestConsoleRefusesForgedPosts: a post without the session's CSRF token,
+// with another session's, or from a page of another site changes
+// nothing; the same post from the console's own page does.
+func TestConsoleRefusesForgedPosts(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	b, other := newBrowser(w), newBrowser(w)
+	b.get(http.StatusOK, "/console/orders")
+	other.get(http.StatusOK, "/console/orders")
+	buy := func() url.Values {
+		return url.Values{"productId": {"p1"}, "customerId": {"c1"}, "periodNumber": {"1"}}
+	}
+	forged := buy()
+	forged.Set("csrf", "")
+	b.post(http.StatusForbidden, "/console/orders", forged).has(t, "CSRF")
+	forged.Set("csrf", other.csrf)
+	b.post(http.StatusForbidden, "/console/orders", forged).has(t, "CSRF")
+	noSession := newBrowser(w)
+	noSession.csrf = b.csrf
+	noSession.post(http.StatusForbidden, "/console/orders", buy())
+
+	for _, h := range []struct{ name, value, says string }{
+		{"Origin", "http://evil.example", "cross-origin request refused"},
+		{"Sec-Fetch-Site", "cross-site", "cross-site request refused"},
+		{"Sec-Fetch-Site", "same-site", "same-site request refused"},
+	} {
+		form := buy()
+		form.Set("csrf", b.csrf)
+		req, _ := http.NewRequest(http.MethodPost, w.api.URL+"/console/orders", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(h.name, h.value)
+		if p := b.send(req); p.status != http.StatusForbidden || !strings.Contains(p.body, h.says) {
+			t.Errorf("a post with %s: %s = %d, want 403 saying %q:\n%s", h.name, h.value, p.status, h.says, text(p.body))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, w.api.URL+"/console/", nil)
+	req.Host = "rebound.example:80"
+	if p := b.send(req); p.status != http.StatusForbidden {
+		t.Errorf("a page under a name rebound to kgsim: %d, want 403", p.status)
+	}
+	if n := w.orders(); n != 0 {
+		t.Fatalf("%d orders after forged posts, want 0", n)
+	}
+	b.follow("/console/orders", buy())
+	if n := w.orders(); n != 1 {
+		t.Errorf("%d orders after the console's own post, want 1", n)
+	}
+}
+
+// TestConsoleLogin: with an admin token, every page needs a session that
+// the token starts; the cookie is HttpOnly and SameSite=Strict, the token
+// never shows, and logging out ends the session.
+func TestConsoleLogin(t *testing.T) {
+	const token = "console-admin-token-5b1e0c77"
+	w := newGuardedWorld(t, schedule.NewVirtual(t0), Access{Token: token})
+	w.catalogue()
+	b := newBrowser(w)
+	p := b.get(http.StatusSeeOther, "/console/messages?outcome=PENDING")
+	if !strings.HasPrefix(p.location, "/console/login?next=") {
+		t.Fatalf("a page without a session sends to %q, want the login page", p.location)
+	}
+	login := b.get(http.StatusOK, p.location)
+	login.has(t, "管理令牌")
+	b.post(http.StatusUnauthorized, "/console/login", url.Values{"token": {"not-the-token-at-all"}, "next": {"/console/messages"}}).has(t, "令牌不正确")
+	b.post(http.StatusForbidden, "/console/login", url.Values{"token": {token}, "csrf": {"forged"}})
+
+	in := b.post(http.StatusSeeOther, "/console/login", url.Values{"token": {token}, "next": {"/console/messages?outcome=PENDING"}})
+	if in.location != "/console/messages?outcome=PENDING" {
+		t.Errorf("after the login: %q, want the page asked for", in.location)
+	}
+	cookie := in.header.Get("Set-Cookie")
+	for _, want := range []string{"kgsim_console=", "Path=/console/", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("the session cookie %q lacks %s", cookie, want)
+		}
+	}
+	b.get(http.StatusOK, in.location).has(t, "生产接口消息", "退出")
+	b.follow("/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}})
+
+	for _, evil := range []string{"https://evil.example/", "//evil.example/x", "/admin/v1/orders", `/\evil.example`} {
+		b.get(http.StatusOK, "/console/")
+		b.post(http.StatusSeeOther, "/console/logout", nil)
+		b.get(http.StatusOK, "/console/login")
+		if to := b.post(http.StatusSeeOther, "/console/login", url.Values{"token": {token}, "next": {evil}}).location; to != "/console/" {
+			t.Errorf("a login asked to go on to %q goes to %q, want /console/", evil, to)
+		}
+	}
+	b.get(http.StatusOK, "/console/")
+	out := b.post(http.StatusSeeOther, "/console/logout", nil)
+	if out.location != "/console/login" {
+		t.Errorf("logout goes to %q", out.location)
+	}
+	b.get(http.StatusSeeOther, "/console/")
+	b.post(http.StatusUnauthorized, "/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}})
+	if n := w.orders(); n != 1 {
+		t.Errorf("%d orders, want the one bought while logged in", n)
+	}
+}
+
+// TestConsoleEscapesStoredStrings: what merchants and operators typed is
+// shown as text, never as markup: product and customer names, a
+// merchant's answer.
+func TestConsoleEscapesStoredStrings(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
+	quoted, _ := json.Marshal(evil)
+	// A merchant that answers with markup, in its body and a header.
+	m := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("X-Note", evil)
+		rw.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(rw, `{"resultCode":"000001","resultMsg":%s}`, quoted)
+	}))
+	t.Cleanup(m.Close)
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/p1", `{"skuCode":"p1-basic","name":`+string(quoted)+`,"chargingMode":"PERIOD",`+
+		`"periodType":"year","url":"`+m.URL+`/produce","protocol":"v2","accessKey":"`+accessKey+`","dialTests":false}`)
+	w.must(http.StatusCreated, "POST", "/admin/v1/customers", `{"customerId":"c1","customerName":`+string(quoted)+`}`)
+	b := newBrowser(w)
+	b.get(http.StatusOK, "/console/orders")
+	order := b.follow("/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}})
+	b.follow("/console/clock", url.Values{"by": {"1m"}})
+	msgs := b.get(http.StatusOK, "/console/messages")
+	id := regexp.MustCompile(`href="/console/messages/([^"/]+)"`).FindStringSubmatch(msgs.body)
+	if id == nil {
+		t.Fatal("no message listed")
+	}
+	for _, path := range []string{"/console/", "/console/products", "/console/products/p1", "/console/orders", order.location,
+		"/console/messages", "/console/messages/" + id[1], "/console/notices", "/console/instances"} {
+		p := b.get(http.StatusOK, path)
+		if strings.Contains(p.body, "<script>alert") || strings.Contains(p.body, "<img src=x") {
+			t.Errorf("%s shows the stored markup as markup", path)
+		}
+		if path == "/console/messages/"+id[1] || path == "/console/products" || path == "/console/orders" {
+			p.has(t, "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&")
+		}
+	}
+}
+
+// TestConsoleLanguage: the browser's Accept-Language picks Chinese or
+// English, the switch on every page overrides it and is remembered.
+func TestConsoleLanguage(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	b := newBrowser(w)
+	b.lang = "en-GB,en;q=0.9,zh;q=0.5"
+	p := b.get(http.StatusOK, "/console/messages")
+	p.has(t, "Production interface messages", "中文")
+	if !strings.Contains(p.body, `<html lang="en">`) {
+		t.Error("an English page does not say so")
+	}
+	b.get(http.StatusOK, "/console/messages?lang=zh").has(t, "生产接口消息", "English")
+	b.get(http.StatusOK, "/console/products").has(t, "商品", "在售")
+	for header, want := range map[string]lang{
+		"": zh, "en": en, "fr-FR, en;q=0.8": en, "zh-TW": zh, "en;q=0.5, zh;q=0.9": zh, "en, zh": zh, "de": zh, "en;q=0": zh, "en;q=x": zh,
+	} {
+		if got := acceptLanguage(header); got != want {
+			t.Errorf("Accept-Language %q picks %v, want %v", header, got, want)
+		}
+	}
+}
+
+// Every text a template asks for is in the dictionary, in both languages.
+func TestConsoleDictionaryCoversTheTemplates(t *testing.T) {
+	files, err := filepath.Glob("../web/templates/console/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no console templates: %v", err)
+	}
+	d := words()
+	used := regexp.MustCompile(`\.T "([^"]+)"`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
+			w, ok := d[m[1]]
+			if !ok || w[zh] == "" || w[en] == "" {
+				t.Errorf("%s: %q is not in the dictionary in both languages", filepath.Base(f), m[1])
+			}
+		}
+	}
+	for _, a := range instanceForms() {
+		if _, ok := d["act."+a.Name]; !ok {
+			t.Errorf("instance action %s has no name in the dictionary", a.Name)
+		}
+	}
+}
