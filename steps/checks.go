@@ -306,10 +306,26 @@ func (w *world) mustRefuse(ctx context.Context) error {
 		return err
 	}
 	if !accepts(c) {
+		if err := w.readableRefusal(c); err != nil {
+			return err
+		}
 		return w.controlled(ctx)
 	}
 	spec, fix := w.lastCraft.rule(w.product.Protocol)
 	return w.fail(c, spec, fix, "the merchant accepted a %s call it should have refused", c.activity)
+}
+
+// readableRefusal checks a call about an instance the merchant never
+// created was refused in an answer the marketplace reads: HTTP 200 and a
+// JSON resultCode other than 000000. An HTTP 404 or 501, or a page of
+// HTML, says the interface is not there, not that the instance is not.
+func (w *world) readableRefusal(c *call) error {
+	if !w.lastCraft.unknown || c.attempt.Verdict == simulator.ResultCode {
+		return nil
+	}
+	return w.fail(c, "callbacks.md §7, §8", w.hintFor(c),
+		"the merchant answered a %s about an instance it never created with %s: that refuses nothing; a refusal is an answer the marketplace reads (HTTP 200, a JSON resultCode), 000003 here",
+		c.activity, c.attempt.Verdict)
 }
 
 // controlled checks the merchant accepts the call a refusal check
@@ -677,7 +693,7 @@ func (w *world) purchaseAttempts(ctx context.Context, n, hours int) error {
 		return fmt.Errorf("the purchase was never attempted: %v", err)
 	}
 	// The proxy saw each attempt arrive, on the scheduling clock.
-	seen := w.proxy.sightings(m.Activity)
+	seen := w.proxy.sightings(m.Activity, m.OrderID)
 	if len(seen) == n && seen[n-1].Sub(seen[0]) == time.Duration(hours)*time.Hour {
 		return nil
 	}

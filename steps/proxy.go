@@ -49,10 +49,11 @@ type proxy struct {
 }
 
 // sighting is a request the proxy received: when on the scheduling clock,
-// and the activity it named.
+// the activity and order it named, and the request itself (its method
+// and URL, which carry each attempt's own signature).
 type sighting struct {
-	at       time.Time
-	activity string
+	at                       time.Time
+	activity, order, request string
 }
 
 // startProxy listens on a free loopback port in front of target.
@@ -161,27 +162,33 @@ func (p *proxy) current() fault {
 // activity; callbacks are a few hundred bytes.
 const maxBody = 1 << 20
 
-// note records a request: V1 names its activity in the query, V2 in the
-// body, which is put back byte for byte for the merchant.
+// note records a request: V1 names its activity and order in the query,
+// V2 in the body, which is put back byte for byte for the merchant.
 func (p *proxy) note(r *http.Request) {
-	activity := r.URL.Query().Get("activity")
+	q := r.URL.Query()
+	activity, order := q.Get("activity"), q.Get("orderId")
 	if r.Method == http.MethodPost {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		activity = gjson.GetBytes(body, "activity").String()
+		activity, order = gjson.GetBytes(body, "activity").String(), gjson.GetBytes(body, "orderId").String()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.seen = append(p.seen, sighting{p.clock.Now(), activity})
+	p.seen = append(p.seen, sighting{p.clock.Now(), activity, order, r.Method + " " + r.URL.String()})
 }
 
-// sightings returns the requests received for an activity, oldest first.
-func (p *proxy) sightings(activity string) []time.Time {
+// sightings returns the attempts received for an activity about an
+// order, oldest first. A request received twice is one attempt: Go's
+// transport sends a GET again, unchanged, when the proxy hangs up on a
+// kept-alive connection; every attempt of the marketplace is signed anew.
+func (p *proxy) sightings(activity, order string) []time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []time.Time
+	seen := map[string]bool{}
 	for _, s := range p.seen {
-		if s.activity == activity {
+		if s.activity == activity && s.order == order && !seen[s.request] {
+			seen[s.request] = true
 			out = append(out, s.at)
 		}
 	}

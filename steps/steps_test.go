@@ -499,7 +499,7 @@ func TestReportedStateMustAgree(t *testing.T) {
 			r := runSuiteOn(t, stateReporter(merchant.New(merchant.Config{AccessKey: accessKey}), tc.state), everything(simulator.V2))
 			var found bool
 			for _, o := range r.scenarios {
-				if o.name != scenario {
+				if o.name != scenario || o.skipped { // the V1 example, in a V2 run
 					continue
 				}
 				found = true
