@@ -170,6 +170,7 @@ func words() dictionary {
 		"overview.failing":                  {"需要处理的消息", "Messages needing you"},
 		"overview.products":                 {"商品状态", "Products"},
 		"overview.notices":                  {"最新邮件通知", "Latest notices"},
+		"overview.onsale":                   {"在售商品", "Products on sale"},
 		"overview.allquiet":                 {"没有停止或失败的消息。", "No stopped or failed message."},
 		"overview.seeall":                   {"查看全部", "See all"},
 		"messages.title":                    {"生产接口消息", "Production interface messages"},

@@ -15,6 +15,7 @@ type overviewPage struct {
 	Pending  int
 	Failing  []messageRow
 	Products []simulator.Product
+	OnSale   int
 	Notices  []simulator.Notice
 }
 
@@ -33,8 +34,10 @@ func (c *console) overview(rq *request) {
 		c.fail(rq, err)
 		return
 	}
+	// What needs the merchant: the latest messages that stopped, failed
+	// their order, or are being retried after a failure.
 	var failing []simulator.Message
-	for _, o := range []simulator.Outcome{simulator.Stopped, simulator.OrderFailed} {
+	for _, o := range []simulator.Outcome{simulator.Stopped, simulator.OrderFailed, simulator.Pending} {
 		ms, err := c.a.store.Messages(ctx, simulator.MessageFilter{Outcome: o, Limit: 5, Page: simulator.Page{Newest: true}})
 		if err != nil {
 			c.fail(rq, err)
@@ -43,13 +46,20 @@ func (c *console) overview(rq *request) {
 		failing = append(failing, ms...)
 	}
 	slices.SortFunc(failing, func(a, b simulator.Message) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	if p.Failing, err = c.rows(rq, failing); err != nil {
+	rows, err := c.rows(rq, failing)
+	if err != nil {
 		c.fail(rq, err)
 		return
 	}
+	p.Failing = slices.DeleteFunc(rows, func(r messageRow) bool { return r.Outcome == simulator.Pending && r.Error == "" })
 	if p.Products, err = c.shownProducts(rq); err != nil {
 		c.fail(rq, err)
 		return
+	}
+	for _, pr := range p.Products {
+		if pr.Status == "" || pr.Status == simulator.OnSale {
+			p.OnSale++
+		}
 	}
 	if p.Notices, err = c.a.store.Notices(ctx, simulator.NoticeFilter{Limit: 5, Page: simulator.Page{Newest: true}}); err != nil {
 		c.fail(rq, err)
