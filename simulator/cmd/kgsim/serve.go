@@ -45,7 +45,9 @@ Runs a fake KooGallery marketplace until interrupted: the products and
 customers of the fixtures, orders placed through the admin API (/admin/v1),
 their signed callbacks to each product's production interface with the real
 retry schedules, dial tests twice a day, failure notices (e-mailed when
---smtp is given), Prometheus metrics (/metrics) and /healthz.
+--smtp is given), Prometheus metrics (/metrics) and /healthz. The seller
+console (/console/ in a browser) shows the messages with every attempt and
+restart, the mailbox, products, orders, instances and the clock.
 
   --addr       listen address (default 127.0.0.1:8080; :8080 for every interface)
   --db         SQLite database file, created if missing (default kgsim.db)
