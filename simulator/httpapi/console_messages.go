@@ -105,6 +105,18 @@ func (c *console) messages(rq *request) {
 			fs = badCursor(q, "message")
 		}
 	}
+	// An instance's messages are its delivery queue, newInstance's (sent
+	// before the merchant named it) included; found by the queue's index.
+	if f.InstanceID != "" && f.Queue == "" {
+		is, err := c.a.store.Instances(rq.ctx(), simulator.InstanceFilter{ID: f.InstanceID, Limit: 2})
+		if err != nil {
+			c.fail(rq, err)
+			return
+		}
+		if len(is) == 1 {
+			f.Queue, f.InstanceID = is[0].Key, ""
+		}
+	}
 	p := messagesPage{Filter: q, Outcomes: outcomes, Activities: activities()}
 	var err error
 	if p.Products, err = c.a.store.Products(rq.ctx()); err != nil {

@@ -44,7 +44,7 @@ const accessKey = "kgsim-test-key-8f2c41d9e7b6a053"
 // makes it misbehave: the key comes back in its answers and as the
 // instanceId.
 type merchant struct {
-	t        *testing.T
+	t        testing.TB
 	down     atomic.Bool
 	echo     bool
 	mu       sync.Mutex
@@ -96,7 +96,7 @@ func (m *merchant) activities() []string {
 // world is a running kgsim, wired as kgsim serve wires it but on a virtual
 // clock, with its admin API on loopback and one merchant.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	store    *sqlite.DB
 	merchant *merchant
 	mURL     string
@@ -129,20 +129,20 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newWorld(t *testing.T, clock simulator.Clock) *world {
+func newWorld(t testing.TB, clock simulator.Clock) *world {
 	t.Helper()
 	return newGuardedWorld(t, clock, Access{})
 }
 
 // newGuardedWorld is a world whose admin API is guarded by access.
-func newGuardedWorld(t *testing.T, clock simulator.Clock, access Access) *world {
+func newGuardedWorld(t testing.TB, clock simulator.Clock, access Access) *world {
 	t.Helper()
 	return newWorldOn(t, clock, access, func(db *sqlite.DB) simulator.Store { return db })
 }
 
 // newWorldOn is a world whose parts use the store wrap makes of its
 // database.
-func newWorldOn(t *testing.T, clock simulator.Clock, access Access, wrap func(*sqlite.DB) simulator.Store) *world {
+func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*sqlite.DB) simulator.Store) *world {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))

@@ -123,9 +123,17 @@ func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simul
 	w.eq("product_id", f.ProductID)
 	w.eq("order_id", f.OrderID)
 	w.eq("queue", f.Queue)
-	w.eq("activity", f.Activity)
+	// An order's or a queue's messages are few: they are found by its
+	// index, their activity and status only checked. Without the "+",
+	// SQLite may pick the index of a status instead and read every message
+	// that has it.
+	narrow := ""
+	if f.OrderID != "" || f.Queue != "" {
+		narrow = "+"
+	}
+	w.eq(narrow+"activity", f.Activity)
 	w.eq("instance_id", f.InstanceID)
-	w.eq("outcome", string(f.Outcome))
+	w.eq(narrow+"outcome", string(f.Outcome))
 	if !f.Since.IsZero() {
 		w.add("created_at >= ?", nanos(f.Since))
 	}
