@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -456,4 +457,83 @@ func TestConsoleDictionaryCoversTheTemplates(t *testing.T) {
 			t.Errorf("instance action %s has no name in the dictionary", a.Name)
 		}
 	}
+}
+
+// TestConsoleActionsByFormPost drives every instance action, the product
+// status, a dial test and a trial purchase through the console's forms
+// alone, and checks what each did through the admin API.
+func TestConsoleActionsByFormPost(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/trial", w.productJSON("trial", `,"trial":true`))
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/lic", w.productJSON("lic", `,"license":true`))
+	b := newBrowser(w)
+	buy := func(product string, trial bool) string {
+		t.Helper()
+		b.get(http.StatusOK, "/console/orders")
+		form := url.Values{"productId": {product}, "customerId": {"c1"}}
+		if trial {
+			form.Set("trial", "on")
+		}
+		order := b.follow("/console/orders", form)
+		b.follow("/console/clock", url.Values{"by": {"1m"}})
+		o := regexp.MustCompile(`/console/orders/(CS[0-9A-Z]+)`).FindStringSubmatch(order.location)
+		if o == nil {
+			t.Fatalf("the purchase led to %s", order.location)
+		}
+		return w.must(http.StatusOK, "GET", "/admin/v1/orders/"+o[1], "").get("instanceKey").String()
+	}
+	key, trial, lic := buy("p1", false), buy("trial", true), buy("lic", false)
+	if w.must(http.StatusOK, "GET", "/admin/v1/instances/"+trial, "").get("trial").Bool() != true {
+		t.Error("the trial box bought no trial")
+	}
+	for _, s := range []struct {
+		key, action string
+		form        url.Values
+		state       string // the instance's, once delivered
+		sent        string // what the merchant received for it
+	}{
+		{key, "freeze", nil, "FROZEN", "updateInstanceStatus"},
+		{key, "unfreeze", nil, "ACTIVE", "updateInstanceStatus"},
+		{key, "query", nil, "ACTIVE", "queryInstance"},
+		{key, "upgrade", url.Values{"linearAmount": {"3"}}, "ACTIVE", "upgradeInstance"},
+		{key, "renew", url.Values{"periodNumber": {"1"}, "amount": {"99"}}, "ACTIVE", "refreshInstance"},
+		{key, "unsubscribe-renewal", nil, "ACTIVE", "refreshInstance"},
+		{key, "change-spec", url.Values{"linearAmount": {"5"}, "periodNumber": {"1"}}, "ACTIVE", "changeInstanceCheck"},
+		{key, "unsubscribe", nil, "RELEASED", "releaseInstance"},
+		{trial, "convert-trial", url.Values{"periodNumber": {"1"}}, "ACTIVE", "refreshInstance"},
+		{lic, "license", url.Values{"deviceFingerprint": {"hw-1"}}, "ACTIVE", "getLicenseAsync"},
+	} {
+		before := len(w.merchant.activities())
+		b.get(http.StatusOK, "/console/instances/"+s.key)
+		b.follow("/console/instances/"+s.key+"/"+s.action, s.form).has(t, "操作已提交")
+		b.follow("/console/clock", url.Values{"by": {"1m"}})
+		if got := w.must(http.StatusOK, "GET", "/admin/v1/instances/"+s.key, "").get("state").String(); got != s.state {
+			t.Errorf("%s: instance %s, want %s", s.action, got, s.state)
+		}
+		if got := w.merchant.activities()[before:]; !slices.Contains(got, s.sent) {
+			t.Errorf("%s: the merchant received %v, want %s among them", s.action, got, s.sent)
+		}
+	}
+	b.get(http.StatusNotFound, "/console/instances/nosuch")
+	b.get(http.StatusOK, "/console/instances/"+key)
+	b.post(http.StatusNotFound, "/console/instances/"+key+"/explode", nil)
+
+	b.get(http.StatusOK, "/console/products/p1")
+	b.follow("/console/products/p1/status", url.Values{"status": {"DELISTED"}, "reason": {"a test"}}).has(t, "商品状态已修改", "已下架")
+	if s := w.must(http.StatusOK, "GET", "/admin/v1/products/p1", "").get("status").String(); s != "DELISTED" {
+		t.Errorf("the product is %s after the status form", s)
+	}
+	b.get(http.StatusOK, "/console/notices").has(t, "商品状态")
+	// A dial test replays saved debug cases: without one it is refused.
+	b.get(http.StatusOK, "/console/products/trial")
+	if got, _ := formError(b.post(http.StatusBadRequest, "/console/products/trial/dial-tests", nil).body); !strings.Contains(got, "no saved debug cases") {
+		t.Errorf("a dial test without debug cases: %q", got)
+	}
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/dial",
+		w.productJSON("dial", `,"debugCases":[{"activity":"newInstance","params":{"orderId":"CS-DIAL","orderLineId":"CS-DIAL-000001","businessId":"x"}}]`))
+	b.get(http.StatusOK, "/console/products/dial")
+	b.follow("/console/products/dial/dial-tests", nil).has(t, "拨测已开始")
+	b.follow("/console/clock", url.Values{"by": {"0s"}})
+	b.get(http.StatusOK, "/console/products/dial").has(t, "拨测记录", "通过", "newInstance")
 }
