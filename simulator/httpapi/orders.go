@@ -75,7 +75,14 @@ func (a *api) buy(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	}
 	a.scheduler.Wake()
 	w.Header().Set("Location", "/admin/v1/orders/"+url.PathEscape(o.ID))
-	return http.StatusCreated, actionResult{Order: &o, Instance: inst}, nil
+	answer := actionResult{Order: &o, Instance: inst}
+	if inst.ID != "" {
+		// Never so for a new instance: the merchant has not named it yet.
+		// Should that change, its instanceId is the merchant's choice and
+		// the answer is scrubbed.
+		return http.StatusCreated, answer, nil
+	}
+	return http.StatusCreated, secretFree{answer}, nil
 }
 
 func (a *api) listInstances(w http.ResponseWriter, r *http.Request) (int, any, error) {
