@@ -95,6 +95,8 @@ func (c *console) register(r *mux.Router) {
 		{"/console/instances", c.instances, get},
 		{"/console/instances/{key}", c.instance, get},
 		{"/console/instances/{key}/{action}", c.instanceAction, post},
+		{"/console/tenants", c.tenants, get},
+		{"/console/tenants/{tenant}", c.tenant, get},
 		{"/console/clock", c.clock, get},
 		{"/console/clock", c.advance, post},
 	} {

@@ -188,6 +188,13 @@ func TestConsoleInABrowser(t *testing.T) {
 	tb.shot("notice", "ops@merchant.test", "call-record-", "kgsim replay --notice", "调用记录", "查看消息")
 	tb.do("open its message", chromedp.Click(id("open-message")), chromedp.WaitVisible(id("restart-box")))
 
+	w.must(http.StatusCreated, "POST", "/admin/v1/apps", w.appJSON())
+	w.must(http.StatusCreated, "POST", "/admin/v1/users", `{"tenant":"acme","userName":"zhangsan","password":"pw-zhangsan-8c1f","name":"张三","role":"admin"}`)
+	w.must(http.StatusCreated, "POST", "/admin/v1/tenants/acme/apps", `{"appId":"APP-1","instanceId":"inst-1","orderId":"CS1","userNames":["zhangsan"]}`)
+	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1s"}`)
+	tb.open("/console/tenants/acme")
+	tb.shot("tenant", "已绑定的应用", "APP-1", "张三")
+
 	tb.open("/console/messages?lang=en")
 	tb.shot("messages-en", "Production interface messages", "Succeeded after restart", "中文")
 }

@@ -537,3 +537,33 @@ func TestConsoleActionsByFormPost(t *testing.T) {
 	b.follow("/console/clock", url.Values{"by": {"0s"}})
 	b.get(http.StatusOK, "/console/products/dial").has(t, "拨测记录", "通过", "newInstance")
 }
+
+// TestConsoleTenants: the tenants and apps, a tenant's bindings with the
+// syncs each sent, its users and departments; no secret (kit key, client
+// secret, password) and no markup a user name holds.
+func TestConsoleTenants(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	w.secrets = append(w.secrets, "acme-secret-0123456789", "pw-zhangsan-8c1f")
+	w.must(http.StatusCreated, "POST", "/admin/v1/apps", w.appJSON())
+	w.must(http.StatusCreated, "POST", "/admin/v1/users", `{"tenant":"acme","userName":"zhangsan","password":"pw-zhangsan-8c1f",`+
+		`"name":"<b>张三</b>","email":"zhangsan@example.com","role":"admin"}`)
+	w.must(http.StatusCreated, "POST", "/admin/v1/tenants/acme/apps", `{"appId":"APP-1","instanceId":"inst-1","orderId":"CS1","userNames":["zhangsan"]}`)
+	w.must(http.StatusCreated, "PUT", "/admin/v1/tenants/acme/departments/dev", `{"orgName":"研发部"}`)
+	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1s"}`)
+	b := newBrowser(w)
+
+	list := b.get(http.StatusOK, "/console/tenants")
+	list.has(t, "租户与应用", "acme", "APP-1", "acme-client", "https://isv.example.com/callback", maskKey(kitKey))
+	tenant := b.get(http.StatusOK, "/console/tenants/acme")
+	tenant.has(t, "已绑定的应用", "APP-1", "inst-1", "zhangsan", "<b>张三</b>", "研发部", "dev")
+	if strings.Contains(tenant.body, "<b>张三") {
+		t.Error("a user's name is shown as markup")
+	}
+	syncs := regexp.MustCompile(`href="(/console/messages\?queue=[^"]+)"`).FindStringSubmatch(tenant.body)
+	if syncs == nil {
+		t.Fatalf("no link to the binding's syncs:\n%s", text(tenant.body))
+	}
+	b.get(http.StatusOK, html.UnescapeString(syncs[1])).has(t, "tenantSync", "applicationSync", "authSync", "成功")
+	b.get(http.StatusNotFound, "/console/tenants/nosuch")
+}
