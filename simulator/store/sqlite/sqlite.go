@@ -59,7 +59,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 func openFile(ctx context.Context, path string) (*DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	// temp_store(MEMORY) keeps the statement journal in memory: group
+	// commit runs each member in a savepoint, and with the journal in a
+	// temporary file every page a member changes after another cost a
+	// write (an eighth of kgsim serve's CPU on purchases). It serves only
+	// rolling back to a savepoint inside an open transaction, so a crash
+	// loses nothing it held: the WAL alone makes commits durable.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)" +
+		"&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
