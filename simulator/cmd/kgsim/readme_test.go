@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,17 +19,24 @@ import (
 // "<!-- walkthrough: NAME -->" in the repository's README.
 func readmeBlock(t *testing.T, name string) string {
 	t.Helper()
+	return readmeFenced(t, "walkthrough: "+name, "sh")
+}
+
+// readmeFenced returns the fenced block of language lang that follows the
+// marker "<!-- MARKER -->" in the repository's README.
+func readmeFenced(t *testing.T, marker, lang string) string {
+	t.Helper()
 	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "<!-- walkthrough: "+name+" -->\n```sh\n")
+	_, rest, ok := strings.Cut(string(readme), "<!-- "+marker+" -->\n```"+lang+"\n")
 	if !ok {
-		t.Fatalf("README.md has no block marked <!-- walkthrough: %s --> followed by a sh block", name)
+		t.Fatalf("README.md has no block marked <!-- %s --> followed by a %s block", marker, lang)
 	}
 	block, _, ok := strings.Cut(rest, "\n```")
 	if !ok {
-		t.Fatalf("the README's %s block does not end", name)
+		t.Fatalf("the README's block marked %s does not end", marker)
 	}
 	return block
 }
@@ -55,20 +64,36 @@ func TestREADMELoginWalkthrough(t *testing.T) {
 // (KGSIM_URL), env added to the environment, and returns what it printed.
 func runWalkthrough(t *testing.T, block string, p *process, env ...string) *bytes.Buffer {
 	t.Helper()
-	for _, tool := range []string{"bash", "curl", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the README's walkthrough needs %s: %v", tool, err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(append(os.Environ(), "KGSIM_URL="+p.base), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	stdout, stderr, err := runBash(t.TempDir(), "-euo", block, time.Minute, append([]string{"KGSIM_URL=" + p.base}, env...), "curl", "sed")
+	if err != nil {
 		t.Fatalf("the walkthrough failed: %v\nstdout:\n%s\nstderr:\n%s\nkgsim's log:\n%s", err, stdout.String(), stderr.String(), p.logText())
 	}
-	return &stdout
+	return stdout
+}
+
+// runBash runs script with bash (options such as "-euo", then pipefail) in
+// dir, env added to the environment, within timeout, and returns what it
+// printed. What the script left running in the background (a service
+// started with &) is killed before it returns: the script runs in a process
+// group of its own. tools are the commands the script needs besides bash.
+func runBash(dir, options, script string, timeout time.Duration, env []string, tools ...string) (stdout, stderr *bytes.Buffer, err error) {
+	for _, tool := range append([]string{"bash"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, nil, fmt.Errorf("the README's commands need %s: %v", tool, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", options, "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err = cmd.Run()
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the background jobs; the group may be gone already
+	}
+	return stdout, stderr, err
 }
