@@ -567,3 +567,46 @@ func TestConsoleTenants(t *testing.T) {
 	b.get(http.StatusOK, html.UnescapeString(syncs[1])).has(t, "tenantSync", "applicationSync", "authSync", "成功")
 	b.get(http.StatusNotFound, "/console/tenants/nosuch")
 }
+
+// Sessions end after their lifetime on the wall clock given, and when
+// full the ones not logged in go first, then those nearest their end.
+func TestConsoleSessions(t *testing.T) {
+	ss := newSessions(2)
+	now := t0
+	start := func(authed bool, old *http.Cookie) *http.Cookie {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/console/", nil)
+		if old != nil {
+			req.AddCookie(old)
+		}
+		rec := httptest.NewRecorder()
+		if _, err := ss.start(rec, req, now, authed); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Result().Cookies()[0]
+	}
+	live := func(c *http.Cookie, at time.Time) bool {
+		req := httptest.NewRequest(http.MethodGet, "/console/", nil)
+		req.AddCookie(c)
+		_, ok := ss.get(req, at)
+		return ok
+	}
+	anon := start(false, nil)
+	now = now.Add(time.Minute)
+	logged := start(true, nil)
+	now = now.Add(time.Minute)
+	other := start(true, nil) // full: the session not logged in goes
+	if live(anon, now) || !live(logged, now) || !live(other, now) {
+		t.Errorf("after a third session: anonymous %v, logged in %v, %v", live(anon, now), live(logged, now), live(other, now))
+	}
+	again := start(true, logged) // a new login ends the session it came with
+	if live(logged, now) || !live(again, now) {
+		t.Error("a login kept the session it came with")
+	}
+	if !live(again, now.Add(sessionLifetime-time.Second)) || live(again, now.Add(sessionLifetime)) {
+		t.Errorf("a session lives %v", sessionLifetime)
+	}
+	if live(&http.Cookie{Name: sessionCookie, Value: strings.Repeat("x", 65)}, now) {
+		t.Error("an overlong cookie names a session")
+	}
+}
