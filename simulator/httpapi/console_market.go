@@ -157,15 +157,43 @@ func (c *console) settle(rq *request, err error, fs *formState, again func(*requ
 	}
 }
 
-type ordersPage struct {
+// picks are what a listing's filter offers: the products and customers,
+// and the filter as it was sent.
+type picks struct {
 	Filter    url.Values
 	Products  []simulator.Product
 	Customers []simulator.Customer
-	States    []simulator.OrderState
-	Orders    []simulator.Order
-	Next      string
-	First     string
-	Buy       bool // the purchase form open
+}
+
+func (c *console) picks(rq *request) (picks, error) {
+	p := picks{Filter: rq.r.URL.Query()}
+	var err error
+	if p.Products, err = c.shownProducts(rq); err != nil {
+		return p, err
+	}
+	p.Customers, err = c.a.store.Customers(rq.ctx())
+	return p, err
+}
+
+// onePage reads a page of a listing (read gets one record more than a
+// page) and the addresses of the next page and, on a later one, the first.
+func onePage[T any](rq *request, read func() ([]T, error), id func(T) string) (items []T, next, first string, err error) {
+	all, err := read()
+	if err != nil {
+		return nil, "", "", err
+	}
+	items, nextID := paged(all, pageSize, id)
+	next, first = pages(rq.r.URL, nextID)
+	return items, next, first, nil
+}
+
+type ordersPage struct {
+	picks
+	States []simulator.OrderState
+	Orders []simulator.Order
+	Next   string
+	First  string
+	Buy    bool // the purchase form open
 }
 
 func (p ordersPage) live() bool {
@@ -177,13 +205,9 @@ func (c *console) orders(rq *request) { c.ordersForm(rq, nil) }
 func (c *console) ordersForm(rq *request, fs *formState) {
 	ctx := rq.ctx()
 	q := rq.r.URL.Query()
-	p := ordersPage{Filter: q, States: orderStates, Buy: q.Has("buy") || fs != nil}
+	p := ordersPage{States: orderStates, Buy: q.Has("buy") || fs != nil}
 	var err error
-	if p.Products, err = c.shownProducts(rq); err != nil {
-		c.fail(rq, err)
-		return
-	}
-	if p.Customers, err = c.a.store.Customers(ctx); err != nil {
+	if p.picks, err = c.picks(rq); err != nil {
 		c.fail(rq, err)
 		return
 	}
@@ -198,14 +222,11 @@ func (c *console) ordersForm(rq *request, fs *formState) {
 		}
 	}
 	if fs == nil {
-		os, err := c.a.store.Orders(ctx, f)
-		if err != nil {
+		read := func() ([]simulator.Order, error) { return c.a.store.Orders(ctx, f) }
+		if p.Orders, p.Next, p.First, err = onePage(rq, read, func(o simulator.Order) string { return o.ID }); err != nil {
 			c.fail(rq, err)
 			return
 		}
-		var nextID string
-		p.Orders, nextID = paged(os, pageSize, func(o simulator.Order) string { return o.ID })
-		p.Next, p.First = pages(rq.r.URL, nextID)
 	}
 	c.renderForm(rq, "orders.html", rq.t("orders.title"), "orders", p, fs)
 }
@@ -258,9 +279,7 @@ func (c *console) order(rq *request) {
 }
 
 type instancesPage struct {
-	Filter    url.Values
-	Products  []simulator.Product
-	Customers []simulator.Customer
+	picks
 	States    []simulator.InstanceState
 	Instances []simulator.Instance
 	Next      string
@@ -270,13 +289,9 @@ type instancesPage struct {
 func (c *console) instances(rq *request) {
 	ctx := rq.ctx()
 	q := rq.r.URL.Query()
-	p := instancesPage{Filter: q, States: instanceStates}
+	p := instancesPage{States: instanceStates}
 	var err error
-	if p.Products, err = c.shownProducts(rq); err != nil {
-		c.fail(rq, err)
-		return
-	}
-	if p.Customers, err = c.a.store.Customers(ctx); err != nil {
+	if p.picks, err = c.picks(rq); err != nil {
 		c.fail(rq, err)
 		return
 	}
@@ -289,14 +304,11 @@ func (c *console) instances(rq *request) {
 		}
 	}
 	if fs == nil {
-		is, err := c.a.store.Instances(ctx, f)
-		if err != nil {
+		read := func() ([]simulator.Instance, error) { return c.a.store.Instances(ctx, f) }
+		if p.Instances, p.Next, p.First, err = onePage(rq, read, func(i simulator.Instance) string { return i.Key }); err != nil {
 			c.fail(rq, err)
 			return
 		}
-		var nextID string
-		p.Instances, nextID = paged(is, pageSize, func(i simulator.Instance) string { return i.Key })
-		p.Next, p.First = pages(rq.r.URL, nextID)
 	}
 	c.renderForm(rq, "instances.html", rq.t("instances.title"), "instances", p, fs)
 }

@@ -127,17 +127,17 @@ func (c *console) messages(rq *request) {
 		c.renderForm(rq, "messages.html", rq.t("messages.title"), "messages", p, fs)
 		return
 	}
-	ms, err := c.a.store.Messages(rq.ctx(), f)
+	read := func() ([]simulator.Message, error) { return c.a.store.Messages(rq.ctx(), f) }
+	ms, next, first, err := onePage(rq, read, func(m simulator.Message) string { return m.ID })
 	if err != nil {
 		c.fail(rq, err)
 		return
 	}
-	ms, nextID := paged(ms, pageSize, func(m simulator.Message) string { return m.ID })
 	if p.Rows, err = c.rows(rq, ms); err != nil {
 		c.fail(rq, err)
 		return
 	}
-	p.Next, p.First = pages(rq.r.URL, nextID)
+	p.Next, p.First = next, first
 	c.render(rq, "messages.html", rq.t("messages.title"), "messages", p)
 }
 
@@ -294,14 +294,11 @@ func (c *console) notices(rq *request) {
 			return
 		}
 	}
-	ns, err := c.a.store.Notices(rq.ctx(), f)
-	if err != nil {
+	read := func() ([]simulator.Notice, error) { return c.a.store.Notices(rq.ctx(), f) }
+	if p.Notices, p.Next, p.First, err = onePage(rq, read, func(n simulator.Notice) string { return n.ID }); err != nil {
 		c.fail(rq, err)
 		return
 	}
-	var nextID string
-	p.Notices, nextID = paged(ns, pageSize, func(n simulator.Notice) string { return n.ID })
-	p.Next, p.First = pages(rq.r.URL, nextID)
 	c.render(rq, "notices.html", rq.t("notices.title"), "notices", p)
 }
 
