@@ -102,6 +102,10 @@ func (c *console) register(r *mux.Router) {
 	} {
 		r.Handle(rt.path, c.guarded(rt.h)).Methods(rt.methods...)
 	}
+	// Last: any other address under /console/ is a page that is not there.
+	r.PathPrefix(consolePath).Handler(c.placed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.refuse(w, r, http.StatusNotFound, "no console page "+r.URL.Path+"; the console starts at "+consolePath)
+	}))).Methods(get...)
 }
 
 // request is one request to the console, with its session and language.

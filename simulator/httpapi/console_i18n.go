@@ -266,7 +266,7 @@ func words() dictionary {
 		"notice.record":                     {"调用记录", "Call record"},
 		"notice.message":                    {"查看消息", "Open the message"},
 		"notice.replay":                     {"重现此调用", "Reproduce this call"},
-		"notice.replayHint":                 {"下载附件后运行（--merchant-url 指向本地构建的服务）：", "Download the attachment, then run (--merchant-url for a local build of your service):"},
+		"notice.replayHint":                 {"下载附件后运行；加 --merchant-url 可发往本地构建的服务：", "Download the attachment, then run this; add --merchant-url URL to send it to a local build of your service:"},
 		"notice.notmailed":                  {"未发送（kgsim serve 未设置 --smtp）", "Not mailed (kgsim serve has no --smtp)"},
 		"notice.copy":                       {"复制", "Copy"},
 		"products.title":                    {"商品", "Products"},

@@ -23,10 +23,6 @@ func (p overviewPage) live() bool { return p.Pending > 0 }
 
 // overview is the console's home: what needs the merchant's attention.
 func (c *console) overview(rq *request) {
-	if rq.r.URL.Path != consolePath {
-		c.refuse(rq.w, rq.r, http.StatusNotFound, "no console page "+rq.r.URL.Path)
-		return
-	}
 	ctx := rq.ctx()
 	var p overviewPage
 	var err error

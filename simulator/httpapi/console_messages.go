@@ -337,7 +337,7 @@ func (c *console) notice(rq *request) {
 		p.Calls = []callView{{CallRecord: call, Attempts: attemptViews(call.Attempts)}}
 	}
 	if len(p.Calls) > 0 {
-		p.Replay = "kgsim replay --notice call-record-" + n.ID + ".json --access-key \"$KEY\" --merchant-url http://127.0.0.1:8081/produce"
+		p.Replay = "kgsim replay --notice call-record-" + n.ID + ".json --access-key \"$KEY\""
 	}
 	c.render(rq, "notice.html", n.Subject, "notices", p)
 }

@@ -566,6 +566,8 @@ func TestConsoleTenants(t *testing.T) {
 	}
 	b.get(http.StatusOK, html.UnescapeString(syncs[1])).has(t, "tenantSync", "applicationSync", "authSync", "成功")
 	b.get(http.StatusNotFound, "/console/tenants/nosuch")
+	b.get(http.StatusNotFound, "/console/nosuch/page").has(t, "no console page /console/nosuch/page")
+	b.get(http.StatusNotFound, "/console/messages/nosuch").has(t, "no message nosuch")
 }
 
 // Sessions end after their lifetime on the wall clock given, and when
