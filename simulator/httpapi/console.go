@@ -244,6 +244,7 @@ type clockView struct {
 func (v view) LangURL(to string) string {
 	u := *v.Self
 	q := u.Query()
+	q.Del("ok") // what the last action did was said already
 	q.Set("lang", to)
 	u.RawQuery = q.Encode()
 	return u.RequestURI()
