@@ -2,9 +2,11 @@ Feature: Calls repeated
   The marketplace sends a call again when an attempt failed (each retry
   with a new businessId), when the buyer opens the resource details (V1
   sends newInstance again), and whenever it cannot be sure the merchant
-  got it. A merchant answers a repeated call as it answered the first and
-  never does the work twice; different orders never share an instance
-  (callbacks.md §2.4, §5.4, §5.5, §9.2, §10).
+  got it, so two deliveries of one purchase may overlap: the second
+  arrives while the merchant is still processing the first. A merchant
+  answers a repeated call as it answered the first and never does the
+  work twice; different orders never share an instance (callbacks.md
+  §2.4, §5.4, §5.5, §9.2, §10).
 
   @required
   Scenario: newInstance sent again for the same order returns the same instance
@@ -12,6 +14,11 @@ Feature: Calls repeated
     When the marketplace sends the purchase again
     Then the merchant accepts the call
     And the answer's "instanceId" is the same as the purchase call's
+
+  @required
+  Scenario: Two overlapping deliveries of one purchase yield one instance
+    When the marketplace delivers a new purchase twice, the second while the merchant is still processing the first
+    Then both deliveries are acknowledged with the same instance
 
   @required
   Scenario: Different orders get different instances

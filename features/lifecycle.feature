@@ -97,3 +97,19 @@ Feature: Renewal, trial, upgrade, freezing and release
     And 15 days pass
     Then the freeze call succeeds
     And the release call succeeds
+
+  # changeInstanceCheck is V2's, asked before a renewal that changes the
+  # specification; upgrades are optional, so it is checked under
+  # --modes upgrade (callbacks.md §2.1, §5.14).
+  @required @v2 @period @upgrade
+  Scenario: A renewal that changes the specification is allowed, then applied
+    Given a buyer has bought the product
+    When the buyer renews for 1 period changing to a quantity of 5
+    Then the change check call succeeds
+    And the renewal call succeeds
+    And the order is completed
+
+  @required @v2 @period @upgrade
+  Scenario: A change check of an unknown instance is refused
+    When the marketplace sends a change check for an instance the merchant never created
+    Then the merchant refuses the call

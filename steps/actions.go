@@ -76,6 +76,15 @@ func (w *world) renews(ctx context.Context, periods int) error {
 	})
 }
 
+// renewsChanging renews with a change of specification (V2): the
+// merchant is asked first with changeInstanceCheck, and refreshInstance
+// RENEWAL_CHANGE follows once it allows the change (callbacks.md §5.14).
+func (w *world) renewsChanging(ctx context.Context, periods, quantity int) error {
+	return w.ordered(ctx, "renew with a change of specification", func(key string) (simulator.Order, error) {
+		return w.market.Engine.ChangeSpec(ctx, key, engine.Change{PeriodNumber: periods, LinearAmount: quantity})
+	})
+}
+
 func (w *world) unsubscribesRenewal(ctx context.Context) error {
 	return w.ordered(ctx, "unsubscribe the renewal", func(key string) (simulator.Order, error) {
 		return w.market.Engine.UnsubscribeRenewal(ctx, key)
@@ -320,6 +329,10 @@ func (w *world) anotherSpecification(ctx context.Context) error {
 // the merchant never created.
 func (w *world) aboutUnknownInstance(ctx context.Context, what string) error {
 	activity, ms := unknownInstance(w.product.Protocol, what, w.clock.Now())
+	if what == "change check" {
+		// The target specification: the product's own (§5.14).
+		ms = append(ms, member{"productInfo", fmt.Sprintf(`{"skuCode":%q,"productId":%q,"linearValue":1}`, w.product.SKUCode, w.product.ID)})
+	}
 	_, err := w.send(ctx, craft{activity: activity, params: ms, unknown: true})
 	return err
 }
@@ -356,6 +369,8 @@ func isKind(m simulator.Message, kind string) bool {
 		return param("instanceStatus") == "NORMAL" || m.Activity == "updateInstanceStatus" && param("status") == "UNFREEZE"
 	case "upgrade":
 		return m.Activity == "upgrade" || m.Activity == "upgradeInstance"
+	case "change check":
+		return m.Activity == "changeInstanceCheck"
 	case "release":
 		return m.Activity == "releaseInstance"
 	case "query":

@@ -160,6 +160,9 @@ func (w *world) callSucceeds(ctx context.Context, kind string) error {
 			"the %s callback (%s) was not sent: the callbacks of an instance go one at a time", kind, m.Activity)
 	case m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart:
 		return nil
+	case c.attempt.Verdict == simulator.Refused:
+		return w.fail(c, specOf(kind), "rule: a renewal that changes the specification is allowed with 000000 (§5.14) unless the merchant cannot serve the new one (say, a quantity below what the instance uses): look the instance up and refuse only such a change",
+			"the merchant refused a change of specification of an instance it has: %s", c.attempt.Verdict)
 	}
 	return w.fail(c, specOf(kind), w.hintFor(c), "the merchant did not acknowledge the %s callback (%s): %s", kind, m.Activity, c.attempt.Verdict)
 }
@@ -179,6 +182,8 @@ func specOf(kind string) string {
 		return "callbacks.md §5.7, §5.9"
 	case "License":
 		return "callbacks.md §5.16, §5.17"
+	case "change check":
+		return "callbacks.md §5.14"
 	}
 	return "callbacks.md §5"
 }
@@ -320,7 +325,8 @@ func (w *world) mustRefuse(ctx context.Context) error {
 // JSON resultCode other than 000000. An HTTP 404 or 501, or a page of
 // HTML, says the interface is not there, not that the instance is not.
 func (w *world) readableRefusal(c *call) error {
-	if !w.lastCraft.unknown || c.attempt.Verdict == simulator.ResultCode {
+	// A changeInstanceCheck's refusal is a business answer: REFUSED.
+	if !w.lastCraft.unknown || c.attempt.Verdict == simulator.ResultCode || c.attempt.Verdict == simulator.Refused {
 		return nil
 	}
 	return w.fail(c, "callbacks.md §7, §8", w.hintFor(c),

@@ -139,6 +139,16 @@ func encode(ms []member) []byte {
 // send builds, signs, tampers with and sends a crafted call, and judges the
 // answer as the marketplace would.
 func (w *world) send(ctx context.Context, cr craft) (*call, error) {
+	req, err := w.request(cr)
+	if err != nil {
+		return nil, err
+	}
+	w.lastCraft, w.lastRequest = cr, req
+	return w.sendRequest(ctx, cr, req), nil
+}
+
+// request builds and signs a crafted call, tampered with as it says.
+func (w *world) request(cr craft) (*delivery.Request, error) {
 	key := w.target.AccessKey
 	if cr.forged {
 		key = "not-the-merchant-key-" + newID()
@@ -164,15 +174,19 @@ func (w *world) send(ctx context.Context, cr craft) (*call, error) {
 	if cr.drop != "" {
 		req.URL = dropQuery(req.URL, cr.drop)
 	}
-	w.lastCraft, w.lastRequest = cr, req
-	return w.sendRequest(ctx, cr, req), nil
+	return req, nil
 }
 
 // sendRequest sends the request of a crafted call as it is, judges and
 // records the answer.
 func (w *world) sendRequest(ctx context.Context, cr craft, req *delivery.Request) *call {
 	started := time.Now()
-	answer := w.sender.Send(ctx, req)
+	return w.recordAnswer(cr, req, started, w.sender.Send(ctx, req))
+}
+
+// recordAnswer judges and records the answer to a crafted call's request
+// sent at started.
+func (w *world) recordAnswer(cr craft, req *delivery.Request, started time.Time, answer delivery.Answer) *call {
 	proto := cr.protocol
 	if proto == "" {
 		proto = w.product.Protocol
@@ -266,6 +280,9 @@ func unknownInstance(p simulator.Protocol, what string, now time.Time) (string, 
 		add("orderLineId", order+"-000001")
 		add("instanceId", id)
 		add("expireTime", expire)
+	case what == "change check": // V2 only
+		add("activity", "changeInstanceCheck")
+		add("instanceId", id)
 	case p == simulator.V1: // release
 		add("activity", "releaseInstance")
 		add("instanceId", id)

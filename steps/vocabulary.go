@@ -61,7 +61,7 @@ func Matching(text string) []string {
 // merchant's product owner reads the feature files, so the steps say what
 // happens in the marketplace, not how the check is made.
 func vocabulary() []section {
-	kinds := `(purchase|renewal|conversion|freeze|unfreeze|upgrade|release|query|License)`
+	kinds := `(purchase|renewal|conversion|freeze|unfreeze|upgrade|change check|release|query|License)`
 	return []section{
 		{"Buyers and the marketplace act", []step{
 			{`^a buyer has bought (a trial of )?the product$`, on1((*world).boughtProduct), "Given a buyer has bought the product"},
@@ -72,6 +72,7 @@ func vocabulary() []section {
 			{`^the buyer unsubscribes the renewal$`, on((*world).unsubscribesRenewal), "When the buyer unsubscribes the renewal"},
 			{`^the buyer turns the trial formal$`, on((*world).convertsTrial), "When the buyer turns the trial formal"},
 			{`^the buyer upgrades to a quantity of (\d+)$`, on1((*world).upgrades), "When the buyer upgrades to a quantity of 5"},
+			{`^the buyer renews for (\d+) periods? changing to a quantity of (\d+)$`, on2((*world).renewsChanging), "When the buyer renews for 1 period changing to a quantity of 5"},
 			{`^the buyer unsubscribes$`, on((*world).unsubscribes), "When the buyer unsubscribes"},
 			{`^the buyer requests a License$`, on((*world).requestsLicense), "When the buyer requests a License"},
 			{`^the marketplace freezes the instance for a violation$`, on((*world).freezes), "When the marketplace freezes the instance for a violation"},
@@ -90,7 +91,8 @@ func vocabulary() []section {
 			{`^the marketplace sends that call again with a new businessId$`, on((*world).sendsThatAgain), "When the marketplace sends that call again with a new businessId"},
 			{`^the same request is sent again unchanged$`, on((*world).replays), "When the same request is sent again unchanged"},
 			{`^the marketplace sends a purchase for the same order and another specification$`, on((*world).anotherSpecification), "When the marketplace sends a purchase for the same order and another specification"},
-			{`^the marketplace sends a (freeze|renewal|release) for an instance the merchant never created$`, on1((*world).aboutUnknownInstance), "When the marketplace sends a release for an instance the merchant never created"},
+			{`^the marketplace delivers a new purchase twice, the second while the merchant is still processing the first$`, on((*world).overlappingPurchase), "When the marketplace delivers a new purchase twice, the second while the merchant is still processing the first"},
+			{`^the marketplace sends a (freeze|renewal|release|change check) for an instance the merchant never created$`, on1((*world).aboutUnknownInstance), "When the marketplace sends a release for an instance the merchant never created"},
 		}},
 		{"What the merchant must have done", []step{
 			{`^the ` + kinds + ` call succeeds$`, on1((*world).callSucceeds), "Then the release call succeeds"},
@@ -103,6 +105,7 @@ func vocabulary() []section {
 			{`^the answer has a non-empty "([^"]+)" of at most (\d+) characters$`, on2((*world).answerHas), `Then the answer has a non-empty "instanceId" of at most 64 characters`},
 			{`^the answer's "([^"]+)" (is the same as|differs from) the (purchase call|License call|previous answer)'s$`, on3((*world).sameAs), `Then the answer's "instanceId" is the same as the purchase call's`},
 			{`^the two purchases have different instanceIds$`, on((*world).instanceIDsDiffer), "Then the two purchases have different instanceIds"},
+			{`^both deliveries are acknowledged with the same instance$`, on((*world).overlapOneInstance), "Then both deliveries are acknowledged with the same instance"},
 			{`^the answer lists the instance with a non-empty "([^"]+)"$`, on1((*world).listsInstanceWith), `Then the answer lists the instance with a non-empty "appInfo.frontEndUrl"`},
 			{`^the answer lists the instance's usage$`, on((*world).listsUsage), "Then the answer lists the instance's usage"},
 			{`^where the merchant reports the instance's state, it is (frozen|in use)$`, on1((*world).stateAgrees), "Then where the merchant reports the instance's state, it is frozen"},
