@@ -113,3 +113,10 @@ Feature: Renewal, trial, upgrade, freezing and release
   Scenario: A change check of an unknown instance is refused
     When the marketplace sends a change check for an instance the merchant never created
     Then the merchant refuses the call
+
+  @required @v2
+  Scenario: A query of two instances lists each of them
+    Given a buyer has bought the product
+    When the buyer buys the product again
+    And the marketplace queries both instances in one call
+    Then the answer lists each of the two instances with a non-empty "appInfo.frontEndUrl"

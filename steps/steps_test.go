@@ -293,6 +293,8 @@ func defectCases() []defectCase {
 			fails: []string{"Releasing an instance twice succeeds both times"}},
 		{defect: merchant.DefectUpgradeNotIdempotent, protocols: both,
 			fails: []string{"An upgrade sent twice succeeds both times"}},
+		{defect: merchant.DefectQueryFirstOnly, protocols: v2Only, says: "one of the two the query named",
+			fails: []string{"A query of two instances lists each of them"}},
 		{defect: merchant.DefectChangeCheckReversed, protocols: v2Only, says: "refused a change of specification of an instance it has",
 			fails: []string{"A renewal that changes the specification is allowed, then applied", "A change check of an unknown instance is refused"}},
 		{defect: merchant.DefectUnknownInstanceAccepted, protocols: both,
@@ -316,7 +318,7 @@ func defectCases() []defectCase {
 			fails: []string{"An asynchronous purchase is finished through queryInstance"}},
 		{defect: merchant.DefectUsageWithoutTime, protocols: both, says: "usageInfo[].statisticalTime",
 			fails: []string{"queryInstance reports an on-demand instance's usage", "queryInstance reports a package's usage"},
-			also:  []string{"The buyer's resource details show the instance", "A V2 answer's Body-Sign, when there is one, covers the exact bytes sent", "The buyer's account decrypts with the declared encryptType"}},
+			also:  []string{"The buyer's resource details show the instance", "A V2 answer's Body-Sign, when there is one, covers the exact bytes sent", "The buyer's account decrypts with the declared encryptType", "A query of two instances lists each of them"}},
 		// Correct for a merchant that sells only its own products, and
 		// certified with its catalogue (TestOwnCatalogue); without it, the
 		// purchase of kgsim's sample product fails first.
