@@ -228,6 +228,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		} else if n > 0 {
 			s.log.Debug("scheduled work done", "work", n)
 		}
+		if err == nil {
+			// A wake that came during the pass (a purchase placed, an
+			// attempt ended) asks for another at once. Under load one
+			// nearly always has, and asking every worker when it next
+			// has work would be reading the store for nothing.
+			select {
+			case <-s.wake:
+				continue
+			default:
+			}
+		}
 		wait := idle
 		if err != nil {
 			wait = time.Second // do not spin on a failing store
