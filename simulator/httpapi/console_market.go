@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -212,9 +213,10 @@ func (c *console) ordersForm(rq *request, fs *formState) {
 	if fs == nil {
 		fs = checkState(q, "state", f.State, orderStates)
 	}
-	if fs == nil && f.After != "" {
-		if _, err := c.a.store.Order(ctx, f.After); err != nil {
-			fs = badCursor(q, "order")
+	if fs == nil {
+		if fs, err = checkCursor(ctx, q, "order", f.After, exists(c.a.store.Order)); err != nil {
+			c.fail(rq, err)
+			return
 		}
 	}
 	if fs == nil {
@@ -294,9 +296,10 @@ func (c *console) instances(rq *request) {
 	f := simulator.InstanceFilter{ProductID: q.Get("product"), CustomerID: q.Get("customer"), ID: q.Get("instance"),
 		State: simulator.InstanceState(q.Get("state")), Limit: pageSize + 1, Page: simulator.Page{After: q.Get("cursor"), Newest: true}}
 	fs := checkState(q, "state", f.State, instanceStates)
-	if fs == nil && f.After != "" {
-		if _, err := c.a.store.Instance(ctx, f.After); err != nil {
-			fs = badCursor(q, "instance")
+	if fs == nil {
+		if fs, err = checkCursor(ctx, q, "instance", f.After, exists(c.a.store.Instance)); err != nil {
+			c.fail(rq, err)
+			return
 		}
 	}
 	if fs == nil {
@@ -320,6 +323,22 @@ func checkState[S ~string](q url.Values, name string, v S, states []S) *formStat
 // badCursor is the refusal of a cursor that names no record.
 func badCursor(q url.Values, what string) *formState {
 	return &formState{Name: "filter", Values: q, Field: "cursor", Message: "names no " + what + ": start again from the first page", Status: http.StatusBadRequest}
+}
+
+// checkCursor checks a page's cursor as the admin API does (query.page):
+// one naming no record is the form's problem, any other failure of the
+// lookup is the store's and is returned.
+func checkCursor(ctx context.Context, q url.Values, what, cursor string, lookup func(context.Context, string) error) (*formState, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	switch err := lookup(ctx, cursor); {
+	case simulator.ErrorCode(err) == simulator.ENOTFOUND:
+		return badCursor(q, what), nil
+	case err != nil:
+		return nil, err
+	}
+	return nil, nil
 }
 
 type instancePage struct {

@@ -100,9 +100,11 @@ func (c *console) messages(rq *request) {
 			}
 		}
 	}
-	if fs == nil && f.After != "" {
-		if _, err := c.a.store.Message(rq.ctx(), f.After); err != nil {
-			fs = badCursor(q, "message")
+	if fs == nil {
+		var err error
+		if fs, err = checkCursor(rq.ctx(), q, "message", f.After, exists(c.a.store.Message)); err != nil {
+			c.fail(rq, err)
+			return
 		}
 	}
 	// An instance's messages are its delivery queue, newInstance's (sent
@@ -288,11 +290,13 @@ func (c *console) notices(rq *request) {
 		c.fail(rq, err)
 		return
 	}
-	if f.After != "" {
-		if _, err := c.a.store.Notice(rq.ctx(), f.After); err != nil {
-			c.renderForm(rq, "notices.html", rq.t("notices.title"), "notices", p, badCursor(q, "notice"))
-			return
-		}
+	switch bad, err := checkCursor(rq.ctx(), q, "notice", f.After, exists(c.a.store.Notice)); {
+	case err != nil:
+		c.fail(rq, err)
+		return
+	case bad != nil:
+		c.renderForm(rq, "notices.html", rq.t("notices.title"), "notices", p, bad)
+		return
 	}
 	read := func() ([]simulator.Notice, error) { return c.a.store.Notices(rq.ctx(), f) }
 	if p.Notices, p.Next, p.First, err = onePage(rq, read, func(n simulator.Notice) string { return n.ID }); err != nil {
