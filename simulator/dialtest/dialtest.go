@@ -218,17 +218,11 @@ func (t *Tester) start(ctx context.Context, tx simulator.Tx, p simulator.Product
 		if err != nil {
 			return simulator.DialRun{}, err
 		}
-		params, err := probeParams(c, mid)
+		probe, err := NewProbe(p, c, simulator.KindDialTest, queuePrefix+id, mid, now)
 		if err != nil {
 			return simulator.DialRun{}, simulator.Errorf(simulator.EINVALID, fmt.Sprintf("debugCases[%d].params", i), "product %s: %v", p.ID, err)
 		}
-		fields := gjson.GetManyBytes(params, "orderId", "orderLineId", "instanceId", "customerId")
-		probes = append(probes, simulator.Message{
-			ID: mid, Kind: simulator.KindDialTest, Protocol: p.Protocol, Activity: c.Activity,
-			Queue: queuePrefix + id, ProductID: p.ID, URL: p.URL, Params: params,
-			OrderID: fields[0].String(), OrderLineID: fields[1].String(), InstanceID: fields[2].String(), CustomerID: fields[3].String(),
-			Outcome: simulator.Pending, NextAttemptAt: now, CreatedAt: now,
-		})
+		probes = append(probes, probe)
 	}
 	if err := tx.PutDialRun(ctx, run); err != nil {
 		return simulator.DialRun{}, err
@@ -237,6 +231,22 @@ func (t *Tester) start(ctx context.Context, tx simulator.Tx, p simulator.Product
 		return simulator.DialRun{}, err
 	}
 	return run, nil
+}
+
+// NewProbe returns the message that sends debug case c of product p once,
+// due at now: a dial-test probe, or (kind DEBUG) the debugger's call.
+func NewProbe(p simulator.Product, c simulator.DebugCase, kind, queue, id string, now time.Time) (simulator.Message, error) {
+	params, err := probeParams(c, id)
+	if err != nil {
+		return simulator.Message{}, err
+	}
+	fields := gjson.GetManyBytes(params, "orderId", "orderLineId", "instanceId", "customerId")
+	return simulator.Message{
+		ID: id, Kind: kind, Protocol: p.Protocol, Activity: c.Activity,
+		Queue: queue, ProductID: p.ID, URL: p.URL, Params: params,
+		OrderID: fields[0].String(), OrderLineID: fields[1].String(), InstanceID: fields[2].String(), CustomerID: fields[3].String(),
+		Outcome: simulator.Pending, NextAttemptAt: now, CreatedAt: now,
+	}, nil
 }
 
 // probeParams returns a debug case's parameters as a probe sends them: the
