@@ -147,8 +147,6 @@ func (p *proxy) unproxied(text string) string {
 	return strings.ReplaceAll(text, "http://"+p.ln.Addr().String(), p.target.Scheme+"://"+p.target.Host)
 }
 
-func (p *proxy) up() { p.down(noFault, time.Time{}) }
-
 func (p *proxy) current() fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()

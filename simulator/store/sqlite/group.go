@@ -124,7 +124,7 @@ func runMember(s store, m *member) error {
 	if _, err := s.tx.ExecContext(context.Background(), "SAVEPOINT member"); err != nil {
 		return err
 	}
-	m.err, m.panicked = call(s, m.fn)
+	m.panicked, m.err = call(s, m.fn)
 	if m.err != nil || m.panicked != nil {
 		m.err = s.health.fail(m.err)
 		if _, err := s.tx.ExecContext(context.Background(), "ROLLBACK TO member"); err != nil {
@@ -136,13 +136,13 @@ func runMember(s store, m *member) error {
 }
 
 // call runs fn, recovering a panic.
-func call(s store, fn func(s store) error) (err error, panicked any) {
+func call(s store, fn func(s store) error) (panicked any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = v
 		}
 	}()
-	return fn(s), nil
+	return nil, fn(s)
 }
 
 // failAll fails every member that had not failed on its own with err.
