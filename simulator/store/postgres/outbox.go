@@ -1,0 +1,221 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+const messageColumns = `id, kind, protocol, activity, queue, product_id, order_id, order_line_id, instance_id,
+	customer_id, url, params, outcome, attempts, first_attempt, next_attempt_at, created_at`
+
+// The outbox's queries. seq, one more than the highest, is taken under
+// the write lock, so it is the order in which enqueues committed.
+const (
+	enqueueMessage = `INSERT INTO messages (` + messageColumns + `, seq)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
+		ON CONFLICT (id) DO NOTHING`
+	// Due walks messages_due and looks each head up in messages_head.
+	dueMessages = `SELECT ` + messageColumns + ` FROM messages m
+		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
+		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
+		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
+	// dueSkipping is dueMessages less the queues of one array and the
+	// URLs of the origins of another: a URL starts with its origin and goes
+	// on with its path, query or fragment, or ends there.
+	dueSkipping = `SELECT ` + messageColumns + ` FROM messages m
+		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
+		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
+		AND m.queue <> ALL (?::text[])
+		AND NOT EXISTS (SELECT 1 FROM unnest(?::text[]) o WHERE substr(m.url, 1, length(o)) = o
+			AND substr(m.url, length(o) + 1, 1) IN ('', '/', '?', '#'))
+		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
+	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
+	insertAttempt = `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`
+	// The partial index messages_due holds only pending messages: counting
+	// them costs the outbox depth, not the history.
+	countPending = `SELECT count(*) FROM messages WHERE outcome = 'PENDING'`
+)
+
+func noMessage(id string) error {
+	return simulator.Errorf(simulator.ENOTFOUND, "message", "no message %s", id)
+}
+
+// Enqueue stores new pending messages, all or none, each after every
+// message enqueued before it: seq is one more than the highest so far. A
+// message without Params gets {}. An ID already stored is an ECONFLICT.
+func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
+	return s.atomic(ctx, func(s store) error {
+		for _, m := range msgs {
+			if m.ID == "" || m.Queue == "" {
+				return simulator.Errorf(simulator.EINVALID, "message", "a message needs an ID and a queue")
+			}
+			if m.Params == nil {
+				m.Params = []byte("{}")
+			}
+			res, err := s.exec(ctx, enqueueMessage, m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID,
+				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("enqueue %s: %w", m.ID, err)
+			}
+			if err := exists(res, simulator.Errorf(simulator.ECONFLICT, "message", "%s is already enqueued; a message is enqueued once", m.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Due returns the due heads of the pending queues, earliest due first,
+// ties in enqueue order. The skips travel as two arrays, so that one
+// prepared statement serves every read.
+func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Message, error) {
+	if err := positive(f.Limit); err != nil {
+		return nil, err
+	}
+	if len(f.SkipQueues) == 0 && len(f.SkipOrigins) == 0 {
+		return list(ctx, s, scanMessage, dueMessages, nanos(f.Now), f.Limit)
+	}
+	return list(ctx, s, scanMessage, dueSkipping, nanos(f.Now), nonNilStrings(f.SkipQueues), nonNilStrings(f.SkipOrigins), f.Limit)
+}
+
+func nonNilStrings(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+func scanMessage(s scanner) (simulator.Message, error) {
+	var m simulator.Message
+	var protocol, outcome string
+	var first, next, created int64
+	err := s.Scan(&m.ID, &m.Kind, &protocol, &m.Activity, &m.Queue, &m.ProductID, &m.OrderID, &m.OrderLineID, &m.InstanceID,
+		&m.CustomerID, &m.URL, &m.Params, &outcome, &m.Attempts, &first, &next, &created)
+	m.Protocol, m.Outcome = simulator.Protocol(protocol), simulator.Outcome(outcome)
+	m.FirstAttempt, m.NextAttemptAt, m.CreatedAt = fromNanos(first), fromNanos(next), fromNanos(created)
+	return m, err
+}
+
+// Message returns one stored message.
+func (s store) Message(ctx context.Context, id string) (simulator.Message, error) {
+	return one(ctx, s, scanMessage, noMessage(id), selectMessage, id)
+}
+
+// Messages lists messages in enqueue order, or its reverse.
+func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simulator.Message, error) {
+	var w where
+	w.eq("kind", f.Kind)
+	w.eq("product_id", f.ProductID)
+	w.eq("order_id", f.OrderID)
+	w.eq("queue", f.Queue)
+	w.eq("activity", f.Activity)
+	w.eq("instance_id", f.InstanceID)
+	w.eq("outcome", string(f.Outcome))
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at < ?", nanos(f.Until))
+	}
+	clause, args, err := w.sql(w.page("messages", "id", []string{"seq"}, f.Page), f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, s, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
+}
+
+// Pending counts the pending messages.
+func (s store) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, countPending).Scan(&n)
+	return n, err
+}
+
+// PutMessage updates a stored message's delivery state: Outcome,
+// Attempts, FirstAttempt and NextAttemptAt. Its other fields, and its
+// place in its queue, stay as enqueued.
+func (s store) PutMessage(ctx context.Context, m simulator.Message) error {
+	res, err := s.exec(ctx, updateMessage,
+		string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), m.ID)
+	if err != nil {
+		return err
+	}
+	return exists(res, noMessage(m.ID))
+}
+
+// attemptRequest and attemptResponse are the JSON columns of an attempt:
+// the parts nobody queries by.
+type attemptRequest struct {
+	Method, URL                                                 string
+	Header                                                      http.Header
+	TimeStamp, Timestamp, Nonce, BodyHMAC, Canonical, Signature string `json:",omitempty"`
+}
+
+type attemptResponse struct {
+	Header                 http.Header `json:",omitempty"`
+	Truncated              bool        `json:",omitempty"`
+	Error, Detail, Message string      `json:",omitempty"`
+	Warnings               []string    `json:",omitempty"`
+}
+
+// RecordAttempt stores an attempt and its message's new state together, so
+// a crash leaves either both or neither.
+func (s store) RecordAttempt(ctx context.Context, a simulator.Attempt, m simulator.Message) error {
+	req, err := json.Marshal(attemptRequest{a.Method, a.URL, a.Header, a.TimeStamp, a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature})
+	if err != nil {
+		return err
+	}
+	resp, err := json.Marshal(attemptResponse{a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings})
+	if err != nil {
+		return err
+	}
+	return s.atomic(ctx, func(s store) error {
+		if _, err := s.exec(ctx, insertAttempt, a.MessageID, a.N, nanos(a.StartedAt), nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
+			nonNil(a.ResponseBody), string(a.Verdict)); err != nil {
+			return fmt.Errorf("record attempt %d of %s: %w", a.N, a.MessageID, err)
+		}
+		return s.PutMessage(ctx, m)
+	})
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Attempts returns a message's attempts in order.
+func (s store) Attempts(ctx context.Context, messageID string) ([]simulator.Attempt, error) {
+	return list(ctx, s, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
+		FROM attempts WHERE message_id = ? ORDER BY n`, messageID)
+}
+
+func scanAttempt(s scanner) (simulator.Attempt, error) {
+	var a simulator.Attempt
+	var started, finished int64
+	var req, resp []byte
+	var verdict string
+	if err := s.Scan(&a.MessageID, &a.N, &started, &finished, &req, &a.Body, &a.Status, &resp, &a.ResponseBody, &verdict); err != nil {
+		return a, err
+	}
+	a.StartedAt, a.FinishedAt, a.Verdict = fromNanos(started), fromNanos(finished), simulator.Verdict(verdict)
+	var rq attemptRequest
+	var rs attemptResponse
+	if err := json.Unmarshal(req, &rq); err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal(resp, &rs); err != nil {
+		return a, err
+	}
+	a.Method, a.URL, a.Header = rq.Method, rq.URL, rq.Header
+	a.TimeStamp, a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature = rq.TimeStamp, rq.Timestamp, rq.Nonce, rq.BodyHMAC, rq.Canonical, rq.Signature
+	a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings = rs.Header, rs.Truncated, rs.Error, rs.Detail, rs.Message, rs.Warnings
+	return a, nil
+}

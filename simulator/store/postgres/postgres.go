@@ -1,0 +1,385 @@
+// Package postgres is kgsim's store on PostgreSQL, through pgx: one
+// database that several kgsim processes share, for a team's marketplace
+// that outgrows one machine's SQLite file.
+//
+// It keeps the SQLite store's model of one writer: every transaction that
+// writes holds one advisory lock of the database's until it commits, so
+// what the engine reads in a transaction and writes back cannot change in
+// between, whichever process wrote it, exactly as with SQLite's single
+// write lock. Reads outside a transaction take no lock and run in
+// parallel. Times are Unix nanoseconds in bigint columns, as in SQLite,
+// so that every time reads back to the nanosecond.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/kgsim/kgsim/simulator"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// writeLock is the advisory lock every writing transaction holds: the
+// one-writer rule of the SQLite store, kept across processes. The number
+// is kgsim's own ("kgsim" in ASCII), so that other programs' advisory
+// locks on the same database do not collide with it.
+const writeLock = 0x6b6773696d
+
+// DB is a Store in one PostgreSQL database. Each of its Tx methods is a
+// transaction of its own; Update groups several.
+type DB struct {
+	store
+}
+
+var _ simulator.Store = (*DB)(nil)
+
+// Open connects to the database at url (postgres://USER@HOST:PORT/DB?...)
+// and brings its schema up to date. A schema newer than this kgsim knows
+// is refused.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, simulator.Errorf(simulator.EINVALID, "db", "%v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("%s: %w", Redact(url), err)
+	}
+	return &DB{store: store{pool: pool, health: &health{}}}, nil
+}
+
+// Redact returns url without its password, for messages.
+func Redact(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil || cfg.Password == "" {
+		return url
+	}
+	return strings.Replace(url, ":"+cfg.Password+"@", ":xxxxx@", 1)
+}
+
+// migrate applies the embedded migrations newer than the database's
+// schema version, each in its own transaction, holding the write lock so
+// that processes starting at once migrate one after another.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL)`); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			_, err = tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`)
+		}
+		if err != nil {
+			return err
+		}
+		if version > len(names) {
+			return fmt.Errorf("the database has schema version %d, newer than this kgsim knows (%d): run a newer kgsim, or start on another database", version, len(names))
+		}
+		for i := version; i < len(names); i++ {
+			script, err := migrations.ReadFile(names[i])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(script)); err != nil {
+				return fmt.Errorf("migration %s: %w", names[i], err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, i+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Update runs fn in one transaction holding the write lock, committed if
+// fn returns nil and rolled back if it returns an error or panics; a
+// panic goes on up after the rollback.
+func (d *DB) Update(ctx context.Context, fn func(tx simulator.Tx) error) error {
+	return d.atomic(ctx, func(s store) error { return fn(s) })
+}
+
+// Close closes the pool's connections.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// store implements simulator.Tx over the pool, each call its own
+// transaction, or inside a transaction of Update.
+type store struct {
+	pool   *pgxpool.Pool
+	tx     pgx.Tx // nil outside a transaction
+	health *health
+}
+
+// atomic runs fn with several statements as one transaction: a new one,
+// holding the write lock, outside a transaction, else the enclosing one.
+func (s store) atomic(ctx context.Context, fn func(s store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.health.fail(err)
+	}
+	// The deferred rollback also undoes a panicking fn's writes; after a
+	// commit it does nothing.
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+		return s.health.fail(err)
+	}
+	s.tx = tx
+	if err := fn(s); err != nil {
+		return s.health.fail(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.health.fail(err)
+	}
+	s.health.ok()
+	return nil
+}
+
+// querier is what the pool and a transaction have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s store) on() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.pool
+}
+
+// result is what a write changed.
+type result struct{ tag pgconn.CommandTag }
+
+func (r result) RowsAffected() (int64, error) { return r.tag.RowsAffected(), nil }
+
+// exec runs a write; outside a transaction, in one of its own.
+func (s store) exec(ctx context.Context, query string, args ...any) (res result, err error) {
+	if s.tx == nil {
+		err = s.atomic(ctx, func(s store) error {
+			res, err = s.exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
+	tag, err := s.tx.Exec(ctx, numbered(query), args...)
+	return result{tag}, s.health.fail(err)
+}
+
+// execSaved is exec for a write that may be refused (a unique key
+// taken): inside a transaction it runs in a savepoint, so that the
+// refusal leaves the transaction usable, as SQLite's does.
+func (s store) execSaved(ctx context.Context, query string, args ...any) (result, error) {
+	if s.tx == nil {
+		return s.exec(ctx, query, args...)
+	}
+	sp, err := s.tx.Begin(ctx)
+	if err != nil {
+		return result{}, s.health.fail(err)
+	}
+	defer sp.Rollback(context.WithoutCancel(ctx))
+	tag, err := sp.Exec(ctx, numbered(query), args...)
+	if err != nil {
+		return result{}, s.health.fail(err)
+	}
+	return result{tag}, sp.Commit(ctx)
+}
+
+func (s store) query(ctx context.Context, query string, args ...any) (pgx.Rows, error) {
+	return s.on().Query(ctx, numbered(query), args...)
+}
+
+func (s store) queryRow(ctx context.Context, query string, args ...any) pgx.Row {
+	return s.on().QueryRow(ctx, numbered(query), args...)
+}
+
+// numbered turns the queries' placeholders, written ? (the next argument)
+// or ?N (the Nth) as in SQLite, into PostgreSQL's $N. A ? inside a string
+// literal is left alone.
+func numbered(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			b.WriteByte('$')
+			if j > i+1 {
+				b.WriteString(query[i+1 : j])
+			} else {
+				n++
+				b.WriteString(strconv.Itoa(n))
+			}
+			i = j - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// one reads the single row query returns; notFound is the error for none.
+func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
+	v, err := scan(s.queryRow(ctx, query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, notFound
+	}
+	return v, s.health.fail(err)
+}
+
+// list reads every row query returns.
+func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, s.health.fail(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.health.fail(err)
+		}
+		out = append(out, v)
+	}
+	return out, s.health.fail(rows.Err())
+}
+
+// where builds a listing's conditions from a filter, whose zero fields
+// match everything.
+type where struct {
+	terms []string
+	args  []any
+}
+
+// eq adds column = value unless value is empty.
+func (w *where) eq(column, value string) {
+	if value != "" {
+		w.add(column+" = ?", value)
+	}
+}
+
+func (w *where) add(term string, args ...any) {
+	w.terms = append(w.terms, term)
+	w.args = append(w.args, args...)
+}
+
+// page narrows a listing of table, ordered by cols (the last of them
+// unique), to the records after p.After, named by its key column, and
+// returns its ORDER BY, descending when p.Newest. A cursor is the last
+// record's values, looked up by key, so that a page starts where the last
+// one ended even while new records come in.
+func (w *where) page(table, key string, cols []string, p simulator.Page) string {
+	tuple, order, op := strings.Join(cols, ", "), strings.Join(cols, ", "), ">"
+	if p.Newest {
+		order, op = strings.Join(cols, " DESC, ")+" DESC", "<"
+	}
+	if p.After != "" {
+		if len(cols) == 1 {
+			w.add(tuple+" "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
+		} else {
+			w.add("("+tuple+") "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
+		}
+	}
+	return order
+}
+
+// sql returns the WHERE clause, ORDER BY order and the LIMIT, with their
+// arguments. A limit of 0 means none: LIMIT NULL.
+func (w *where) sql(order string, limit int) (string, []any, error) {
+	if limit < 0 {
+		return "", nil, simulator.Errorf(simulator.EINVALID, "limit", "%d: must be 0 (no limit) or more", limit)
+	}
+	var lim any
+	if limit > 0 {
+		lim = int64(limit)
+	}
+	clause := ""
+	if len(w.terms) > 0 {
+		clause = " WHERE " + strings.Join(w.terms, " AND ")
+	}
+	return clause + " ORDER BY " + order + " LIMIT ?::bigint", append(w.args, lim), nil
+}
+
+// positive checks the limit of Due and DueInstances: they return at most
+// limit records, so 0 would return none.
+func positive(limit int) error {
+	if limit < 1 {
+		return simulator.Errorf(simulator.EINVALID, "limit", "%d: must be at least 1", limit)
+	}
+	return nil
+}
+
+// nanos stores a time as Unix nanoseconds, the zero time as 0, times
+// beyond the years 1678 to 2262 clamped to them (UnixNano would wrap).
+func nanos(t time.Time) int64 {
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	switch sec := t.Unix(); {
+	case t.IsZero():
+		return 0
+	case sec >= maxSeconds:
+		return math.MaxInt64
+	case sec <= -maxSeconds:
+		return math.MinInt64 + 1
+	}
+	return t.UnixNano()
+}
+
+// fromNanos reads a time back in UTC, 0 as the zero time.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// exists returns none, the caller's error, when a write touched no row.
+func exists(res result, none error) error {
+	if res.tag.RowsAffected() == 0 {
+		return none
+	}
+	return nil
+}
