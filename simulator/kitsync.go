@@ -50,6 +50,6 @@ func ParseKitQueue(queue string) (tenantID, appID string, ok bool) {
 // KitTime renders a time as kit bodies carry it (timeStamp,
 // currentSyncTime): yyyyMMddHHmmssSSS in UTC+8 (kit-sync.md §4).
 func KitTime(t time.Time) string {
-	s := t.In(time.FixedZone("UTC+8", 8*60*60)).Format("20060102150405.000")
+	s := t.In(Beijing()).Format("20060102150405.000")
 	return s[:14] + s[15:]
 }

@@ -233,10 +233,8 @@ func newOrderID(now time.Time) string {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return "CS" + now.In(beijing).Format("0601021504") + string(b[:])
+	return "CS" + now.In(simulator.Beijing()).Format("0601021504") + string(b[:])
 }
-
-var beijing = time.FixedZone("CST", 8*3600)
 
 // forNewOrder returns a purchase call's parameters moved to a new order:
 // what the marketplace sends for an order the merchant has not seen.

@@ -8,10 +8,6 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 )
 
-// shanghai is Asia/Shanghai without tzdata, which scratch images lack:
-// China has kept UTC+8 without daylight saving since 1991.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 // defaultTimes are the morning and afternoon runs (callbacks.md §11).
 var defaultTimes = []time.Duration{10 * time.Hour, 15 * time.Hour}
 
@@ -45,8 +41,8 @@ func newSchedule(times []time.Duration) (schedule, error) {
 // around returns the latest scheduled time at or before now and the first
 // after it.
 func (s schedule) around(now time.Time) (prev, next time.Time) {
-	local := now.In(shanghai)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, shanghai)
+	local := now.In(simulator.Beijing())
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, local.Location())
 	for day := -1; day <= 1; day++ {
 		start := today.AddDate(0, 0, day)
 		for _, d := range s {
@@ -72,7 +68,7 @@ func (s schedule) window(now time.Time) (at, end time.Time, ok bool) {
 	return prev, end, now.Before(end)
 }
 
-// day is the Shanghai date of t, which decides the day a run counts for.
+// day is the Beijing date of t, which decides the day a run counts for.
 func day(t time.Time) string {
-	return t.In(shanghai).Format(time.DateOnly)
+	return t.In(simulator.Beijing()).Format(time.DateOnly)
 }

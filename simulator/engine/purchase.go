@@ -152,7 +152,7 @@ func (t *txn) newOrder(kind simulator.OrderKind) (simulator.Order, error) {
 // of [0-9A-Z].
 func orderID(now time.Time, random io.Reader) (string, error) {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	b := []byte("CS" + now.In(shanghai()).Format("0601021504") + "00000")
+	b := []byte("CS" + now.In(simulator.Beijing()).Format("0601021504") + "00000")
 	for i := len(b) - 5; i < len(b); i++ {
 		var r [1]byte
 		for {

@@ -179,7 +179,7 @@ func (t *txn) countFailure(productID, reason string) error {
 	if p.Status != simulator.OnSale && p.Status != "" {
 		return nil
 	}
-	local := t.now.In(shanghai())
+	local := t.now.In(simulator.Beijing())
 	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, local.Location())
 	failed, err := t.tx.Orders(t.ctx, simulator.OrderFilter{ProductID: productID, State: simulator.OrderFailedUnsubscribed, SettledSince: month})
 	if err != nil {

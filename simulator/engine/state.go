@@ -184,7 +184,3 @@ func addPeriods(t time.Time, periodType string, n int) time.Time {
 	last := first.AddDate(0, 1, -1).Day()
 	return time.Date(first.Year(), first.Month(), min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
-
-// shanghai is the marketplace's time zone (Asia/Shanghai, no daylight
-// saving), built in because scratch images carry no tzdata.
-func shanghai() *time.Location { return time.FixedZone("CST", 8*3600) }

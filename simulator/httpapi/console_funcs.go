@@ -47,7 +47,7 @@ func when(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(beijing()).Format(consoleTime)
+	return t.In(simulator.Beijing()).Format(consoleTime)
 }
 
 // iso is t for a <time datetime> attribute and a title: RFC 3339 in UTC.
@@ -144,7 +144,7 @@ func consoleTimeInput(s string) (time.Time, bool) {
 		return t, true
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", consoleTime, "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, beijing()); err == nil {
+		if t, err := time.ParseInLocation(layout, s, simulator.Beijing()); err == nil {
 			return t, true
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // lang is a language of the console: the seller center's Chinese, or
@@ -121,10 +120,6 @@ func (l *locale) Lang() string { return l.lang.tag() }
 
 // IsEn reports whether the page is in English.
 func (l *locale) IsEn() bool { return l.lang == en }
-
-// beijing is the marketplace's time zone (no daylight saving), in which
-// the seller center shows times.
-func beijing() *time.Location { return time.FixedZone("UTC+8", 8*60*60) }
 
 func words() dictionary {
 	return dictionary{

@@ -21,10 +21,6 @@ const MaxTextBody = 2 << 10
 
 const subjectPrefix = "[KooGallery simulator] "
 
-// beijing is the marketplace's time zone (no daylight saving since 1991),
-// shown beside UTC because the seller center shows Beijing time.
-func beijing() *time.Location { return time.FixedZone("Asia/Shanghai", 8*60*60) }
-
 // ForAttempt renders the notice for a failed attempt (kind
 // simulator.NoticeAttemptFailed: the last attempt in c failed) or for the
 // end of retries (simulator.NoticeFinal: c.Message.Outcome is
@@ -339,7 +335,7 @@ func productText(p simulator.Product) string {
 
 // when shows a time in UTC and in Beijing time.
 func when(t time.Time) string {
-	return stamp(t) + " (" + t.In(beijing()).Format("2006-01-02 15:04:05") + " Beijing time)"
+	return stamp(t) + " (" + t.In(simulator.Beijing()).Format("2006-01-02 15:04:05") + " Beijing time)"
 }
 
 // oneLine keeps a header value on one line whatever the IDs or reason hold.
