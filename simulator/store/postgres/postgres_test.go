@@ -34,6 +34,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two stores on one database, as two kgsim processes would have.
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (simulator.Store, simulator.Store) {
+		url := cluster.DB(t)
+		return open(t, url), open(t, url)
+	})
+}
+
 func TestRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	url := cluster.DB(t)

@@ -1,0 +1,216 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// RunShared runs the tests of a back end that several kgsim processes
+// share: open returns two stores on one new, empty database, each with
+// connections of its own, as two processes would have. What one process
+// guarantees alone (a credential spent once, a key claimed once, an
+// attempt recorded once, a read-modify-write not lost) must hold across
+// them.
+func RunShared(t *testing.T, open func(t *testing.T) (a, b simulator.Store)) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, a, b simulator.Store)
+	}{
+		{"CodeSpentOnceAcrossStores", codeSpentOnceAcrossStores},
+		{"RefreshSpentOnceAcrossStores", refreshSpentOnceAcrossStores},
+		{"TicketSpentOnceAcrossStores", ticketSpentOnceAcrossStores},
+		{"KeyClaimedOnceAcrossStores", keyClaimedOnceAcrossStores},
+		{"AttemptRecordedOnceAcrossStores", attemptRecordedOnceAcrossStores},
+		{"UpdatesSerialAcrossStores", updatesSerialAcrossStores},
+		{"QueueOrderAcrossStores", queueOrderAcrossStores},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := open(t)
+			t.Cleanup(func() { a.Close(); b.Close() })
+			tt.fn(t, a, b)
+		})
+	}
+}
+
+// racers is how many callers race for one record, half on each store.
+const racers = 16
+
+// race runs fn racers times at once, alternately on a and b, and returns
+// how many calls succeeded; every other call must fail with loser, the
+// error code of "someone else got it".
+func race(t *testing.T, a, b simulator.Store, loser string, fn func(s simulator.Store) error) int {
+	t.Helper()
+	errs := make([]error, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range racers {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(s)
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case simulator.ErrorCode(err) != loser:
+			t.Errorf("caller %d: err = %v, want nil or %s", i, err, loser)
+		}
+	}
+	return won
+}
+
+// Of many exchanges of one authorization code through two stores at once,
+// exactly one succeeds.
+func codeSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	check(t, a.AddCode(ctx, authCode("shared", "cid", "T1", t0.Add(time.Hour))))
+	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+		_, err := s.ConsumeCode(ctx, "shared", t0)
+		return err
+	})
+	if won != 1 {
+		t.Errorf("the code was exchanged %d times, want once", won)
+	}
+}
+
+func refreshSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	check(t, a.AddToken(ctx, token("at-shared", "rt-shared", "code")))
+	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+		_, err := s.ConsumeRefresh(ctx, "rt-shared", t0)
+		return err
+	})
+	if won != 1 {
+		t.Errorf("the refresh token was used %d times, want once", won)
+	}
+}
+
+func ticketSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	check(t, b.AddTicket(ctx, simulator.Ticket{Ticket: "ST-shared", TenantID: "T1", ExpiresAt: t0.Add(time.Minute)}))
+	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+		_, err := s.ConsumeTicket(ctx, "ST-shared", t0)
+		return err
+	})
+	if won != 1 {
+		t.Errorf("the ticket was validated %d times, want once", won)
+	}
+}
+
+// An Idempotency-Key sent to two processes at once is claimed by one.
+func keyClaimedOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+		return s.ClaimKey(ctx, simulator.IdempotentAnswer{Key: "k1", Request: []byte("sha"), CreatedAt: t0})
+	})
+	if won != 1 {
+		t.Errorf("the key was claimed %d times, want once", won)
+	}
+}
+
+// Two processes recording the same attempt of a message: one is stored,
+// the other refused, and the message counts one attempt.
+func attemptRecordedOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	m := Pending("01A", "q", t0)
+	check(t, a.Enqueue(ctx, m))
+	m.Attempts, m.FirstAttempt, m.NextAttemptAt = 1, t0, t0.Add(time.Minute)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			errs[i] = s.RecordAttempt(ctx, simulator.Attempt{MessageID: m.ID, N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Timeout}, m)
+		})
+	}
+	wg.Wait()
+	stored := 0
+	for _, err := range errs {
+		if err == nil {
+			stored++
+		}
+	}
+	if stored != 1 {
+		t.Errorf("attempt 1 was recorded %d times, want once (errors %v)", stored, errs)
+	}
+	if got, err := b.Attempts(ctx, m.ID); err != nil || len(got) != 1 {
+		t.Errorf("attempts stored = %d, %v; want 1", len(got), err)
+	}
+}
+
+// Updates that read a record and write it back, made through two stores
+// at once, lose none of each other's writes: each sees the last one's.
+func updatesSerialAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	check(t, a.Enqueue(ctx, Pending("counter", "q", t0)))
+	const workers, each = 8, 5
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			for range each {
+				err := s.Update(ctx, func(tx simulator.Tx) error {
+					m, err := tx.Message(ctx, "counter")
+					if err != nil {
+						return err
+					}
+					m.Attempts++
+					return tx.PutMessage(ctx, m)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		check(t, err)
+	}
+	if m, err := a.Message(ctx, "counter"); err != nil || m.Attempts != workers*each {
+		t.Errorf("after %d increments the count is %d, %v", workers*each, m.Attempts, err)
+	}
+}
+
+// A queue enqueued to through both stores in turn delivers in the order
+// the messages were enqueued.
+func queueOrderAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	var want []string
+	for i := range 6 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		id := fmt.Sprintf("%02d", 9-i) // IDs against the enqueue order
+		check(t, s.Enqueue(ctx, Pending(id, "q", t0)))
+		want = append(want, id)
+	}
+	ms, err := b.Messages(ctx, simulator.MessageFilter{Queue: "q"})
+	same(t, "the queue's messages", ids(ms), err, want...)
+	if got := due(t, a, t0, 10); len(got) != 1 || got[0] != want[0] {
+		t.Errorf("due = %v, want the first enqueued, %s", got, want[0])
+	}
+}
