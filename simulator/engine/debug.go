@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// DebugActivities are the activities the seller center's debugger (调试)
+// offers for a product: those its protocol and kind are called with
+// (callbacks.md §5), the purchase first.
+func DebugActivities(p simulator.Product) []string {
+	if p.Protocol == simulator.V2 {
+		out := []string{"newInstance", "queryInstance", "refreshInstance", "updateInstanceStatus", "releaseInstance", "upgradeInstance", "changeInstanceCheck"}
+		if p.License {
+			out = append(out, "getLicenseAsync")
+		}
+		return out
+	}
+	purchase := "newInstance"
+	if p.License {
+		purchase = "getLicense"
+	}
+	return []string{purchase, "refreshInstance", "expireInstance", "releaseInstance", "upgrade", "instanceStatus", "queryInstance"}
+}
+
+// DebugParams returns an activity's parameters as the debugger fills its
+// form in for product p: the members a live call of the activity carries,
+// built by the same code, for a sample buyer and order made up at now
+// (periodic products: one period). instanceID is the instance the call is
+// about, the merchant's own ID; an empty one is filled with a placeholder
+// the merchant replaces by one it issued. The activity and testFlag are
+// left out: the debugger sets them (testFlag "1").
+func (e *Engine) DebugParams(p simulator.Product, activity, instanceID string, now time.Time) (json.RawMessage, error) {
+	if !slices.Contains(DebugActivities(p), activity) {
+		return nil, simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s%s); one of %v", activity, p.ID, p.Protocol, licenseWord(p), DebugActivities(p))
+	}
+	// Not e.Random: it is read only inside transactions, and sample
+	// values need not repeat.
+	random := rand.Reader
+	id, err := orderID(now, random)
+	if err != nil {
+		return nil, err
+	}
+	o := simulator.Order{ID: id, LineID: id + "-000001", Kind: simulator.Renewal, ProductID: p.ID, SKUCode: p.SKUCode, CreatedAt: now}
+	if p.ChargingMode == simulator.Period {
+		o.PeriodType, o.PeriodNumber, o.ExpireTime = p.PeriodType, 1, addPeriods(now, p.PeriodType, 1)
+	}
+	customer, err := sampleID(random)
+	if err != nil {
+		return nil, err
+	}
+	user, err := sampleID(random)
+	if err != nil {
+		return nil, err
+	}
+	if instanceID == "" {
+		instanceID = "<instanceId>"
+	}
+	inst := simulator.Instance{ID: instanceID, ProductID: p.ID, OrderID: o.ID, OrderLineID: o.LineID, CustomerID: customer, ExpireAt: o.ExpireTime}
+	var ps *params
+	switch activity {
+	case "newInstance", "getLicense":
+		c := simulator.Customer{ID: customer, Name: "debug-buyer", UserID: user, UserName: "debug-user"}
+		if ps, err = (&txn{e: e, now: now}).purchase(p, c, o); err != nil {
+			return nil, err
+		}
+	case "refreshInstance":
+		ps = refresh(p, inst, o)
+	case "expireInstance":
+		ps = expire(p, inst)
+	case "instanceStatus", "updateInstanceStatus":
+		ps = status(p, inst, true)
+	case "releaseInstance":
+		ps = release(p, inst, nil)
+	case "upgrade", "upgradeInstance":
+		ps = upgrade(p, inst, o)
+	case "changeInstanceCheck":
+		ps = changeCheck(inst, o)
+	case "queryInstance":
+		ps = query(inst)
+	case "getLicenseAsync":
+		event, err := sampleID(random)
+		if err != nil {
+			return nil, err
+		}
+		ps = license(inst, event, "", now, inst.ExpireAt)
+	}
+	// Every builder starts with the activity; the rest is the form's.
+	prefix := append(append([]byte(`{"activity":`), quote(activity)...), ',')
+	rest, ok := bytes.CutPrefix(ps.bytes(), prefix)
+	if !ok {
+		return json.RawMessage(`{}`), nil
+	}
+	return append([]byte{'{'}, rest...), nil
+}
+
+func licenseWord(p simulator.Product) string {
+	if p.License {
+		return " License"
+	}
+	return ""
+}
+
+// sampleID is a made-up ID in the form of the docs' customer and user IDs:
+// 32 hex digits.
+func sampleID(random io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
