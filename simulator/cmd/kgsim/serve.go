@@ -23,7 +23,6 @@ import (
 	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -32,7 +31,7 @@ func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "run the marketplace: admin API, callbacks, retries, dial tests, metrics",
-		help: `Usage: kgsim serve [--addr HOST:PORT] [--db PATH] [--clock real|virtual] [--start TIME]
+		help: `Usage: kgsim serve [--addr HOST:PORT] [--db PATH|URL] [--db-wait D] [--clock real|virtual] [--start TIME]
                    [--fixtures DIR] [--smtp HOST:PORT] [--smtp-from ADDR]
                    [--timeout DURATION] [--workers N] [--log-level LEVEL]
                    [--base-url URL] [--kit-oaep-hash H] [--kit-body-layout L]
@@ -50,7 +49,11 @@ console (/console/ in a browser) shows the messages with every attempt and
 restart, the mailbox, products, orders, instances and the clock.
 
   --addr       listen address (default 127.0.0.1:8080; :8080 for every interface)
-  --db         SQLite database file, created if missing (default kgsim.db)
+  --db         SQLite database file, created if missing (default kgsim.db;
+               sqlite:PATH too), or a PostgreSQL database that several kgsim
+               serve share: postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=...]
+  --db-wait    how long to keep trying a PostgreSQL server that cannot be
+               reached at start (default 30s); then kgsim exits with status 2
   --clock      real (default): time passes; virtual: time stands still until
                POST /admin/v1/clock/advance moves it, running what falls due
   --start      where a virtual clock starts, RFC 3339 (default now); a
@@ -121,6 +124,7 @@ type serveConfig struct {
 	virtual                            bool
 	start                              time.Time
 	timeout                            time.Duration
+	dbWait                             time.Duration
 	workers                            int
 	level                              slog.Level
 	base                               string
@@ -140,7 +144,8 @@ type serveConfig struct {
 func parseServe(e *env, args []string) (serveConfig, error) {
 	f := newFlags()
 	addr := f.string("addr", "HOST:PORT", "listen address")
-	db := f.string("db", "PATH", "SQLite database file")
+	db := f.string("db", "PATH|URL", "SQLite file or PostgreSQL connection string")
+	dbWait := f.string("db-wait", "DURATION (e.g. 30s)", "how long to wait for PostgreSQL")
 	clock := f.string("clock", "real|virtual", "scheduling clock")
 	start := f.string("start", "TIME (RFC 3339)", "start of a virtual clock")
 	dir := f.string("fixtures", "DIR", "catalogue directory")
@@ -159,7 +164,14 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 		return serveConfig{}, err
 	}
 	c := serveConfig{addr: or(*addr, "127.0.0.1:8080"), db: or(*db, "kgsim.db"), fixtures: *dir, smtp: *smtp,
-		smtpFrom: or(*from, "kgsim@localhost"), workers: 8, start: e.now().UTC()}
+		smtpFrom: or(*from, "kgsim@localhost"), workers: 8, start: e.now().UTC(), dbWait: 30 * time.Second}
+	if *dbWait != "" {
+		d, err := time.ParseDuration(*dbWait)
+		if err != nil || d < 0 {
+			return c, simulator.Errorf(simulator.EINVALID, "--db-wait", "%q: want a duration such as 30s", *dbWait)
+		}
+		c.dbWait = d
+	}
 	switch *clock {
 	case "", "real":
 	case "virtual":
@@ -274,7 +286,7 @@ func catalogue(dir string) (fixtures.Catalogue, error) {
 // the HTTP surface.
 type marketplace struct {
 	*market.Market
-	store   *sqlite.DB
+	store   simulator.Store
 	handler http.Handler
 }
 
@@ -285,9 +297,9 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, c.db)
+	store, err := openStore(ctx, c.db, c.dbWait, e.stderr)
 	if err != nil {
-		return nil, simulator.Errorf(simulator.EINVALID, "--db", "%v", err)
+		return nil, err
 	}
 	var clock simulator.Clock = schedule.Wall{}
 	if c.virtual {
@@ -311,7 +323,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	}
 	h, err := httpapi.New(httpapi.Config{
 		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
-		Kit: mk.Kit, Identity: mk.Identity, OpenAPI: mk.OpenAPI, Access: c.access(),
+		Kit: mk.Kit, Identity: mk.Identity, OpenAPI: mk.OpenAPI, Access: c.access(), MailFrom: c.smtpFrom,
 	})
 	if err != nil {
 		store.Close()
@@ -366,14 +378,14 @@ func serve(e *env, args []string) error {
 	if c.virtual {
 		clock = "virtual, at " + m.Scheduler.Clock().Now().Format(time.RFC3339)
 	}
-	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, c.db)
+	fmt.Fprintf(e.stdout, "kgsim serve: listening on http://%s (clock %s, database %s)\n", ln.Addr(), clock, dbName(c.db))
 	warnExposed(e.stderr, ln.Addr(), c.adminToken)
 	if err := m.store.Health(ctx); err != nil {
 		// It serves on, so that what is intact can be read out; /healthz
 		// says the same.
 		fmt.Fprintf(e.stderr, "kgsim serve: warning: %v\n", err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "db", c.db, "clock", clock, "smtp", c.smtp)
+	log.Info("serving", "addr", ln.Addr().String(), "db", dbName(c.db), "clock", clock, "smtp", c.smtp)
 
 	srv := httpServer(m.handler, log)
 	var wg sync.WaitGroup

@@ -218,10 +218,15 @@ func waitHeld(t *testing.T, m *stallingMerchant) string {
 // the same database delivers every pending callback, and repeats none that
 // it had recorded as delivered (at-least-once).
 func TestKilledMidDeliveryLosesNothing(t *testing.T) {
+	killedMidDelivery(t, filepath.Join(t.TempDir(), "kgsim.db"))
+}
+
+// killedMidDelivery is TestKilledMidDeliveryLosesNothing on the database
+// db, SQLite's or PostgreSQL's.
+func killedMidDelivery(t *testing.T, db string) {
 	bin := buildKgsim(t)
 	merchant, srv := newStallingMerchant(t)
 	fixtures := writeFixtures(t, srv.URL)
-	db := filepath.Join(t.TempDir(), "kgsim.db")
 
 	p := startServe(t, bin, db, fixtures)
 	const orders = 20

@@ -65,6 +65,17 @@ func isConnectError(err error) bool {
 	return errors.As(err, &ce)
 }
 
+// unreachable tells whether err says the server could not be reached or
+// is not taking connections yet (starting up, shutting down), rather than
+// that it refused what was asked.
+func unreachable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == cannotConnectNow || pe.Code == adminShutdown
+	}
+	return isConnectError(err) || pgconn.SafeToRetry(err)
+}
+
 // ok records a commit that succeeded: whatever made writes fail is over.
 func (h *health) ok() {
 	h.mu.Lock()

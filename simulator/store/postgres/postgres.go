@@ -60,6 +60,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
+		if unreachable(err) {
+			return nil, simulator.Errorf(simulator.EUNAVAILABLE, "db", "cannot reach the database %s: %v", Redact(url), err)
+		}
 		return nil, fmt.Errorf("%s: %w", Redact(url), err)
 	}
 	return &DB{store: store{pool: pool, health: &health{}}}, nil
