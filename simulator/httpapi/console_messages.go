@@ -307,11 +307,12 @@ func (c *console) notices(rq *request) {
 }
 
 type noticePage struct {
-	N      simulator.Notice
-	From   string
-	Calls  []callView
-	RunID  string
-	Replay string
+	N        simulator.Notice
+	From     string // the sender's address, as mailed (--smtp-from)
+	FromName string
+	Calls    []callView
+	RunID    string
+	Replay   string
 }
 
 // callView is a call of a notice's record.
@@ -327,7 +328,7 @@ func (c *console) notice(rq *request) {
 		c.fail(rq, err)
 		return
 	}
-	p := noticePage{N: n, From: mailFrom}
+	p := noticePage{N: n, From: c.a.mailFrom.Address, FromName: c.a.mailFrom.Name}
 	var run notice.DialRunRecord
 	var call notice.CallRecord
 	switch {
@@ -345,9 +346,6 @@ func (c *console) notice(rq *request) {
 	}
 	c.render(rq, "notice.html", n.Subject, "notices", p)
 }
-
-// mailFrom is the sender a notice shows: kgsim serve's default --smtp-from.
-const mailFrom = "kgsim@localhost"
 
 func (c *console) resolvedNotice(rq *request) (simulator.Notice, error) {
 	n, err := c.a.store.Notice(rq.ctx(), rq.pathVar("id"))

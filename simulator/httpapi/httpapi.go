@@ -32,6 +32,10 @@
 //	PUT  /admin/v1/products/{id}/status             {"status":"ON_SALE|FROZEN_HIDDEN|DELISTED","reason"} -> product
 //	POST /admin/v1/products/{id}/dial-tests         -> 201 dial run (its probes are delivered as due)
 //	GET  /admin/v1/products/{id}/dial-tests         ?since=RFC3339 -> {"runs":[run]}
+//	GET  /admin/v1/products/{id}/debugger           {"activities","debugCases","licenseRule"} the debugger (调试) offers
+//	GET  /admin/v1/products/{id}/debugger/{activity} ?instanceId -> {"activity","params","testFlag"} the form filled in
+//	POST /admin/v1/products/{id}/debugger           {"activity","params","save"} -> 201 {"attempt","message","saved","caseIndex","notSaved","debugger"}: one call, testFlag 1, to the product's URL
+//	DELETE /admin/v1/products/{id}/debug-cases/{index} -> the debugger without that case
 //	GET  /admin/v1/customers                        {"customers":[customer]}
 //	POST /admin/v1/customers                        customer in -> 201 customer (409 if it exists)
 //	GET  /admin/v1/customers/{id}                   customer
@@ -133,10 +137,12 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -150,6 +156,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
@@ -176,6 +183,10 @@ type Config struct {
 	// Access guards the admin API and /metrics; the zero value requires
 	// no token.
 	Access Access
+	// MailFrom is the sender notices are mailed from (kgsim serve's
+	// --smtp-from), which the console shows on each notice;
+	// notice.DefaultFrom when empty.
+	MailFrom string
 }
 
 // api holds the handlers' dependencies.
@@ -191,6 +202,7 @@ type api struct {
 	gate      *gate
 	router    *mux.Router
 	identity  *identity.Server // nil: no identity routes
+	mailFrom  *mail.Address
 }
 
 // New returns the handler of kgsim's HTTP surface and registers its
@@ -212,12 +224,16 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	from, err := mail.ParseAddress(cmp.Or(c.MailFrom, notice.DefaultFrom))
+	if err != nil {
+		return nil, simulator.Errorf(simulator.EINVALID, "--smtp-from", "%q is not an e-mail address: %v", c.MailFrom, err)
+	}
 	m, err := newHTTPMetrics(c.Registry, c.Store, c.Logger)
 	if err != nil {
 		return nil, err
 	}
 	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
-		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: c.Identity}
+		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: c.Identity, mailFrom: from}
 	a.routes(c.Registry)
 	con, err := newConsole(a, c.Access.Token != "")
 	if err != nil {

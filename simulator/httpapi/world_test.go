@@ -141,8 +141,8 @@ func newGuardedWorld(t testing.TB, clock simulator.Clock, access Access) *world 
 }
 
 // newWorldOn is a world whose parts use the store wrap makes of its
-// database.
-func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*sqlite.DB) simulator.Store) *world {
+// database; configure, if any, changes its HTTP surface's Config.
+func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*sqlite.DB) simulator.Store, configure ...func(*Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
@@ -177,8 +177,12 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
-		Logger: log, Identity: idp, OpenAPI: op, Access: access})
+	c := Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
+		Logger: log, Identity: idp, OpenAPI: op, Access: access}
+	for _, f := range configure {
+		f(&c)
+	}
+	h, err := New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
