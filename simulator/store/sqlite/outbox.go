@@ -18,17 +18,19 @@ const (
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
 		ON CONFLICT (id) DO NOTHING`
 	// Due walks messages_due and looks each head up in messages_head, so
-	// it reads little more than it returns.
+	// it reads little more than it returns. Named, because SQLite prefers
+	// messages_outcome for the head's min(seq): it walks every pending
+	// message in enqueue order until one of the queue's, for each head.
 	dueMessages = `SELECT ` + messageColumns + ` FROM messages m INDEXED BY messages_due
 		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
-		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
+		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
 	// dueSkipping is dueMessages less the queues of a JSON array and the
 	// URLs of the origins of another: a URL starts with its origin and goes
 	// on with its path, query or fragment, or ends there.
 	dueSkipping = `SELECT ` + messageColumns + ` FROM messages m INDEXED BY messages_due
 		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
-		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
+		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		AND m.queue NOT IN (SELECT value FROM json_each(?))
 		AND NOT EXISTS (SELECT 1 FROM json_each(?) o WHERE substr(m.url, 1, length(o.value)) = o.value
 			AND substr(m.url, length(o.value) + 1, 1) IN ('', '/', '?', '#'))
