@@ -235,6 +235,17 @@ func (d *Deliverer) saturated() bool {
 // the start of the read: a queue released from now on may have moved on
 // to another head than the read returns, if read says it starts one. It
 // is false when nothing more may start.
+//
+// A read that starts attempts returns at most as many heads as could
+// start: the free places of the merchants with attempts in flight and
+// one merchant's worth more. Under a backlog a read came after nearly
+// every attempt and returned 64 heads of a merchant with one place free;
+// reading out the 63 it could not start was most of the read's cost.
+// Heads past the limit are not lost: a read that starts one is followed
+// by another, and one whose heads all went stale by the release that
+// made them so. Another merchant's heads behind more than the limit of
+// one merchant's wait for the next read, at most lookAgain, as they did
+// behind 64.
 func (d *Deliverer) filter(now time.Time, limit int, read bool) (simulator.DueFilter, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -252,10 +263,16 @@ func (d *Deliverer) filter(now time.Time, limit int, read bool) (simulator.DueFi
 			f.SkipQueues = append(f.SkipQueues, q)
 		}
 	}
+	free := d.workers() // a merchant with nothing in flight yet
 	for o, n := range d.origins {
 		if n >= d.workers() {
 			f.SkipOrigins = append(f.SkipOrigins, o)
+		} else {
+			free += d.workers() - n
 		}
+	}
+	if read {
+		f.Limit = min(f.Limit, free, maxInFlight-d.inFlight)
 	}
 	return f, d.inFlight < maxInFlight
 }
