@@ -14,8 +14,8 @@ const messageColumns = `id, kind, protocol, activity, queue, product_id, order_i
 
 // The hot queries of the outbox (see statements).
 const (
-	enqueueMessage = `INSERT INTO messages (` + messageColumns + `, seq)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
+	enqueueMessage = `INSERT INTO messages (` + messageColumns + `, origin, seq)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
 		ON CONFLICT (id) DO NOTHING`
 	// Due walks messages_due and looks each head up in messages_head, so
 	// it reads little more than it returns. Named, because SQLite prefers
@@ -26,14 +26,13 @@ const (
 		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
 	// dueSkipping is dueMessages less the queues of a JSON array and the
-	// URLs of the origins of another: a URL starts with its origin and goes
-	// on with its path, query or fragment, or ends there.
+	// origins of another, both held in messages_due: a busy merchant's
+	// heads are passed over in the index.
 	dueSkipping = `SELECT ` + messageColumns + ` FROM messages m INDEXED BY messages_due
 		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
-		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		AND m.queue NOT IN (SELECT value FROM json_each(?))
-		AND NOT EXISTS (SELECT 1 FROM json_each(?) o WHERE substr(m.url, 1, length(o.value)) = o.value
-			AND substr(m.url, length(o.value) + 1, 1) IN ('', '/', '?', '#'))
+		AND m.origin NOT IN (SELECT value FROM json_each(?))
+		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
 	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
 	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
@@ -61,7 +60,8 @@ func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 				m.Params = []byte("{}")
 			}
 			res, err := s.exec(ctx, enqueueMessage, m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID,
-				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt))
+				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt),
+				simulator.Origin(m.URL))
 			if err != nil {
 				return fmt.Errorf("enqueue %s: %w", m.ID, err)
 			}
