@@ -27,6 +27,8 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b simulator.Store)) {
 		{"AttemptRecordedOnceAcrossStores", attemptRecordedOnceAcrossStores},
 		{"UpdatesSerialAcrossStores", updatesSerialAcrossStores},
 		{"QueueOrderAcrossStores", queueOrderAcrossStores},
+		{"Leases", leases},
+		{"LeaseTakenOnceAcrossStores", leaseTakenOnceAcrossStores},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,5 +214,72 @@ func queueOrderAcrossStores(t *testing.T, a, b simulator.Store) {
 	same(t, "the queue's messages", ids(ms), err, want...)
 	if got := due(t, a, t0, 10); len(got) != 1 || got[0] != want[0] {
 		t.Errorf("due = %v, want the first enqueued, %s", got, want[0])
+	}
+}
+
+// leasers returns a and b as the Leasers a shared store must be.
+func leasers(t *testing.T, a, b simulator.Store) (simulator.Leaser, simulator.Leaser) {
+	t.Helper()
+	la, okA := a.(simulator.Leaser)
+	lb, okB := b.(simulator.Leaser)
+	if !okA || !okB {
+		t.Fatal("a store several processes share must be a simulator.Leaser")
+	}
+	return la, lb
+}
+
+// A lease is held until it runs out (at its until, not after), extended by
+// its owner, refused to others meanwhile with when it ends, and free
+// again once released; releasing another's lease does nothing.
+func leases(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	la, lb := leasers(t, a, b)
+	take := func(l simulator.Leaser, owner string, now, until time.Time, want bool, wantUntil time.Time) {
+		t.Helper()
+		held, holderUntil, err := l.Lease(ctx, "queue:q", owner, now, until)
+		if err != nil || held != want || !holderUntil.Equal(wantUntil) {
+			t.Errorf("%s leasing at %v: held %v (holder's lease ends %v), %v; want %v (%v)", owner, now, held, holderUntil, err, want, wantUntil)
+		}
+	}
+	take(la, "A", t0, t0.Add(10*time.Second), true, time.Time{})
+	take(lb, "B", t0.Add(5*time.Second), t0.Add(time.Minute), false, t0.Add(10*time.Second))
+	take(la, "A", t0.Add(6*time.Second), t0.Add(20*time.Second), true, time.Time{})
+	take(lb, "B", t0.Add(19*time.Second).In(shanghai), t0.Add(time.Minute), false, t0.Add(20*time.Second))
+	take(lb, "B", t0.Add(20*time.Second), t0.Add(time.Minute), true, time.Time{})
+	check(t, la.ReleaseLease(ctx, "queue:q", "A")) // not A's any more
+	take(la, "A", t0.Add(21*time.Second), t0.Add(time.Hour), false, t0.Add(time.Minute))
+	check(t, lb.ReleaseLease(ctx, "queue:q", "B"))
+	take(la, "A", t0.Add(22*time.Second), t0.Add(time.Hour), true, time.Time{})
+	if _, _, err := la.Lease(ctx, "", "A", t0, t0.Add(time.Hour)); simulator.ErrorCode(err) != simulator.EINVALID {
+		t.Errorf("a lease without a name: err = %v, want EINVALID", err)
+	}
+}
+
+// Of many replicas asking for one lease at once, one gets it.
+func leaseTakenOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+	ctx := t.Context()
+	la, lb := leasers(t, a, b)
+	errs := make([]error, racers)
+	held := make([]bool, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		l := la
+		if i%2 == 1 {
+			l = lb
+		}
+		wg.Go(func() {
+			held[i], _, errs[i] = l.Lease(ctx, "notice:N1", fmt.Sprintf("replica-%d", i), t0, t0.Add(time.Minute))
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i := range racers {
+		check(t, errs[i])
+		if held[i] {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Errorf("the lease was taken %d times, want once", won)
 	}
 }
