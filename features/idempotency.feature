@@ -20,6 +20,28 @@ Feature: Calls repeated
     When the marketplace delivers a new purchase twice, the second while the merchant is still processing the first
     Then both deliveries are acknowledged with the same instance
 
+  # Calls have no ordering (callbacks.md §8 notes): an earlier call of an
+  # instance can arrive after a later one, as the V1 newInstance sent
+  # again when the buyer opens the resource details of an expired
+  # instance, or an attempt a marketplace node repeats late.
+  @required @period
+  Scenario: A purchase arriving after its instance was frozen names the same instance
+    Given a buyer has bought the product
+    When the subscription period ends
+    Then the freeze call succeeds
+    When the marketplace sends the purchase again
+    Then the merchant accepts the call
+    And the answer's "instanceId" is the same as the purchase call's
+
+  # A delivery can be held on its way and arrive after a fresher one was
+  # answered; within the 60 s a V2 timestamp is good for (§4.1), and
+  # always in V1 (§3.2), it is a call like any other.
+  @required
+  Scenario: A purchase delivery delayed on its way is acknowledged with the same instance
+    Given a buyer has bought the product
+    When the marketplace sends the purchase again, delayed 40 seconds on its way
+    Then the merchant accepts the delayed delivery with the purchase's instance
+
   @required
   Scenario: Different orders get different instances
     Given a buyer has bought the product

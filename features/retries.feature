@@ -26,3 +26,14 @@ Feature: A merchant that is down
     Then the order has failed and was unsubscribed
     And the purchase was attempted 4 times, the last 3 hours after the first
     And a final failure notice says ORDER_FAILED_UNSUBSCRIBED after 4 attempts
+
+  # The marketplace waits 20 s for an answer (callbacks.md §8). So that
+  # this scenario does not take 20 s, its first attempt is given 0.1 s,
+  # and kgsim's proxy holds the merchant's answer until the marketplace
+  # has stopped waiting: to the merchant, the marketplace hung up.
+  @required
+  Scenario: A purchase answered too late is acknowledged on the retry with the same instance
+    When a buyer buys the product and the merchant's answer to the first attempt comes after the marketplace stopped waiting
+    And 1 hour passes
+    Then the retry of the purchase is acknowledged with the instance of the late answer
+    And the order is completed

@@ -43,7 +43,12 @@ type proxy struct {
 	mu    sync.Mutex
 	fault fault
 	until time.Time // the fault ends here on the scheduling clock; zero: until lifted
-	seen  []sighting
+	// holdNext holds the merchant's answer to the next purchase call
+	// until the marketplace stops waiting; late is that answer's body,
+	// nil when the merchant gave none before the marketplace hung up.
+	holdNext bool
+	late     []byte
+	seen     []sighting
 	// injected are the faults the scenario set, in words, for reports.
 	injected []string
 }
@@ -82,7 +87,10 @@ func startProxy(target string, clock simulator.Clock) (*proxy, error) {
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { hangUp(w) },
 	}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.note(r)
+		if activity := p.note(r); activity == "newInstance" && p.takeHold() {
+			p.hold(r)
+			return
+		}
 		switch p.current() {
 		case unavailable:
 			http.Error(w, "merchant down for the scenario", http.StatusServiceUnavailable)
@@ -160,9 +168,56 @@ func (p *proxy) current() fault {
 // activity; callbacks are a few hundred bytes.
 const maxBody = 1 << 20
 
-// note records a request: V1 names its activity and order in the query,
-// V2 in the body, which is put back byte for byte for the merchant.
-func (p *proxy) note(r *http.Request) {
+// holdNextAnswer makes the proxy hold the merchant's answer to the next
+// purchase call until the marketplace stops waiting for it.
+func (p *proxy) holdNextAnswer() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holdNext, p.late = true, nil
+	p.injected = append(p.injected, "held the merchant's answer to the purchase's first attempt until the marketplace stopped waiting")
+}
+
+func (p *proxy) takeHold() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	held := p.holdNext
+	p.holdNext = false
+	return held
+}
+
+// hold forwards r to the merchant and keeps its answer from the
+// marketplace, which gives up at its time limit. The request to the
+// merchant ends with the marketplace's: a merchant still working when the
+// marketplace hangs up sees its caller go, as it would after 20 s.
+func (p *proxy) hold(r *http.Request) {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host, out.URL.Path, out.URL.RawPath = p.target.Scheme, p.target.Host, p.target.Path, p.target.RawPath
+	out.Host = p.target.Host
+	if resp, err := p.tr.RoundTrip(out); err == nil {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if err == nil {
+			p.mu.Lock()
+			p.late = body
+			p.mu.Unlock()
+		}
+	}
+	<-r.Context().Done()
+}
+
+// lateAnswer is the body of the answer hold kept from the marketplace;
+// nil when there was none.
+func (p *proxy) lateAnswer() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.late
+}
+
+// note records a request and returns its activity: V1 names its activity
+// and order in the query, V2 in the body, which is put back byte for byte
+// for the merchant.
+func (p *proxy) note(r *http.Request) string {
 	q := r.URL.Query()
 	activity, order := q.Get("activity"), q.Get("orderId")
 	if r.Method == http.MethodPost {
@@ -173,6 +228,7 @@ func (p *proxy) note(r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen = append(p.seen, sighting{p.clock.Now(), activity, order, r.Method + " " + r.URL.String()})
+	return activity
 }
 
 // sightings returns the attempts received for an activity about an

@@ -270,6 +270,18 @@ func defectCases() []defectCase {
 			also:  []string{"Two overlapping deliveries of one purchase yield one instance"}},
 		{defect: merchant.DefectPurchaseRace, protocols: both, says: "the second sent while the first was unanswered, got two instances",
 			fails: []string{"Two overlapping deliveries of one purchase yield one instance"}},
+		// Its purchases are slow, so the second of two overlapping
+		// deliveries finds the first still being provisioned.
+		{defect: merchant.DefectStuckAfterHangUp, protocols: both, says: "after its first attempt timed out, and the merchant did not acknowledge it",
+			fails: []string{"A purchase answered too late is acknowledged on the retry with the same instance"},
+			also:  []string{"Two overlapping deliveries of one purchase yield one instance"}},
+		{defect: merchant.DefectFrozenPurchaseForgotten, protocols: both, says: "instanceId",
+			fails: []string{"A purchase arriving after its instance was frozen names the same instance"}},
+		// Two overlapping deliveries are signed a moment apart and may
+		// arrive in either order.
+		{defect: merchant.DefectDelayedCallRefused, protocols: both, says: "signed 40s before it left, delayed on its way",
+			fails: []string{"A purchase delivery delayed on its way is acknowledged with the same instance"},
+			also:  []string{"Two overlapping deliveries of one purchase yield one instance"}},
 		{defect: merchant.DefectSharedInstanceID, protocols: both, says: "two different orders got the same instanceId",
 			fails: []string{"Different orders get different instances", "One on-demand order for two specifications gets two instances"},
 			also:  []string{"A query of two instances lists each of them"}},
