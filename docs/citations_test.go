@@ -22,8 +22,9 @@ var (
 	wrap = regexp.MustCompile(`[ \t]*\n[ \t]*(?:(?://|#|\*|--)[ \t]*)?`)
 	// citation is a document name with the sections cited after it:
 	// "callbacks.md §3.2, §4.2 and §7", "callbacks.md §8 (TIMEOUT), §15 Q5".
+	// "spec §8" is one too, naming no document: it never resolves.
 	section  = `§[0-9]+(?:\.[0-9]+)*(?: Q[0-9]+)?(?: notes)?(?: ?\([^()§]*\))?`
-	citation = regexp.MustCompile(`\b([a-z][a-z-]*\.md)((?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s+)` + section + `)*)`)
+	citation = regexp.MustCompile(`\b([a-z][a-z-]*\.md|spec)((?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s+)` + section + `)*)`)
 	sections = regexp.MustCompile(`§([0-9]+(?:\.[0-9]+)*)(?: (Q[0-9]+))?`)
 )
 
@@ -92,7 +93,10 @@ func cited(t *testing.T, root string) map[string][]string {
 		}
 		text := wrap.ReplaceAllString(string(b), " ")
 		for _, m := range citation.FindAllStringSubmatch(text, -1) {
-			if m[2] == "" {
+			switch {
+			case m[2] == "" && m[1] == "spec":
+				continue // the word, not a citation
+			case m[2] == "":
 				refs[path] = append(refs[path], m[1])
 				continue
 			}
@@ -149,21 +153,21 @@ func TestCitationPattern(t *testing.T) {
 		"identity.md":  {"3.1": true},
 	}
 	dir := t.TempDir()
-	src := "package x\n\n// a (callbacks.md §3.2, §4.2 and §7), wrapped: callbacks.md\n// §8 (TIMEOUT), §15 Q5; identity.md §3.1; RFC 6749 §10.12 and identity.md\n"
+	src := "package x\n\n// a (callbacks.md §3.2, §4.2 and §7), wrapped: callbacks.md\n// §8 (TIMEOUT), §15 Q5; identity.md §3.1; RFC 6749 §10.12 and identity.md\n// the spec's words; spec §8\n"
 	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := cited(t, dir)[filepath.Join(dir, "x.go")]
-	want := []string{"callbacks.md §3.2", "callbacks.md §4.2", "callbacks.md §7", "callbacks.md §8", "callbacks.md §15 Q5", "identity.md §3.1", "identity.md"}
+	want := []string{"callbacks.md §3.2", "callbacks.md §4.2", "callbacks.md §7", "callbacks.md §8", "callbacks.md §15 Q5", "identity.md §3.1", "identity.md", "spec §8"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("cited %q, want %q", got, want)
 	}
-	for _, ref := range want {
+	for _, ref := range want[:len(want)-1] {
 		if !resolves(docs, ref) {
 			t.Errorf("%s does not resolve", ref)
 		}
 	}
-	for _, ref := range []string{"callbacks.md §3.3", "callbacks.md §15 Q6", "open-api.md", "identity.md §3"} {
+	for _, ref := range []string{"callbacks.md §3.3", "callbacks.md §15 Q6", "open-api.md", "identity.md §3", "spec §8"} {
 		if resolves(docs, ref) {
 			t.Errorf("%s resolves, but names nothing", ref)
 		}
