@@ -56,7 +56,8 @@ func (e *Engine) Buy(ctx context.Context, pu Purchase) (simulator.Order, simulat
 		if err := t.tx.PutOrder(ctx, o); err != nil {
 			return err
 		}
-		if err := t.put(inst); err != nil {
+		// A new order's line: no instance has its key.
+		if err := t.putOver(simulator.Instance{}, inst); err != nil {
 			return err
 		}
 		ps, err := t.purchase(p, c, o)

@@ -133,9 +133,10 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 	if err := t.completed(o); err != nil {
 		return err
 	}
+	was := inst
 	inst.ID, inst.State = id, simulator.Active
 	inst.NextEventAt = inst.ExpireAt // zero for instances that never expire
-	return t.put(inst)
+	return t.putOver(was, inst)
 }
 
 // rejectAnswer fails a purchase whose acknowledgement the marketplace

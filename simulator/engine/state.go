@@ -69,6 +69,13 @@ func (t *txn) put(inst simulator.Instance) error {
 	case err != nil:
 		return err
 	}
+	return t.putOver(prev, inst)
+}
+
+// putOver is put for a caller that read the stored instance, prev, in
+// this transaction (the zero Instance for a new one), and so spares
+// reading it again: a purchase and its settlement each did.
+func (t *txn) putOver(prev, inst simulator.Instance) error {
 	inst.UpdatedAt = t.now
 	if err := t.tx.PutInstance(t.ctx, inst); err != nil {
 		return err
