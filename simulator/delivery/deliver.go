@@ -43,6 +43,9 @@ type Deliverer struct {
 	// KitLayout is how kit sync bodies are laid out on the wire; empty
 	// means KitDocument.
 	KitLayout KitLayout
+	// Replica shares the attempts with the other processes on the store;
+	// nil when this process is the only one.
+	Replica *Replica
 
 	run sync.Mutex // one read of the outbox at a time
 	flight
@@ -259,6 +262,25 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	p, err := (&products{store: d.Store}).get(ctx, m)
 	if err != nil {
 		return simulator.Attempt{}, err
+	}
+	if r := d.Replica; r != nil {
+		now := time.Now()
+		held, until, err := r.Leases.Lease(ctx, leaseName(m.Queue), r.Owner, now, now.Add(r.Lease))
+		if err != nil {
+			return simulator.Attempt{}, err
+		}
+		if !held {
+			return simulator.Attempt{}, simulator.Errorf(simulator.ECONFLICT, "message",
+				"%s: another kgsim serve on this database is attempting its queue %s (its lease ends %s); restart it once that attempt is recorded",
+				id, m.Queue, until.UTC().Format(time.RFC3339))
+		}
+		defer r.Leases.ReleaseLease(context.WithoutCancel(ctx), leaseName(m.Queue), r.Owner)
+		if m, err = d.Store.Message(ctx, id); err != nil {
+			return simulator.Attempt{}, err
+		}
+		if err := Restartable(m); err != nil {
+			return simulator.Attempt{}, err
+		}
 	}
 	a, after, err := d.try(ctx, m, p)
 	if err != nil {

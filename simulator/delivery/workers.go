@@ -46,7 +46,9 @@ type flight struct {
 	recorded int           // attempts recorded, ever
 	ended    chan struct{} // closed when an attempt ends, then replaced
 	held     map[string]hold
-	err      error // the first error of a background attempt not yet reported
+	// leasedOut are the queues another replica holds, until when.
+	leasedOut map[string]time.Time
+	err       error // the first error of a background attempt not yet reported
 	// lastRead is when the outbox was last read with a merchant at its
 	// bound, and freed whether an attempt ended since (see skipRead).
 	lastRead time.Time
@@ -197,9 +199,9 @@ func (d *Deliverer) start(ctx context.Context, report func(simulator.Message, er
 		}
 		started++
 		go func() {
-			err := d.attempt(ctx, m, products)
+			recorded, err := d.leased(ctx, m, func() error { return d.attempt(ctx, m, products) })
 			report(m, err)
-			d.release(m.Queue, origin, err == nil)
+			d.release(m.Queue, origin, recorded)
 			if d.Notify != nil {
 				d.Notify()
 			}
@@ -261,6 +263,13 @@ func (d *Deliverer) filter(now time.Time, limit int, read bool) (simulator.DueFi
 	for q, h := range d.held {
 		if wall.Before(h.until) {
 			f.SkipQueues = append(f.SkipQueues, q)
+		}
+	}
+	for q, until := range d.leasedOut {
+		if wall.Before(until) {
+			f.SkipQueues = append(f.SkipQueues, q)
+		} else {
+			delete(d.leasedOut, q)
 		}
 	}
 	free := d.workers() // a merchant with nothing in flight yet

@@ -58,6 +58,9 @@ type Config struct {
 	// ObserveOpenAPI, when set, is told of every open-API call the
 	// marketplace answers (certification reports them).
 	ObserveOpenAPI func(openapi.Exchange)
+	// Replica shares the callbacks' attempts with the other kgsim
+	// processes on the store; nil when this process is the only one.
+	Replica *delivery.Replica
 }
 
 // DefaultBase is kgsim serve's default address.
@@ -98,7 +101,7 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	m.Kit = &kit.Console{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, OAEPHash: c.KitOAEPHash}
 	m.Deliverer = &delivery.Deliverer{
 		Store: c.Store, Sender: delivery.NewSender(c.Timeout), Clock: c.Clock, Wall: c.Wall, Random: c.Random,
-		Settlers: []simulator.Settler{m.Engine, m.Dial, m.Kit}, Workers: c.Workers, KitLayout: c.KitLayout,
+		Settlers: []simulator.Settler{m.Engine, m.Dial, m.Kit}, Workers: c.Workers, KitLayout: c.KitLayout, Replica: c.Replica,
 	}
 	var err error
 	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger,

@@ -44,6 +44,34 @@ type Mailer struct {
 	Clock   func() time.Time
 	Timeout time.Duration // per SMTP step; DefaultTimeout when zero
 	Logger  *slog.Logger  // nil discards
+	// Leases and Owner, when set, make this mailer one of several kgsim
+	// processes sharing the store: each notice is mailed under a lease,
+	// by one of them.
+	Leases simulator.Leaser
+	Owner  string
+}
+
+// mailLease is how long a notice's lease lasts: more than the SMTP
+// conversation's steps may take.
+const mailLease = 10 * time.Minute
+
+// claim says whether this mailer is to mail n: always for the only
+// process on its store; among replicas, if it took n's lease and n was
+// not mailed meanwhile by the lease's holder before.
+func (m *Mailer) claim(ctx context.Context, n simulator.Notice) (bool, error) {
+	if m.Leases == nil {
+		return true, nil
+	}
+	now := time.Now()
+	held, _, err := m.Leases.Lease(ctx, "notice:"+n.ID, m.Owner, now, now.Add(mailLease))
+	if err != nil || !held {
+		return false, err
+	}
+	cur, err := m.Store.Notice(ctx, n.ID)
+	if err != nil {
+		return false, err
+	}
+	return cur.MailedAt.IsZero(), nil
 }
 
 // SendPending mails every notice not yet mailed, oldest first, one SMTP
@@ -79,6 +107,12 @@ func (m *Mailer) SendPending(ctx context.Context) (int, error) {
 		attrs := []any{"notice", n.ID, "kind", n.Kind, "product", n.ProductID, "recipients", len(n.To)}
 		if len(n.To) == 0 {
 			log.DebugContext(ctx, "notice has no recipients; not mailed", attrs...)
+			continue
+		}
+		if mine, err := m.claim(ctx, n); err != nil || !mine {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("mailing notice %s: %w", n.ID, err))
+			}
 			continue
 		}
 		n, err := Resolve(ctx, m.Store, n)

@@ -297,8 +297,13 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, c.db, c.dbWait, e.stderr)
+	store, err := openStore(ctx, c.db, c.dbWait, c.virtual, e.stderr)
 	if err != nil {
+		return nil, err
+	}
+	replica, err := replicaOf(store, c, e.random)
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	var clock simulator.Clock = schedule.Wall{}
@@ -315,7 +320,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	mk, err := market.New(ctx, market.Config{
 		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers, Sellers: cat.Sellers,
 		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
-		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout, Identity: c.identity,
+		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout, Identity: c.identity, Replica: replica,
 	})
 	if err != nil {
 		store.Close()
@@ -396,8 +401,15 @@ func serve(e *env, args []string) error {
 		}
 	})
 	wg.Go(func() { m.Scheduler.Run(ctx) })
+	replica := m.Deliverer.Replica
+	if replica != nil {
+		wg.Go(func() { pollOthers(ctx, m.Scheduler.Wake) })
+	}
 	if c.smtp != "" {
 		mailer := &notice.Mailer{Addr: c.smtp, From: c.smtpFrom, Store: m.store, Clock: e.now, Logger: log}
+		if replica != nil {
+			mailer.Leases, mailer.Owner = replica.Leases, replica.Owner
+		}
 		wg.Go(func() { mailLoop(ctx, mailer, log) })
 	}
 	select {

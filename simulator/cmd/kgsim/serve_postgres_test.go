@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kgsim/kgsim/simulator/store/postgres"
@@ -72,4 +75,139 @@ func TestServeRefusesNewerPostgresSchema(t *testing.T) {
 // had recorded as delivered.
 func TestKilledMidDeliveryLosesNothingPostgres(t *testing.T) {
 	killedMidDelivery(t, cluster.DB(t))
+}
+
+// replicaCmd is kgsim serve on the real clock, a free loopback port and
+// the database db, shared with other replicas. Attempts time out after
+// timeout; a dead replica's leases run out after twice that and 10 s.
+func replicaCmd(bin, db, fixtures, timeout string) *exec.Cmd {
+	return exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures, "--timeout", timeout)
+}
+
+// completed waits until every order in ids is COMPLETED, as p lists
+// them, or fails the test after 60 s.
+func completed(t *testing.T, p *process, ids []string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		done := map[string]bool{}
+		for _, o := range p.call(t, "GET", "/admin/v1/orders?state=COMPLETED&limit=1000", "").Get("orders").Array() {
+			done[o.Get("orderId").Str] = true
+		}
+		missing := 0
+		for _, id := range ids {
+			if !done[id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d orders not completed after 60 s\n%s", missing, len(ids), p.logText())
+		}
+		time.Sleep(100 * time.Millisecond) // the replicas deliver on the real clock
+	}
+}
+
+// Two replicas on one database, purchases placed through both: every
+// purchase is delivered once, and either replica lists them all. The
+// merchant holds the first requests while each replica polls the outbox
+// several times: the other's heads in flight are there to be taken, and
+// the leases keep them from being sent twice.
+func TestReplicasDeliverEachPurchaseOnce(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	a := startProcess(t, replicaCmd(bin, db, fixtures, "20s"))
+	b := startProcess(t, replicaCmd(bin, db, fixtures, "20s"))
+	merchant.setStalled(true)
+	var ids []string
+	for i := range 20 {
+		p := a
+		if i%2 == 1 {
+			p = b
+		}
+		ids = append(ids, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
+	}
+	for range 16 { // each replica's 8 workers busy
+		waitHeld(t, merchant)
+	}
+	time.Sleep(3 * replicaPoll) // each replica looks at the outbox again meanwhile
+	merchant.setStalled(false)
+	close(merchant.release)
+	completed(t, a, ids)
+	completed(t, b, ids)
+	for _, id := range ids {
+		if n := merchant.count(id); n != 1 {
+			t.Errorf("order %s reached the merchant %d times, want once", id, n)
+		}
+	}
+}
+
+// A replica SIGKILLed while its callbacks are in flight or waiting: the
+// other delivers what it left, once its leases have run out; only the
+// attempts in flight at the kill are made again.
+func TestReplicaKilledOtherDelivers(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	a := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	merchant.setStalled(true)
+	var ids []string
+	for range 6 {
+		ids = append(ids, a.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
+	}
+	inFlight := map[string]bool{waitHeld(t, merchant): true}
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Wait()
+	// What A had sent before it died reached the merchant, and counts.
+	for {
+		select {
+		case id := <-merchant.held:
+			inFlight[id] = true
+			continue
+		default:
+		}
+		break
+	}
+	merchant.setStalled(false)
+	close(merchant.release)
+	b := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	completed(t, b, ids)
+	for _, id := range ids {
+		n := merchant.count(id)
+		switch {
+		case n == 0:
+			t.Errorf("order %s never reached the merchant", id)
+		case !inFlight[id] && n != 1:
+			t.Errorf("order %s was not in flight at the kill but reached the merchant %d times", id, n)
+		case inFlight[id] && n > 2:
+			t.Errorf("order %s was in flight at the kill and reached the merchant %d times, want at most twice", id, n)
+		}
+	}
+}
+
+// A virtual clock is each process's own: a replica refuses one while
+// another kgsim serve uses the database, and the other way round.
+func TestReplicasRefuseVirtualClock(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	fixtures := writeFixtures(t, "http://127.0.0.1:1")
+	a := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	r := kgsim(t, "", "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures, "--clock", "virtual")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--clock: another kgsim serve uses this database") {
+		t.Errorf("a virtual clock beside a replica: exit %d, stderr %s", r.code, r.stderr)
+	}
+	a.cmd.Process.Kill()
+	a.cmd.Wait()
+	startServe(t, bin, db, fixtures) // virtual, alone
+	r = kgsim(t, "", "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--clock: a kgsim serve with a virtual clock uses this database alone") {
+		t.Errorf("a replica beside a virtual clock: exit %d, stderr %s", r.code, r.stderr)
+	}
 }

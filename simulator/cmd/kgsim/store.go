@@ -1,13 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/store/postgres"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
@@ -32,7 +37,10 @@ func dbName(db string) string {
 // PostgreSQL server that cannot be reached is tried again, each failure
 // said on stderr, until wait has passed: a database started alongside
 // kgsim (docker compose, a restarting server) may take a moment.
-func openStore(ctx context.Context, db string, wait time.Duration, stderr io.Writer) (simulator.Store, error) {
+//
+// On PostgreSQL the process is one of the database's replicas, unless
+// alone (a virtual clock), when it must be the only one.
+func openStore(ctx context.Context, db string, wait time.Duration, alone bool, stderr io.Writer) (simulator.Store, error) {
 	if !isPostgres(db) {
 		s, err := sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite:"))
 		if err != nil {
@@ -46,7 +54,7 @@ func openStore(ctx context.Context, db string, wait time.Duration, stderr io.Wri
 		s, err := postgres.Open(ctx, db)
 		switch {
 		case err == nil:
-			return s, nil
+			return attend(ctx, s, alone)
 		case simulator.ErrorCode(err) != simulator.EUNAVAILABLE:
 			return nil, simulator.Errorf(simulator.EINVALID, "--db", "%v", err)
 		case time.Now().Add(delay).After(deadline):
@@ -59,5 +67,66 @@ func openStore(ctx context.Context, db string, wait time.Duration, stderr io.Wri
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// attending is a PostgreSQL store this process serves from, until it is
+// closed.
+type attending struct {
+	*postgres.DB
+	leave func()
+}
+
+func (a attending) Close() error {
+	a.leave()
+	return a.DB.Close()
+}
+
+// attend records that this process serves from db, alone or as a replica.
+func attend(ctx context.Context, db *postgres.DB, alone bool) (simulator.Store, error) {
+	leave, err := db.Attend(ctx, alone)
+	if err != nil {
+		db.Close()
+		if e, ok := errors.AsType[*simulator.Error](err); ok && e.Code == simulator.ECONFLICT {
+			return nil, simulator.Errorf(simulator.EINVALID, "--clock", "%s", e.Message)
+		}
+		return nil, simulator.Errorf(simulator.EINVALID, "--db", "%v", err)
+	}
+	return attending{db, leave}, nil
+}
+
+// replicaPoll is how often a replica looks for work the others did not
+// announce to it: purchases placed through them, the queues of one that
+// died once their leases ran out.
+const replicaPoll = time.Second
+
+// replicaOf makes this process one of the replicas sharing store, when
+// it is a PostgreSQL store served with others; nil otherwise. A queue's
+// lease outlasts an attempt (timeout) and its recording.
+func replicaOf(store simulator.Store, c serveConfig, random io.Reader) (*delivery.Replica, error) {
+	leases, ok := store.(simulator.Leaser)
+	if !ok || c.virtual {
+		return nil, nil
+	}
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	if _, err := io.ReadFull(cmp.Or(random, rand.Reader), b); err != nil {
+		return nil, err
+	}
+	owner := fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
+	return &delivery.Replica{Leases: leases, Owner: owner, Lease: 2*c.timeout + 10*time.Second}, nil
+}
+
+// pollOthers wakes the scheduler every replicaPoll until ctx ends.
+func pollOthers(ctx context.Context, wake func()) {
+	t := time.NewTicker(replicaPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			wake()
+		}
 	}
 }

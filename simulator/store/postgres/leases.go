@@ -44,3 +44,41 @@ func (d *DB) ReleaseLease(ctx context.Context, name, owner string) error {
 	_, err := d.exec(ctx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, owner)
 	return err
 }
+
+// attendLock is the advisory lock every kgsim serve on the database holds
+// while it runs: shared by replicas, exclusive for one that must be alone.
+const attendLock = writeLock + 1
+
+// Attend records, for as long as this process runs (until leave is
+// called or the process dies), that it serves from the database: with
+// others (replicas) unless alone, which a virtual clock needs, since each
+// process has a clock of its own. It is refused when that cannot be: a
+// process alone is there, or alone is asked while others are.
+func (d *DB) Attend(ctx context.Context, alone bool) (leave func(), err error) {
+	c, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, d.health.fail(err)
+	}
+	// The lock is the connection's: it is taken out of the pool, and
+	// closing it lets go of the lock.
+	conn := c.Hijack()
+	try := `SELECT pg_try_advisory_lock_shared($1)`
+	if alone {
+		try = `SELECT pg_try_advisory_lock($1)`
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, try, attendLock).Scan(&ok); err != nil {
+		conn.Close(ctx)
+		return nil, err
+	}
+	if !ok {
+		conn.Close(ctx)
+		if alone {
+			return nil, simulator.Errorf(simulator.ECONFLICT, "clock",
+				"another kgsim serve uses this database, and a virtual clock needs it alone (each process would keep a clock of its own): use --clock real for replicas, or a database of its own")
+		}
+		return nil, simulator.Errorf(simulator.ECONFLICT, "clock",
+			"a kgsim serve with a virtual clock uses this database alone: stop it, or give this one a database of its own")
+	}
+	return func() { conn.Close(context.Background()) }, nil
+}
