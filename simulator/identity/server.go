@@ -63,6 +63,13 @@ type Config struct {
 	Defaults Settings
 	// Registry receives the identity provider's metrics; nil means none.
 	Registry prometheus.Registerer
+	// Shared is set when other kgsim processes serve from the same store
+	// (replicas): Key, which they all have, signs login forms, so that a
+	// login started on one finishes on another, and tenants' settings are
+	// read from the store every time, since another process may change
+	// them.
+	Shared bool
+	Key    []byte // 32 bytes or more; with Shared only
 }
 
 // Server is the identity provider's HTTP surface: the unified login page,
@@ -116,10 +123,17 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("identity: Config.Defaults: %w", err)
 	}
 	s := &Server{store: c.Store, clock: c.Clock, random: c.Random, base: base.Scheme + "://" + base.Host, log: c.Logger, defaults: defaults,
-		cache: settingsCache{byTenant: map[string]simulator.IdentitySettings{}}}
-	s.key = make([]byte, 32)
-	if err := s.read(s.key); err != nil {
-		return nil, fmt.Errorf("identity: the form key: %w", err)
+		cache: settingsCache{byTenant: map[string]simulator.IdentitySettings{}, off: c.Shared}}
+	switch {
+	case c.Shared && len(c.Key) < 32:
+		return nil, fmt.Errorf("identity: Config.Key has %d bytes; replicas need a shared key of 32 or more", len(c.Key))
+	case c.Shared:
+		s.key = c.Key
+	default:
+		s.key = make([]byte, 32)
+		if err := s.read(s.key); err != nil {
+			return nil, fmt.Errorf("identity: the form key: %w", err)
+		}
 	}
 	if s.pages, err = web.Templates(); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)

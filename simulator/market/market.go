@@ -61,6 +61,9 @@ type Config struct {
 	// Replica shares the callbacks' attempts with the other kgsim
 	// processes on the store; nil when this process is the only one.
 	Replica *delivery.Replica
+	// SharedKey, with Replica, is the key all the replicas sign login
+	// forms with.
+	SharedKey []byte
 }
 
 // DefaultBase is kgsim serve's default address.
@@ -105,7 +108,7 @@ func New(ctx context.Context, c Config) (*Market, error) {
 	}
 	var err error
 	m.Identity, err = identity.New(identity.Config{Store: c.Store, Clock: c.Clock, Random: c.Random, Base: c.Base, Logger: c.Logger,
-		Registry: c.Registry, Defaults: c.Identity})
+		Registry: c.Registry, Defaults: c.Identity, Shared: c.Replica != nil, Key: c.SharedKey})
 	if err != nil {
 		return nil, err
 	}

@@ -301,7 +301,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	replica, err := replicaOf(store, c, e.random)
+	replica, key, err := replicaOf(ctx, store, c, e.random)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -320,7 +320,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 	mk, err := market.New(ctx, market.Config{
 		Store: store, Clock: clock, Products: cat.Products, Customers: cat.Customers, Sellers: cat.Sellers,
 		Timeout: c.timeout, Workers: c.workers, Wall: e.now, Random: e.random, Registry: reg, Logger: log,
-		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout, Identity: c.identity, Replica: replica,
+		Base: c.base, KitOAEPHash: c.oaepHash, KitLayout: c.kitLayout, Identity: c.identity, Replica: replica, SharedKey: key,
 	})
 	if err != nil {
 		store.Close()

@@ -3,15 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kgsim/kgsim/simulator/envtest"
 	"github.com/kgsim/kgsim/simulator/store/postgres"
 	"github.com/kgsim/kgsim/simulator/store/postgres/pgtest"
 )
@@ -21,7 +27,10 @@ import (
 // KGSIM_REQUIRE_POSTGRES is set).
 var cluster *pgtest.Cluster
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &cluster)) }
+// TestMain also says, without -v, which tests the machine made skip.
+func TestMain(m *testing.M) {
+	os.Exit(envtest.Report(pgtest.Main(m, &cluster), "simulator/cmd/kgsim", pgtest.Need(), envtest.Docker(), apacheNeed()))
+}
 
 // A PostgreSQL server that cannot be reached is tried again, saying so,
 // then kgsim exits with status 2 naming --db, without showing the
@@ -209,5 +218,65 @@ func TestReplicasRefuseVirtualClock(t *testing.T) {
 	r = kgsim(t, "", "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--clock: a kgsim serve with a virtual clock uses this database alone") {
 		t.Errorf("a replica beside a virtual clock: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// A login started on one replica finishes on the other: the form rendered
+// by A is accepted by B, the code B issued is exchanged at A, and spent
+// there it is refused by B.
+func TestReplicasShareLogins(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	fixtures := writeFixtures(t, "http://127.0.0.1:1")
+	a := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	b := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	a.call(t, "POST", "/admin/v1/apps", `{"appId":"APP-1","productId":"P-CRASH","clientId":"acme-client","clientSecret":"acme-secret-0123456789",`+
+		`"redirectUris":["https://isv.example.com/callback"]}`)
+	b.call(t, "POST", "/admin/v1/users", `{"tenant":"acme","userName":"zhangsan","password":"pw-zhangsan-8c1f","apps":["acme-client"]}`)
+
+	jar, _ := cookiejar.New(nil) // cookies do not tell ports apart: A's reach B
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := browser.Get(a.base + "/unified-login/?ind=UNOP&appId=APP-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(html)
+	if csrf == nil {
+		t.Fatalf("A's login page has no form: %d\n%s", page.StatusCode, html)
+	}
+	resp, err := browser.PostForm(b.base+"/unified-login/api/login", url.Values{"ind": {"UNOP"}, "appId": {"APP-1"},
+		"csrf": {string(csrf[1])}, "username": {"zhangsan"}, "password": {"pw-zhangsan-8c1f"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	callback, err := url.Parse(resp.Header.Get("Location"))
+	code := callback.Query().Get("code")
+	if resp.StatusCode != http.StatusFound || err != nil || code == "" {
+		t.Fatalf("A's form sent to B: %d to %q, want a redirect with a code", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	exchange := func(p *process) int {
+		resp, err := http.PostForm(p.base+"/t/acme/api/v1/oauth2/token", url.Values{"grant_type": {"authorization_code"},
+			"code": {code}, "client_id": {"acme-client"}, "client_secret": {"acme-secret-0123456789"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := exchange(a); got != http.StatusOK {
+		t.Errorf("B's code exchanged at A: %d, want 200", got)
+	}
+	if got := exchange(b); got == http.StatusOK {
+		t.Error("the code spent at A was accepted again by B")
+	}
+	// A tenant's settings changed through one replica are in force at
+	// the other, which read them before.
+	b.call(t, "GET", "/admin/v1/tenants/acme/identity", "")
+	a.call(t, "PUT", "/admin/v1/tenants/acme/identity", `{"casFormat":"xml"}`)
+	if got := b.call(t, "GET", "/admin/v1/tenants/acme/identity", "").Get("settings.casFormat").Str; got != "XML" {
+		t.Errorf("B's casFormat after A changed it: %q, want XML", got)
 	}
 }

@@ -101,20 +101,26 @@ func attend(ctx context.Context, db *postgres.DB, alone bool) (simulator.Store, 
 const replicaPoll = time.Second
 
 // replicaOf makes this process one of the replicas sharing store, when
-// it is a PostgreSQL store served with others; nil otherwise. A queue's
-// lease outlasts an attempt (timeout) and its recording.
-func replicaOf(store simulator.Store, c serveConfig, random io.Reader) (*delivery.Replica, error) {
-	leases, ok := store.(simulator.Leaser)
+// it is a PostgreSQL store served with others, and returns the key they
+// all sign login forms with; nil otherwise. A queue's lease outlasts an
+// attempt (timeout) and its recording.
+func replicaOf(ctx context.Context, store simulator.Store, c serveConfig, random io.Reader) (*delivery.Replica, []byte, error) {
+	shared, ok := store.(attending)
 	if !ok || c.virtual {
-		return nil, nil
+		return nil, nil, nil
 	}
+	random = cmp.Or(random, io.Reader(rand.Reader))
 	host, _ := os.Hostname()
 	b := make([]byte, 6)
-	if _, err := io.ReadFull(cmp.Or(random, rand.Reader), b); err != nil {
-		return nil, err
+	if _, err := io.ReadFull(random, b); err != nil {
+		return nil, nil, err
+	}
+	key, err := shared.Secret(ctx, "identity form key", 32, random)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the replicas' shared key: %w", err)
 	}
 	owner := fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
-	return &delivery.Replica{Leases: leases, Owner: owner, Lease: 2*c.timeout + 10*time.Second}, nil
+	return &delivery.Replica{Leases: shared, Owner: owner, Lease: 2*c.timeout + 10*time.Second}, key, nil
 }
 
 // pollOthers wakes the scheduler every replicaPoll until ctx ends.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,4 +82,22 @@ func (d *DB) Attend(ctx context.Context, alone bool) (leave func(), err error) {
 			"a kgsim serve with a virtual clock uses this database alone: stop it, or give this one a database of its own")
 	}
 	return func() { conn.Close(context.Background()) }, nil
+}
+
+// Secret returns the secret called name that every process on the
+// database shares, making it from random (size bytes) if there is none
+// yet: of processes starting at once, the first one's is kept.
+func (d *DB) Secret(ctx context.Context, name string, size int, random io.Reader) ([]byte, error) {
+	fresh := make([]byte, size)
+	if _, err := io.ReadFull(random, fresh); err != nil {
+		return nil, err
+	}
+	var value []byte
+	err := d.atomic(ctx, func(s store) error {
+		if _, err := s.exec(ctx, `INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+			return err
+		}
+		return s.queryRow(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	})
+	return value, err
 }
