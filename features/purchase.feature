@@ -18,6 +18,14 @@ Feature: A new purchase
     Then the purchase call succeeds
     And the answer has a non-empty "appInfo.frontEndUrl" of at most 512 characters
 
+  # V1 sends the purchase's newInstance again, once, with a new businessId,
+  # whenever the buyer opens the resource details (callbacks.md §10).
+  @required @v1
+  Scenario: The purchase the resource details send again names the same instance
+    Given a buyer has bought the product
+    When the buyer opens the resource details
+    Then the purchase sent again from the resource details is acknowledged with the same instance
+
   @required @v2
   Scenario: The buyer's resource details show the instance
     Given a buyer has bought the product

@@ -68,6 +68,10 @@ const (
 	KindDebug     = "DEBUG"
 	KindDialTest  = "DIAL_TEST"
 	KindPoll      = "POLL" // queryInstance after a newInstance answered 000004
+	// KindDetails is the V1 newInstance sent again when the buyer opens
+	// the resource details (callbacks.md §10): tried once, it settles
+	// nothing.
+	KindDetails = "DETAILS"
 )
 
 // Filters for listings. Zero fields match everything; Limit 0 means no

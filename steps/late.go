@@ -118,3 +118,28 @@ func delayedHint(p simulator.Protocol, c *call) string {
 	}
 	return "rule: calls have no ordering (§8 notes) and a purchase delivered again names its instance (§10 a): the time a call was signed says when it left the marketplace, not which state is newer; answer a delayed delivery as the first"
 }
+
+// detailsRepeatAcknowledged checks the purchase the buyer's resource
+// details sent again (V1, callbacks.md §10) was acknowledged with the
+// purchase's instance.
+func (w *world) detailsRepeatAcknowledged(ctx context.Context) error {
+	ms, err := w.messages(ctx)
+	if err != nil {
+		return err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Kind != simulator.KindDetails {
+			continue
+		}
+		c, err := w.lastAttempt(ctx, ms[i])
+		if err != nil || c == nil {
+			return fmt.Errorf("the purchase sent again from the resource details was never attempted: %v", err)
+		}
+		w.last = c
+		if c.attempt.Verdict.Failed() {
+			return w.fail(c, "callbacks.md §5.1, §10", w.hintFor(c), "the merchant did not acknowledge the purchase the buyer's resource details sent again: %s", c.attempt.Verdict)
+		}
+		return w.sameAs(ctx, "instanceId", "is the same as", "purchase call")
+	}
+	return fmt.Errorf("the marketplace sent no purchase again from the resource details (V1 SaaS products do): open them first")
+}

@@ -3,20 +3,28 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/tidwall/gjson"
 )
 
-// queriesBoth sends V2 queryInstance for the scenario's last two
-// instances in one call, their instanceIds separated by a comma
-// (callbacks.md §5.9).
+// queriesBoth has the marketplace send queryInstance for the scenario's
+// last two instances in one call, their instanceIds separated by a comma,
+// as the buyer's page listing both does (callbacks.md §5.9).
 func (w *world) queriesBoth(ctx context.Context) error {
-	ids, err := w.lastTwoInstances(ctx)
-	if err != nil {
+	if _, err := w.lastTwoInstances(ctx); err != nil {
 		return err
 	}
-	_, err = w.send(ctx, craft{activity: "queryInstance", params: with(with(nil, "activity", "queryInstance"), "instanceId", strings.Join(ids, ","))})
+	a, b := w.purchases[len(w.purchases)-2], w.purchases[len(w.purchases)-1]
+	m, err := w.market.Engine.Query(ctx, a.instance, b.instance)
+	if err != nil {
+		return fmt.Errorf("the marketplace could not query both instances: %w", err)
+	}
+	if err := w.runDue(ctx); err != nil {
+		return err
+	}
+	if w.last, err = w.lastAttempt(ctx, m); err == nil && w.last == nil {
+		err = fmt.Errorf("the query of both instances was never attempted")
+	}
 	return err
 }
 

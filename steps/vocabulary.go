@@ -111,6 +111,7 @@ func vocabulary() []section {
 			{`^the answer lists each of the two instances with a non-empty "([^"]+)"$`, on1((*world).listsEach), `Then the answer lists each of the two instances with a non-empty "appInfo.frontEndUrl"`},
 			{`^the retry of the purchase is acknowledged with the instance of the late answer$`, on((*world).lateRetryAcknowledged), "Then the retry of the purchase is acknowledged with the instance of the late answer"},
 			{`^the merchant accepts the delayed delivery with the purchase's instance$`, on((*world).delayedAccepted), "Then the merchant accepts the delayed delivery with the purchase's instance"},
+			{`^the purchase sent again from the resource details is acknowledged with the same instance$`, on((*world).detailsRepeatAcknowledged), "Then the purchase sent again from the resource details is acknowledged with the same instance"},
 			{`^both deliveries are acknowledged with the same instance$`, on((*world).overlapOneInstance), "Then both deliveries are acknowledged with the same instance"},
 			{`^the answer lists the instance with a non-empty "([^"]+)"$`, on1((*world).listsInstanceWith), `Then the answer lists the instance with a non-empty "appInfo.frontEndUrl"`},
 			{`^the answer lists the instance's usage$`, on((*world).listsUsage), "Then the answer lists the instance's usage"},

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -63,15 +64,79 @@ func expired(inst simulator.Instance, now time.Time) bool {
 }
 
 // Query is the buyer opening "查询资源信息": one queryInstance attempt
-// (callbacks.md §2.4), for an instance the merchant has.
-func (e *Engine) Query(ctx context.Context, instanceKey string) (simulator.Message, error) {
+// (callbacks.md §2.4), for an instance the merchant has. A V1 SaaS
+// product's page also sends the purchase's newInstance again, with a new
+// businessId, once (§10: "每次打开资源详情"), before the query.
+//
+// With others, the buyer's page lists more of the buyer's instances of
+// the product: one queryInstance names them all, the instanceIds
+// comma-separated, at most maxQueried (§5.7, §5.9, §15 Q9), on the first
+// instance's queue; no newInstance is repeated for a list.
+func (e *Engine) Query(ctx context.Context, instanceKey string, others ...string) (simulator.Message, error) {
+	const action = "querying the instance"
 	var m simulator.Message
-	err := e.onInstance(ctx, instanceKey, in("querying the instance", simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
+	err := e.onInstance(ctx, instanceKey, in(action, simulator.Active, simulator.Frozen), func(t *txn, inst simulator.Instance, p simulator.Product) error {
+		if len(others) == 0 && p.Protocol == simulator.V1 && !p.License {
+			if err := t.repeatPurchase(p, inst); err != nil {
+				return err
+			}
+		}
+		if len(others)+1 > maxQueried {
+			return simulator.Errorf(simulator.EINVALID, "with", "names %d instances besides %s; one queryInstance names at most %d", len(others), inst.Key, maxQueried)
+		}
+		ids := []string{inst.ID}
+		seen := map[string]bool{inst.Key: true}
+		for _, key := range others {
+			if seen[key] {
+				return simulator.Errorf(simulator.EINVALID, "with", "names instance %s twice", key)
+			}
+			seen[key] = true
+			o, _, err := t.instance(key)
+			if err != nil {
+				return err
+			}
+			if err := allow(o, action, simulator.Active, simulator.Frozen); err != nil {
+				return err
+			}
+			if o.ProductID != inst.ProductID || o.CustomerID != inst.CustomerID {
+				return simulator.Errorf(simulator.EINVALID, "with", "instance %s is customer %s's of product %s; a query lists one buyer's instances of one product (%s's of %s)",
+					key, o.CustomerID, o.ProductID, inst.CustomerID, inst.ProductID)
+			}
+			ids = append(ids, o.ID)
+		}
 		var err error
-		m, err = t.send(p, inst, inst.OrderID, inst.OrderLineID, query(inst))
+		m, err = t.send(p, inst, inst.OrderID, inst.OrderLineID, newParams("queryInstance").str("instanceId", strings.Join(ids, ",")))
 		return err
 	})
 	return m, err
+}
+
+// maxQueried is how many instances one queryInstance names at most: the
+// docs' 100, which at 64 characters each is the 6,400 characters §15 Q9
+// allows.
+const maxQueried = 100
+
+// repeatPurchase sends a V1 instance's newInstance again as the resource
+// details do: the purchase order's call, rebuilt (fresh ivs for the
+// encrypted contact fields), of kind DETAILS, tried once.
+func (t *txn) repeatPurchase(p simulator.Product, inst simulator.Instance) error {
+	o, err := t.tx.Order(t.ctx, inst.OrderID)
+	if err != nil {
+		return err
+	}
+	c, err := t.tx.Customer(t.ctx, inst.CustomerID)
+	if err != nil {
+		return err
+	}
+	ps, err := t.purchase(p, c, o)
+	if err != nil {
+		return err
+	}
+	if _, err := t.send(p, inst, o.ID, o.LineID, ps); err != nil {
+		return err
+	}
+	t.out[len(t.out)-1].Kind = simulator.KindDetails
+	return nil
 }
 
 // LicenseRequest is a buyer's request for a License of an online License

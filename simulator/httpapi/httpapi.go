@@ -52,7 +52,7 @@
 //	POST /admin/v1/instances/{key}/unsubscribe      -> {"order","instance"}
 //	POST /admin/v1/instances/{key}/freeze           -> {"instance"}
 //	POST /admin/v1/instances/{key}/unfreeze         -> {"instance"}
-//	POST /admin/v1/instances/{key}/query            -> {"message","instance"}
+//	POST /admin/v1/instances/{key}/query            {"with":[key...]} -> {"message","instance"}
 //	POST /admin/v1/instances/{key}/license          {"deviceFingerprint"} -> {"message","instance"}
 //	GET  /admin/v1/messages                         ?kind&productId&orderId&queue&activity&instanceId&outcome&since&until&order&cursor&limit -> {"messages":[message],"next"} (since, until: created, RFC 3339)
 //	GET  /admin/v1/messages/{id}                    message with "attempts" (the call record's)

@@ -155,6 +155,11 @@ type (
 	licenseRequest struct {
 		DeviceFingerprint string `json:"deviceFingerprint"`
 	}
+	// instanceQuery lists the buyer's other instances of the product
+	// that one queryInstance names too.
+	instanceQuery struct {
+		With []string `json:"with"`
+	}
 )
 
 func (rn renewal) engine() engine.Renewal {
@@ -202,8 +207,8 @@ func (a *api) instanceActions() map[string]action {
 		"unfreeze": withBody(func(ctx context.Context, key string, _ struct{}) (actionResult, error) {
 			return done(e.Unfreeze(ctx, key))
 		}),
-		"query": withBody(func(ctx context.Context, key string, _ struct{}) (actionResult, error) {
-			return sent(e.Query(ctx, key))
+		"query": withBody(func(ctx context.Context, key string, in instanceQuery) (actionResult, error) {
+			return sent(e.Query(ctx, key, in.With...))
 		}),
 		"license": withBody(func(ctx context.Context, key string, in licenseRequest) (actionResult, error) {
 			return sent(e.RequestLicense(ctx, key, engine.LicenseRequest{DeviceFingerprint: in.DeviceFingerprint}))

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll, simulator.KindKit}
+	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll, simulator.KindKit, simulator.KindDetails}
 	outcomes     = []simulator.Outcome{simulator.Pending, simulator.Succeeded, simulator.SucceededAfterRestart,
 		simulator.OrderFailed, simulator.Stopped, simulator.Polling, simulator.ChangeRefused, simulator.Held}
 )
