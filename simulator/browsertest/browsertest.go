@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kgsim/kgsim/simulator/envtest"
 )
 
 // Path is the path of a Chromium or Chrome binary. Without one the test is
@@ -18,17 +19,36 @@ import (
 // scripts/install-chromium.sh), where it fails.
 func Path(t testing.TB) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
+	if path, ok := find(); ok {
+		return path
 	}
-	const missing = "no Chromium on PATH (chromium, chromium-browser, google-chrome): scripts/install-chromium.sh installs Debian's chromium package"
 	if os.Getenv("KGSIM_REQUIRE_BROWSER") != "" {
 		t.Fatal(missing + "; KGSIM_REQUIRE_BROWSER is set, so the browser test must run")
 	}
 	t.Skip(missing + "; skipped (set KGSIM_REQUIRE_BROWSER=1 to fail instead)")
 	return ""
+}
+
+const missing = "no Chromium on PATH (chromium, chromium-browser, google-chrome): scripts/install-chromium.sh installs Debian's chromium package"
+
+func find() (string, bool) {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, true
+		}
+	}
+	return "", false
+}
+
+// Need is Chromium as a need of a package's tests, for its TestMain's
+// envtest.Report.
+func Need() envtest.Need {
+	return envtest.Need{Name: "Chromium", Missing: func() string {
+		if _, ok := find(); ok {
+			return ""
+		}
+		return missing + " (set KGSIM_REQUIRE_BROWSER=1 to fail instead)"
+	}}
 }
 
 // Tab starts a headless browser with opts added to chromedp's defaults and

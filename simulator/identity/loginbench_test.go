@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/kgsim/kgsim/simulator/browsertest"
+	"github.com/kgsim/kgsim/simulator/envtest"
 	"github.com/tidwall/gjson"
 
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -45,7 +47,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(envtest.Report(m.Run(), "simulator/identity", browsertest.Need()))
 }
 
 // serveBenchIdP serves the benchmarks' world (seedBench) over a SQLite

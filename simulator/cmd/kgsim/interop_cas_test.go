@@ -18,6 +18,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/kgsim/kgsim/simulator/envtest"
 	cas "gopkg.in/cas.v2"
 )
 
@@ -76,26 +77,45 @@ const (
 // it after scripts/install-apache-cas.sh), where it fails.
 func apacheWithCAS(t *testing.T) (bin, modules string) {
 	t.Helper()
-	bin, err := exec.LookPath("apache2")
-	if err != nil {
-		bin = debianApache // /usr/sbin is not on every user's PATH
-	}
-	var missing []string
-	if _, err := os.Stat(bin); err != nil {
-		missing = append(missing, "apache2 (Debian's apache2 package)")
-	}
-	if _, err := os.Stat(filepath.Join(debianModules, "mod_auth_cas.so")); err != nil {
-		missing = append(missing, filepath.Join(debianModules, "mod_auth_cas.so")+" (Debian's libapache2-mod-auth-cas package)")
-	}
-	if len(missing) == 0 {
+	bin, msg := findApache()
+	if msg == "" {
 		return bin, debianModules
 	}
-	msg := "no " + strings.Join(missing, " and no ") + ": scripts/install-apache-cas.sh installs them"
 	if os.Getenv("KGSIM_REQUIRE_APACHE") != "" {
 		t.Fatal(msg + "; KGSIM_REQUIRE_APACHE is set, so the Apache test must run")
 	}
 	t.Skip(msg + "; skipped (set KGSIM_REQUIRE_APACHE=1 to fail instead)")
 	return "", ""
+}
+
+// findApache returns the server, or why it or the CAS module is missing.
+func findApache() (bin, missing string) {
+	bin, err := exec.LookPath("apache2")
+	if err != nil {
+		bin = debianApache // /usr/sbin is not on every user's PATH
+	}
+	var absent []string
+	if _, err := os.Stat(bin); err != nil {
+		absent = append(absent, "apache2 (Debian's apache2 package)")
+	}
+	if _, err := os.Stat(filepath.Join(debianModules, "mod_auth_cas.so")); err != nil {
+		absent = append(absent, filepath.Join(debianModules, "mod_auth_cas.so")+" (Debian's libapache2-mod-auth-cas package)")
+	}
+	if len(absent) == 0 {
+		return bin, ""
+	}
+	return "", "no " + strings.Join(absent, " and no ") + ": scripts/install-apache-cas.sh installs them"
+}
+
+// apacheNeed is Apache with mod_auth_cas as a need of this package's
+// tests (TestMain).
+func apacheNeed() envtest.Need {
+	return envtest.Need{Name: "Apache with mod_auth_cas", Missing: func() string {
+		if _, msg := findApache(); msg != "" {
+			return msg + " (set KGSIM_REQUIRE_APACHE=1 to fail instead)"
+		}
+		return ""
+	}}
 }
 
 // apacheConf protects /secret/ with CAS at kgsim. The page shows

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/envtest"
 	"github.com/kgsim/kgsim/simulator/store/postgres/pgtest"
 	"github.com/kgsim/kgsim/simulator/store/storetest"
 )
@@ -16,7 +17,9 @@ import (
 // where there is none.
 var cluster *pgtest.Cluster
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &cluster)) }
+func TestMain(m *testing.M) {
+	os.Exit(envtest.Report(pgtest.Main(m, &cluster), "simulator/store/postgres", pgtest.Need()))
+}
 
 func open(t *testing.T, url string) *DB {
 	t.Helper()
@@ -83,5 +86,56 @@ func TestNumbered(t *testing.T) {
 		if got := numbered(tt.in); got != tt.want {
 			t.Errorf("numbered(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// While the server is down, calls fail at once with EUNAVAILABLE (the
+// admin API's 503) and Health says so; once it is back, the store
+// reconnects by itself and Health clears with the next write.
+func TestServerRestarted(t *testing.T) {
+	if cluster == nil {
+		cluster.DB(t) // skips, or fails where PostgreSQL is required
+	}
+	ctx := t.Context()
+	db := open(t, cluster.DB(t))
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Down(); err != nil {
+		t.Fatal(err)
+	}
+	up := false
+	defer func() {
+		if !up {
+			cluster.Up()
+		}
+	}()
+	start := time.Now()
+	err := db.Enqueue(ctx, storetest.Pending("01B", "q", t0))
+	if simulator.ErrorCode(err) != simulator.EUNAVAILABLE {
+		t.Errorf("a write while the server is down: err = %v, want EUNAVAILABLE", err)
+	}
+	if _, err := db.Message(ctx, "01A"); simulator.ErrorCode(err) != simulator.EUNAVAILABLE {
+		t.Errorf("a read while the server is down: err = %v, want EUNAVAILABLE", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the calls took %v while the server was down, want a prompt failure", took)
+	}
+	if err := db.Health(ctx); simulator.ErrorCode(err) != simulator.EUNAVAILABLE {
+		t.Errorf("Health while the server is down = %v, want EUNAVAILABLE", err)
+	}
+	if err := cluster.Up(); err != nil {
+		t.Fatal(err)
+	}
+	up = true
+	if err := db.Enqueue(ctx, storetest.Pending("01B", "q", t0)); err != nil {
+		t.Fatalf("a write once the server is back: %v", err)
+	}
+	if err := db.Health(ctx); err != nil {
+		t.Errorf("Health after a write succeeded again = %v", err)
+	}
+	if _, err := db.Message(ctx, "01A"); err != nil {
+		t.Errorf("what was committed before the restart: %v", err)
 	}
 }
