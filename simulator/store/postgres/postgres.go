@@ -38,6 +38,10 @@ var migrations embed.FS
 // locks on the same database do not collide with it.
 const writeLock = 0x6b6773696d
 
+// connectTimeout bounds a new connection when the connection string
+// sets no connect_timeout.
+const connectTimeout = 5 * time.Second
+
 // DB is a Store in one PostgreSQL database. Each of its Tx methods is a
 // transaction of its own; Update groups several.
 type DB struct {
@@ -53,6 +57,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, simulator.Errorf(simulator.EINVALID, "db", "%v", err)
+	}
+	// A server that does not answer (a host down, a firewall dropping
+	// packets) fails a request after connectTimeout instead of holding
+	// it; the connection string's connect_timeout wins.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -33,11 +33,13 @@ const missing = "no PostgreSQL binaries (initdb, postgres) in /usr/lib/postgresq
 
 // Cluster is a running PostgreSQL server of a test package.
 type Cluster struct {
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	exit chan error // the server's exit, once it has stopped
-	dbs  atomic.Int64
+	dir   string
+	port  int
+	bin   string
+	owner *user.User
+	cmd   *exec.Cmd
+	exit  chan error // the server's exit, once it has stopped
+	dbs   atomic.Int64
 }
 
 // Main starts a cluster, runs the package's tests and stops it; it
@@ -145,7 +147,14 @@ func (c *Cluster) start(bin string, owner *user.User) error {
 	if err != nil {
 		return err
 	}
-	c.port = port
+	c.port, c.bin, c.owner = port, bin, owner
+	return c.serve()
+}
+
+// serve starts the server on the cluster's data directory and port, and
+// returns once it takes connections.
+func (c *Cluster) serve() error {
+	data, owner, bin, port := filepath.Join(c.dir, "data"), c.owner, c.bin, c.port
 	// fsync off: a crash of the machine loses a test cluster, nothing
 	// else; the tests of durability are the SQLite store's and kgsim's.
 	c.cmd = command(owner, filepath.Join(bin, "postgres"), "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", c.dir,
@@ -157,7 +166,8 @@ func (c *Cluster) start(bin string, owner *user.User) error {
 	if err := c.cmd.Start(); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	c.exit = make(chan error, 1)
+	cmd, exit := c.cmd, make(chan error, 1)
+	c.exit = exit
 	ready := make(chan struct{})
 	var log strings.Builder
 	go func() {
@@ -173,16 +183,16 @@ func (c *Cluster) start(bin string, owner *user.User) error {
 			}
 		}
 		io.Copy(io.Discard, stderr)
-		c.exit <- c.cmd.Wait()
+		exit <- cmd.Wait()
 	}()
 	select {
 	case <-ready:
 		return nil
-	case err := <-c.exit:
-		c.exit <- err
+	case err := <-exit:
+		exit <- err
 		return fmt.Errorf("postgres exited before it was ready (%v): %s", err, log.String())
 	case <-time.After(60 * time.Second):
-		c.Stop()
+		c.stop()
 		return errors.New("postgres was not ready after 60 s")
 	}
 }
@@ -242,20 +252,33 @@ func (c *Cluster) DB(t testing.TB) string {
 	return c.URL(name)
 }
 
-// Stop stops the server (a fast shutdown) and removes its directory.
+// Stop stops the server and removes its directory.
 func (c *Cluster) Stop() error {
-	var err error
-	if c.cmd != nil && c.cmd.Process != nil {
-		c.cmd.Process.Signal(os.Interrupt)
-		select {
-		case err = <-c.exit:
-		case <-time.After(30 * time.Second):
-			c.cmd.Process.Kill()
-			err = <-c.exit
-		}
-	}
+	err := c.stop()
 	if rmErr := os.RemoveAll(c.dir); err == nil {
 		err = rmErr
 	}
+	return err
+}
+
+// Down stops the server (a fast shutdown: clients are disconnected) and
+// keeps its data; Up starts it again on the same port.
+func (c *Cluster) Down() error { return c.stop() }
+
+func (c *Cluster) Up() error { return c.serve() }
+
+func (c *Cluster) stop() error {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return nil
+	}
+	c.cmd.Process.Signal(os.Interrupt)
+	var err error
+	select {
+	case err = <-c.exit:
+	case <-time.After(30 * time.Second):
+		c.cmd.Process.Kill()
+		err = <-c.exit
+	}
+	c.cmd = nil
 	return err
 }
