@@ -20,24 +20,26 @@ type productDoc struct {
 // turn both into nil). The conversions to and from Product stop compiling
 // when Product gains a field, so none is dropped unnoticed.
 type productFields struct {
-	ID              string
-	SKUCode         string
-	Name            string
-	ChargingMode    simulator.ChargingMode
-	PeriodType      string
-	Trial           bool
-	License         bool
-	URL             string
-	Protocol        simulator.Protocol
-	AccessKey       string
-	EncryptType     string
-	DialTests       bool
-	RequireBodySign bool
-	TrialDays       int
-	NoticeTo        []string
-	DebugCases      []simulator.DebugCase `json:"-"`
-	Status          simulator.ProductStatus
-	SellerID        string
+	ID               string
+	SKUCode          string
+	Name             string
+	ChargingMode     simulator.ChargingMode
+	PeriodType       string
+	Trial            bool
+	License          bool
+	URL              string
+	Protocol         simulator.Protocol
+	AccessKey        string
+	EncryptType      string
+	DialTests        bool
+	RequireBodySign  bool
+	NewInstanceShape string
+	PlaintextContact bool
+	TrialDays        int
+	NoticeTo         []string
+	DebugCases       []simulator.DebugCase `json:"-"`
+	Status           simulator.ProductStatus
+	SellerID         string
 }
 
 type debugCaseDoc struct {
@@ -58,7 +60,10 @@ func (s store) PutProduct(ctx context.Context, p simulator.Product) error {
 			doc.Cases[i] = debugCaseDoc{c.Activity, c.Params}
 		}
 	}
-	return putDoc(ctx, s, "products", p.ID, doc)
+	return s.atomic(ctx, func(s store) error {
+		forget(s.memo, s.memo.products, p.ID)
+		return putDoc(ctx, s, "products", p.ID, doc)
+	})
 }
 
 func scanProduct(s scanner) (simulator.Product, error) {
@@ -81,8 +86,14 @@ const selectProduct = `SELECT doc FROM products WHERE id = ?`
 
 // Product returns one stored product.
 func (s store) Product(ctx context.Context, id string) (simulator.Product, error) {
-	return one(ctx, s, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id),
-		selectProduct, id)
+	read := func() (simulator.Product, error) {
+		return one(ctx, s, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id), selectProduct, id)
+	}
+	if s.tx != nil {
+		return read()
+	}
+	p, err := remembered(s.memo, s.memo.products, id, read)
+	return cloneProduct(p), err
 }
 
 // Products lists the products in the order they were first stored.
@@ -96,7 +107,10 @@ func (s store) PutCustomer(ctx context.Context, c simulator.Customer) error {
 	if c.ID == "" {
 		return simulator.Errorf(simulator.EINVALID, "customerId", "is required to store a customer")
 	}
-	return putDoc(ctx, s, "customers", c.ID, c)
+	return s.atomic(ctx, func(s store) error {
+		forget(s.memo, s.memo.customers, c.ID)
+		return putDoc(ctx, s, "customers", c.ID, c)
+	})
 }
 
 func scanCustomer(s scanner) (simulator.Customer, error) {
@@ -105,10 +119,19 @@ func scanCustomer(s scanner) (simulator.Customer, error) {
 	return c, err
 }
 
+// selectCustomer is hot: every order query reads the buyer, and the
+// memo forgets customers when it is full.
+const selectCustomer = `SELECT doc FROM customers WHERE id = ?`
+
 // Customer returns one stored customer.
 func (s store) Customer(ctx context.Context, id string) (simulator.Customer, error) {
-	return one(ctx, s, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id),
-		`SELECT doc FROM customers WHERE id = ?`, id)
+	read := func() (simulator.Customer, error) {
+		return one(ctx, s, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id), selectCustomer, id)
+	}
+	if s.tx != nil {
+		return read()
+	}
+	return remembered(s.memo, s.memo.customers, id, read)
 }
 
 // Customers lists the customers in the order they were first stored.

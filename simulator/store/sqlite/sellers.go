@@ -36,6 +36,7 @@ func (s store) PutSeller(ctx context.Context, sl simulator.Seller) error {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		s.memo.forgetSellers()
 		_, err = s.exec(ctx, `INSERT INTO sellers (id, ak, doc) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET ak = excluded.ak, doc = excluded.doc`, sl.ID, sl.AK, string(b))
 		return err
@@ -57,7 +58,13 @@ func (s store) Seller(ctx context.Context, id string) (simulator.Seller, error) 
 // SellerByAK returns the seller holding an AK. The error does not repeat
 // the AK: callers decide what to show of it.
 func (s store) SellerByAK(ctx context.Context, ak string) (simulator.Seller, error) {
-	return one(ctx, s, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "ak", "no seller holds this AK"), selectSellerByAK, ak)
+	read := func() (simulator.Seller, error) {
+		return one(ctx, s, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "ak", "no seller holds this AK"), selectSellerByAK, ak)
+	}
+	if s.tx != nil {
+		return read()
+	}
+	return remembered(s.memo, s.memo.sellers, ak, read)
 }
 
 // Sellers lists the sellers in the order they were first stored.

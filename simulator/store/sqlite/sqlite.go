@@ -73,7 +73,8 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 	}
 	// One connection: SQLite has one writer, and a pool of them only
 	// trades "database is locked" errors for throughput it cannot have.
-	// It also serialises Update: while fn runs, every other call waits.
+	// It also serialises Update: while fn runs, every other call waits,
+	// which keeps the memo exact (memo.go).
 	db.SetMaxOpenConns(1)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
@@ -89,7 +90,7 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}}}, nil
+	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}, memo: newMemo()}}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -170,6 +171,7 @@ type store struct {
 	hot    statements
 	health *health
 	group  *group
+	memo   *memo
 }
 
 // atomic runs fn with several statements as one transaction: a new one
@@ -195,7 +197,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
-		selectSellerByAK, insertUsage,
+		selectSellerByAK, insertUsage, selectCustomer,
 	} {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
