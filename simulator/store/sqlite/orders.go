@@ -31,9 +31,10 @@ const (
 		updated_at = excluded.updated_at`
 	selectInstance = `SELECT ` + instanceColumns + ` FROM instances WHERE key = ?`
 	// DueInstances walks instances_due, which holds only scheduled
-	// instances, in event order.
+	// instances, in event order. RunDue reads 64, NextDue 1: the limit
+	// is ?+0 for the reason the outbox's is (outbox.go).
 	dueInstances = `SELECT ` + instanceColumns + ` FROM instances INDEXED BY instances_due
-		WHERE next_event_at > 0 AND next_event_at <= ? ORDER BY next_event_at, seq LIMIT ?`
+		WHERE next_event_at > 0 AND next_event_at <= ? ORDER BY next_event_at, seq LIMIT ?+0`
 )
 
 // PutOrder stores an order, replacing the one with its ID.
