@@ -30,6 +30,10 @@ const (
 		expire_at = excluded.expire_at, next_event_at = excluded.next_event_at, created_at = excluded.created_at,
 		updated_at = excluded.updated_at`
 	selectInstance = `SELECT ` + instanceColumns + ` FROM instances WHERE key = ?`
+	// selectInstancesByID is Instances for a product's instanceId alone,
+	// which the settlement of every purchase asks (an instanceId names
+	// one order's instance).
+	selectInstancesByID = `SELECT ` + instanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`
 	// DueInstances walks instances_due, which holds only scheduled
 	// instances, in event order. RunDue reads 64, NextDue 1: the limit
 	// is ?+0 for the reason the outbox's is (outbox.go).
@@ -114,6 +118,9 @@ func (s store) Instance(ctx context.Context, key string) (simulator.Instance, er
 // Instances lists instances oldest first (by CreatedAt, then as first
 // stored), or newest first.
 func (s store) Instances(ctx context.Context, f simulator.InstanceFilter) ([]simulator.Instance, error) {
+	if f == (simulator.InstanceFilter{ProductID: f.ProductID, ID: f.ID}) && f.ProductID != "" && f.ID != "" {
+		return list(ctx, s, scanInstance, selectInstancesByID, f.ProductID, f.ID)
+	}
 	var w where
 	w.eq("product_id", f.ProductID)
 	w.eq("customer_id", f.CustomerID)

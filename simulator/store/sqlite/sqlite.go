@@ -197,7 +197,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
-		selectSellerByAK, insertUsage, selectCustomer,
+		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
 	} {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
@@ -348,7 +348,10 @@ func (w *where) sql(order string, limit int) (string, []any, error) {
 	if len(w.terms) > 0 {
 		clause = " WHERE " + strings.Join(w.terms, " AND ")
 	}
-	return clause + " ORDER BY " + order + " LIMIT ?", append(w.args, limit), nil
+	// ?+0 for the reason the outbox's limit is (outbox.go): a listing
+	// would otherwise be parsed twice whenever its limit differs from the
+	// one it was prepared with.
+	return clause + " ORDER BY " + order + " LIMIT ?+0", append(w.args, limit), nil
 }
 
 // positive checks the limit of Due and DueInstances: they return at most
