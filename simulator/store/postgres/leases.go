@@ -13,37 +13,37 @@ import (
 var _ simulator.Leaser = (*DB)(nil)
 
 // Lease takes or extends the lease name for owner until until, unless
-// another owner holds it at now. It runs under the write lock, so of two
-// replicas asking at once one gets it.
+// another owner holds it at now. One statement does it, atomic on its own
+// (a second replica's insert waits for the first's row and then finds it
+// taken), so leases need not wait for the write lock.
 func (d *DB) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, time.Time, error) {
 	if name == "" || owner == "" {
 		return false, time.Time{}, simulator.Errorf(simulator.EINVALID, "lease", "a lease needs a name and an owner")
 	}
-	held, holderUntil := false, time.Time{}
-	err := d.atomic(ctx, func(s store) error {
-		var holder string
-		var n int64
-		err := s.queryRow(ctx, `SELECT owner, until FROM leases WHERE name = ?`, name).Scan(&holder, &n)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
-		case holder != owner && n > nanos(now):
-			holderUntil = fromNanos(n)
-			return nil
-		}
-		_, err = s.exec(ctx, `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until`, name, owner, nanos(until))
-		held = err == nil
-		return err
-	})
-	return held, holderUntil, err
+	var held bool
+	err := d.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $4)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+		WHERE leases.owner = excluded.owner OR leases.until <= $3
+		RETURNING true`, name, owner, nanos(now), nanos(until)).Scan(&held)
+	switch {
+	case err == nil:
+		return true, time.Time{}, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return false, time.Time{}, d.health.fail(err)
+	}
+	var n int64
+	err = d.pool.QueryRow(ctx, `SELECT until FROM leases WHERE name = $1`, name).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Released in between: free, but not taken; the caller looks again.
+		return false, time.Time{}, nil
+	}
+	return false, fromNanos(n), d.health.fail(err)
 }
 
 // ReleaseLease gives up owner's lease name.
 func (d *DB) ReleaseLease(ctx context.Context, name, owner string) error {
-	_, err := d.exec(ctx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, owner)
-	return err
+	_, err := d.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND owner = $2`, name, owner)
+	return d.health.fail(err)
 }
 
 // attendLock is the advisory lock every kgsim serve on the database holds
