@@ -31,7 +31,7 @@ const debugQueue = "debug/"
 
 // licenseCases is how many debug cases an Online License product keeps,
 // and licenseLast the activities of its last ones, in order (callbacks.md
-// §1: "the debugger requires five saved cases for this product type, the
+// §2: "the debugger requires five saved cases for this product type, the
 // last two being releaseInstance and getLicenseAsync").
 const licenseCases = 5
 
