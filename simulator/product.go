@@ -40,6 +40,13 @@ type Product struct {
 	// RequireBodySign makes a V2 answer without Body-Sign a failure
 	// rather than a warning (callbacks.md §4.6, v2RequireBodySign).
 	RequireBodySign bool `json:"v2RequireBodySign,omitempty"`
+	// NewInstanceShape is the V2 newInstance body: ThinShape (the
+	// default, the current field table) or RichShape, the 2024 example's
+	// buyerInfo and orderInfo (callbacks.md §5.8, v2NewInstanceShape).
+	NewInstanceShape string `json:"v2NewInstanceShape,omitempty"`
+	// PlaintextContact sends the rich body's mobilePhone and email
+	// unencrypted, as that example does (v2PlaintextContact).
+	PlaintextContact bool `json:"v2PlaintextContact,omitempty"`
 	// TrialDays is how long a trial runs before it expires; 0 means 7.
 	TrialDays int `json:"trialDays,omitempty"`
 	// NoticeTo are the merchant's mailboxes failure notices go to: the
@@ -56,6 +63,12 @@ type Product struct {
 	// means none, and no open-API call reaches the product.
 	SellerID string `json:"sellerId,omitempty"`
 }
+
+// The shapes of a V2 newInstance body (callbacks.md §5.8).
+const (
+	ThinShape = "thin"
+	RichShape = "rich"
+)
 
 // ProductStatus is whether a product can be bought.
 type ProductStatus string
@@ -105,6 +118,12 @@ func (p *Product) Validate() error {
 		return Errorf(EINVALID, "status", "%q is not one of ON_SALE, FROZEN_HIDDEN, DELISTED", p.Status)
 	case p.EncryptType != "" && p.EncryptType != "1" && p.EncryptType != "2":
 		return Errorf(EINVALID, "encryptType", "%q is neither \"1\" (AES-256) nor \"2\" (AES-128)", p.EncryptType)
+	case p.NewInstanceShape != "" && p.NewInstanceShape != ThinShape && p.NewInstanceShape != RichShape:
+		return Errorf(EINVALID, "v2NewInstanceShape", "%q is neither thin nor rich", p.NewInstanceShape)
+	case (p.NewInstanceShape != "" || p.PlaintextContact) && (p.Protocol != V2 || p.License):
+		return Errorf(EINVALID, "v2NewInstanceShape", "is for V2 SaaS products, whose purchase is newInstance")
+	case p.PlaintextContact && p.NewInstanceShape != RichShape:
+		return Errorf(EINVALID, "v2PlaintextContact", "is for the rich newInstance body, the only V2 body with a buyer's contact")
 	}
 	u, err := url.Parse(p.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {

@@ -352,12 +352,12 @@ func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
 	if !params.IsObject() {
 		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
 	}
-	if params.Get("businessId").Exists() {
+	if params.Get("businessId").Exists() || params.Get("orderInfo.0.businessId").Exists() {
 		id, err := BusinessID(d.random())
 		if err != nil {
 			return nil, err
 		}
-		m.Params = replaceMember(params, "businessId", `"`+id+`"`)
+		m.Params = withBusinessID(params, `"`+id+`"`)
 	}
 	if m.Protocol == simulator.V1 {
 		var ps []protocol.Param
@@ -404,6 +404,25 @@ func BusinessID(random io.Reader) (string, error) {
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+// withBusinessID returns a purchase's params with its businessId
+// replaced: a top-level member, or in the rich V2 newInstance the first
+// orderInfo entry's (callbacks.md §5.8).
+func withBusinessID(params gjson.Result, raw string) []byte {
+	if params.Get("businessId").Exists() {
+		return replaceMember(params, "businessId", raw)
+	}
+	entries := []byte{'['}
+	for i, e := range params.Get("orderInfo").Array() {
+		if i > 0 {
+			entries = append(entries, ',')
+			entries = append(entries, e.Raw...)
+			continue
+		}
+		entries = append(entries, replaceMember(e, "businessId", raw)...)
+	}
+	return replaceMember(params, "orderInfo", string(append(entries, ']')))
 }
 
 // replaceMember returns obj with the value of one top-level member

@@ -19,6 +19,9 @@ import (
 // (§5.8). businessId is a placeholder: delivery replaces it on every
 // attempt ("每一次请求,businessId皆不一致").
 func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Order) (*params, error) {
+	if p.Protocol == simulator.V2 && p.NewInstanceShape == simulator.RichShape {
+		return t.richPurchase(p, c, o)
+	}
 	if p.Protocol == simulator.V2 {
 		return newParams("newInstance").
 			str("orderId", o.ID).
@@ -29,43 +32,16 @@ func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Or
 	if p.License {
 		activity = "getLicense"
 	}
-	ps := newParams(activity).
-		str("customerId", c.ID).
-		str("customerName", c.Name).
-		str("userId", c.UserID).
-		str("userName", c.UserName)
-	if c.MobilePhone != "" || c.Email != "" {
-		variant, err := protocol.ParseEncryptType(p.EncryptType)
-		if err != nil {
-			return nil, err
-		}
-		cipher := protocol.NewFieldCipher(p.AccessKey, variant)
-		for _, f := range []struct{ name, plain string }{{"mobilePhone", c.MobilePhone}, {"email", c.Email}} {
-			if f.plain == "" {
-				continue
-			}
-			// A fresh iv per value, as the reference code draws it (§6).
-			iv, err := protocol.NewIV(t.e.random())
-			if err != nil {
-				return nil, err
-			}
-			v, err := cipher.Encrypt(f.plain, iv)
-			if err != nil {
-				return nil, err
-			}
-			ps.str(f.name, v)
-		}
-	}
-	trial := "0"
-	if o.Trial {
-		trial = "1"
+	ps, err := t.buyer(newParams(activity), p, c, true)
+	if err != nil {
+		return nil, err
 	}
 	return ps.
 		str("businessId", o.ID).
 		str("orderId", o.ID).
 		str("productId", o.ProductID).
 		str("skuCode", o.SKUCode).
-		str("trialFlag", trial).
+		str("trialFlag", trialFlag(o)).
 		str("chargingMode", string(p.ChargingMode)).
 		str("periodType", o.PeriodType).
 		num("periodNumber", o.PeriodNumber).
@@ -75,6 +51,83 @@ func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Or
 		num("diskSize", o.DiskSize).
 		num("bandWidth", o.Bandwidth), nil
 }
+
+// buyer adds the buyer's members to ps: IDs and names, then the phone
+// and e-mail, encrypted as V1 sends them (§3.5, §6) unless sent plain.
+func (t *txn) buyer(ps *params, p simulator.Product, c simulator.Customer, encrypted bool) (*params, error) {
+	ps.str("customerId", c.ID).
+		str("customerName", c.Name).
+		str("userId", c.UserID).
+		str("userName", c.UserName)
+	if !encrypted {
+		return ps.str("mobilePhone", c.MobilePhone).str("email", c.Email), nil
+	}
+	if c.MobilePhone == "" && c.Email == "" {
+		return ps, nil
+	}
+	variant, err := protocol.ParseEncryptType(p.EncryptType)
+	if err != nil {
+		return nil, err
+	}
+	cipher := protocol.NewFieldCipher(p.AccessKey, variant)
+	for _, f := range []struct{ name, plain string }{{"mobilePhone", c.MobilePhone}, {"email", c.Email}} {
+		if f.plain == "" {
+			continue
+		}
+		// A fresh iv per value, as the reference code draws it (§6).
+		iv, err := protocol.NewIV(t.e.random())
+		if err != nil {
+			return nil, err
+		}
+		v, err := cipher.Encrypt(f.plain, iv)
+		if err != nil {
+			return nil, err
+		}
+		ps.str(f.name, v)
+	}
+	return ps, nil
+}
+
+func trialFlag(o simulator.Order) string {
+	if o.Trial {
+		return "1"
+	}
+	return "0"
+}
+
+// richPurchase is the rich V2 newInstance, the 2024 example's shape
+// (callbacks.md §5.8): buyerInfo and one orderInfo entry with its
+// productInfo, nested members in the order listed there; the contact
+// fields encrypted as V1's unless the product sends them plain. Its
+// businessId, in orderInfo, is replaced on every attempt like the thin
+// body's.
+func (t *txn) richPurchase(p simulator.Product, c simulator.Customer, o simulator.Order) (*params, error) {
+	buyer, err := t.buyer(newObject(), p, c, !p.PlaintextContact)
+	if err != nil {
+		return nil, err
+	}
+	product := newObject().
+		str("skuCode", o.SKUCode).
+		str("productId", o.ProductID).
+		num("linearValue", o.LinearAmount)
+	order := newObject().
+		str("businessId", o.ID).
+		str("orderId", o.ID).
+		str("trialFlag", trialFlag(o)).
+		decimal("orderAmount", o.Amount).
+		str("chargingMode", string(p.ChargingMode)).
+		str("periodType", o.PeriodType).
+		num("periodNumber", o.PeriodNumber).
+		raw("productInfo", list(product)).
+		str("createTime", expireTime(o.CreatedAt)).
+		str("expireTime", expireTime(o.ExpireTime))
+	return newParams("newInstance").
+		raw("buyerInfo", buyer.bytes()).
+		raw("orderInfo", list(order)), nil
+}
+
+// list is a JSON array of one object.
+func list(o *params) []byte { return append(append([]byte{'['}, o.bytes()...), ']') }
 
 // refresh tells the merchant of a renewal, a trial turned formal, an
 // unsubscribed renewal period or a renewal with a spec change: V1

@@ -20,24 +20,26 @@ type productDoc struct {
 // turn both into nil). The conversions to and from Product stop compiling
 // when Product gains a field, so none is dropped unnoticed.
 type productFields struct {
-	ID              string
-	SKUCode         string
-	Name            string
-	ChargingMode    simulator.ChargingMode
-	PeriodType      string
-	Trial           bool
-	License         bool
-	URL             string
-	Protocol        simulator.Protocol
-	AccessKey       string
-	EncryptType     string
-	DialTests       bool
-	RequireBodySign bool
-	TrialDays       int
-	NoticeTo        []string
-	DebugCases      []simulator.DebugCase `json:"-"`
-	Status          simulator.ProductStatus
-	SellerID        string
+	ID               string
+	SKUCode          string
+	Name             string
+	ChargingMode     simulator.ChargingMode
+	PeriodType       string
+	Trial            bool
+	License          bool
+	URL              string
+	Protocol         simulator.Protocol
+	AccessKey        string
+	EncryptType      string
+	DialTests        bool
+	RequireBodySign  bool
+	NewInstanceShape string
+	PlaintextContact bool
+	TrialDays        int
+	NoticeTo         []string
+	DebugCases       []simulator.DebugCase `json:"-"`
+	Status           simulator.ProductStatus
+	SellerID         string
 }
 
 type debugCaseDoc struct {
