@@ -66,3 +66,24 @@ func TestInstanceActions(t *testing.T) {
 		t.Errorf("renewing a released instance: %s", refused.body)
 	}
 }
+
+// The query action names more of the buyer's instances of the product in
+// one queryInstance, comma-separated (callbacks.md §5.9); an instance of
+// another product is refused, naming the field.
+func TestQueryOfSeveralInstances(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/trial", w.productJSON("trial", `,"trial":true`))
+	a, b := w.active().Get("instanceKey").String(), w.active().Get("instanceKey").String()
+	ids := w.must(http.StatusOK, "GET", "/admin/v1/instances/"+a, "").get("instanceId").String() + "," +
+		w.must(http.StatusOK, "GET", "/admin/v1/instances/"+b, "").get("instanceId").String()
+	q := w.must(http.StatusOK, "POST", "/admin/v1/instances/"+a+"/query", `{"with":["`+b+`"]}`)
+	if got := q.get("message.params.instanceId").String(); got != ids {
+		t.Errorf("the query names %q, want %q", got, ids)
+	}
+	other := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"trial","customerId":"c1","trial":true}`).get("instance.instanceKey").String()
+	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
+	if r := w.must(http.StatusBadRequest, "POST", "/admin/v1/instances/"+a+"/query", `{"with":["`+other+`"]}`); r.get("error.field").String() != "with" {
+		t.Errorf("a query with another product's instance: %s", r.body)
+	}
+}
