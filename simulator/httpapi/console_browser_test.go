@@ -98,6 +98,21 @@ func (tb *tab) shot(name string, want ...string) {
 	}
 }
 
+// newTab opens a Chromium tab on w's console, 1280 pixels wide and height
+// high, asking for Chinese; its screenshots go to $KGSIM_SCREENSHOTS, or
+// a temporary directory.
+func newTab(t *testing.T, w *world, height int) *tab {
+	t.Helper()
+	shots := os.Getenv(screenshotsEnv)
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &tab{t: t, w: w, shots: shots,
+		ctx: browsertest.Tab(t, 3*time.Minute, chromedp.WindowSize(1280, height), chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))}
+}
+
 // colours counts the distinct colours of img, up to 1000.
 func colours(img image.Image) int {
 	seen := map[[4]uint32]bool{}
@@ -124,14 +139,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
 	w.catalogue()
 	w.must(http.StatusCreated, "PUT", "/admin/v1/products/trial", w.productJSON("trial", `,"trial":true,"name":"CRM 试用版"`))
-	shots := os.Getenv(screenshotsEnv)
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tb := &tab{t: t, w: w, shots: shots,
-		ctx: browsertest.Tab(t, 3*time.Minute, chromedp.WindowSize(1280, 860), chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))}
+	tb := newTab(t, w, 860)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 
 	tb.open("/console/products")

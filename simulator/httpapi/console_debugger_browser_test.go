@@ -2,14 +2,11 @@ package httpapi
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kgsim/kgsim/simulator/browsertest"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
@@ -22,14 +19,7 @@ func TestConsoleDebuggerInABrowser(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
 	w.catalogue()
 	w.must(http.StatusCreated, "PUT", "/admin/v1/products/lic", w.productJSON("lic", `,"license":true,"name":"License 在线开通"`))
-	shots := os.Getenv(screenshotsEnv)
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tb := &tab{t: t, w: w, shots: shots,
-		ctx: browsertest.Tab(t, 3*time.Minute, chromedp.WindowSize(1280, 1100), chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))}
+	tb := newTab(t, w, 1100)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 
 	// From the License product's page (its five-case rule shown) to p1's,
