@@ -121,17 +121,31 @@ func runMember(s store, m *member) error {
 		m.err = err
 		return nil
 	}
-	if _, err := s.tx.ExecContext(context.Background(), "SAVEPOINT member"); err != nil {
+	if err := s.savepoint(savepoint); err != nil {
 		return err
 	}
 	m.panicked, m.err = call(s, m.fn)
 	if m.err != nil || m.panicked != nil {
 		m.err = s.health.fail(m.err)
-		if _, err := s.tx.ExecContext(context.Background(), "ROLLBACK TO member"); err != nil {
+		if err := s.savepoint(rollbackTo); err != nil {
 			return err
 		}
 	}
-	_, err := s.tx.ExecContext(context.Background(), "RELEASE member")
+	return s.savepoint(release)
+}
+
+// A member's savepoint, prepared with the hot statements: every member
+// of every group opens and releases one, and parsing them each time was
+// two parses more per transaction.
+const (
+	savepoint  = "SAVEPOINT member"
+	rollbackTo = "ROLLBACK TO member"
+	release    = "RELEASE member"
+)
+
+// savepoint runs one of the savepoint statements in s's transaction.
+func (s store) savepoint(query string) error {
+	_, err := s.on(context.Background(), query).ExecContext(context.Background(), query)
 	return err
 }
 

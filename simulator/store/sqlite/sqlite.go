@@ -198,6 +198,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
+		savepoint, rollbackTo, release,
 	} {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
