@@ -15,7 +15,11 @@
 # clients, a loopback V2 merchant, judged, settled, persisted)
 #                                          vs  the bare loop of the same signed
 #                                              calls to the same merchant
-# with CPU per purchase, peak RSS and database bytes per purchase.
+# with CPU per purchase, peak RSS and database bytes per purchase; and the
+# open APIs on loopback over SQLite, order queries and 100-record usage
+# pushes, alternated with
+#                                              a trivial APIG-verified JSON
+#                                              handler on the same server.
 # Usage: scripts/bench.sh [-count 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +33,7 @@ out=$(
 	go test -run '^$' -bench ThirtyDays -benchtime 1x "${count[@]}" ./simulator/schedule/
 	go test -run '^$' -bench . -benchtime 30000x "${count[@]}" ./simulator/identity/
 	go test -run '^$' -bench EndToEnd -benchtime 5000x "${count[@]}" ./simulator/cmd/kgsim/
+	go test -run '^$' -bench 'OrderQuery|UsagePush' -benchtime 20000x "${count[@]}" ./simulator/openapi/
 )
 echo "$out" | grep -E '^(Benchmark|goos|goarch|cpu)'
 
@@ -63,3 +68,7 @@ printf '%-40s %12.3f s for 1,000 instances, %s callbacks and transitions\n' '30 
 printf '%-40s %12.0f purchases/s = %.3fx the bare loop (%s/s) (goal >= 0.25x); %s ms CPU, %s bytes of database per purchase, peak RSS %s MiB\n' \
 	BenchmarkEndToEnd "$(median BenchmarkEndToEnd purchases/s)" "$(median BenchmarkEndToEnd ratio)" "$(median BenchmarkEndToEnd bare/s)" \
 	"$(median BenchmarkEndToEnd cpu-ms/purchase)" "$(median BenchmarkEndToEnd db-bytes/purchase)" "$(median BenchmarkEndToEnd peak-MiB)"
+printf '%-40s %12.0f queries/s = %.2fx a trivial handler (%s/s) (goal >= 5000/s)\n' BenchmarkOrderQuery \
+	"$(median BenchmarkOrderQuery queries/s)" "$(median BenchmarkOrderQuery x-trivial)" "$(median BenchmarkOrderQuery trivial-queries/s)"
+printf '%-40s %12.0f records/s = %.2fx a trivial handler (%s/s) (goal >= 20000/s)\n' BenchmarkUsagePush \
+	"$(median BenchmarkUsagePush records/s)" "$(median BenchmarkUsagePush x-trivial)" "$(median BenchmarkUsagePush trivial-records/s)"
