@@ -42,6 +42,10 @@ const writeLock = 0x6b6773696d
 // sets no connect_timeout.
 const connectTimeout = 5 * time.Second
 
+// beginLocked begins a transaction and takes the write lock in one round
+// trip: two statements sent at once (the number is writeLock's).
+const beginLocked = "BEGIN; SELECT pg_advisory_xact_lock(461297117549)"
+
 // DB is a Store in one PostgreSQL database. Each of its Tx methods is a
 // transaction of its own; Update groups several.
 type DB struct {
@@ -157,16 +161,13 @@ func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginLocked})
 	if err != nil {
 		return s.health.fail(err)
 	}
 	// The deferred rollback also undoes a panicking fn's writes; after a
 	// commit it does nothing.
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
-		return s.health.fail(err)
-	}
 	s.tx = tx
 	if err := fn(s); err != nil {
 		return s.health.fail(err)

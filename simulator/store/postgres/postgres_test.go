@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -134,5 +135,11 @@ func TestServerRestarted(t *testing.T) {
 	}
 	if _, err := db.Message(ctx, "01A"); err != nil {
 		t.Errorf("what was committed before the restart: %v", err)
+	}
+}
+
+func TestBeginLockedTakesTheWriteLock(t *testing.T) {
+	if want := fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", writeLock); beginLocked != want {
+		t.Errorf("beginLocked = %q, want %q", beginLocked, want)
 	}
 }
