@@ -107,7 +107,7 @@ func inUTC[T any](v T) T {
 }
 
 // shanghai is the marketplace's zone: times written in it read back in UTC.
-var shanghai = time.FixedZone("CST", 8*3600)
+var shanghai = simulator.Beijing()
 
 // check fails the test on a store error.
 func check(t *testing.T, err error) {
