@@ -66,6 +66,7 @@ type LicenseFilter struct {
 	ProductID, OrderID, InstanceKey string
 	State                           LicenseState
 	Limit                           int // 0 means no limit
+	Page                                // After: a code
 }
 
 // LicenseTx stores License codes. Reads of a missing code return an

@@ -15,7 +15,8 @@
 // without Content-Type: application/json is a 415
 // "unsupported_media_type". Listings take limit (1..1000, default 100),
 // are oldest first and refuse unknown or repeated filters. Those of
-// messages, notices, orders and instances page (paging.go): order=newest
+// messages, notices, orders, instances and License codes page
+// (paging.go): order=newest
 // lists newest first, and while more records match an answer holds
 // "next", to send back as cursor for the following page. No answer ever
 // holds an access key: products show it masked ("****" and its last 2
@@ -66,7 +67,7 @@
 //	PUT  /admin/v1/sellers/{id}                     {"name","ak","sk"} -> seller (201 when new; sk masked)
 //	GET  /admin/v1/usage                            ?instanceId&sellerId&limit -> {"records":[usage record]}
 //	POST /admin/v1/licenses                         {"productId","orderId"} -> 201 License code, UNCLAIMED (orderId: a purchase of the product, or none)
-//	GET  /admin/v1/licenses                         ?productId&orderId&instanceKey&state&limit -> {"licenses":[code]}
+//	GET  /admin/v1/licenses                         ?productId&orderId&instanceKey&state&order&cursor&limit -> {"licenses":[code],"next"}
 //	GET  /admin/v1/licenses/{code}                  code
 //	POST /admin/v1/licenses/{code}/claim            -> code (UNCLAIMED to CLAIMED: the buyer received it)
 //	POST /admin/v1/licenses/{code}/expire           -> code (UNCLAIMED, CLAIMED or ACTIVATED to EXPIRED)

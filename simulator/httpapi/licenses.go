@@ -47,17 +47,20 @@ func (a *api) createLicense(w http.ResponseWriter, r *http.Request) (int, any, e
 }
 
 func (a *api) listLicenses(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "productId", "orderId", "instanceKey", "state", "limit")
+	q := newQuery(r, "productId", "orderId", "instanceKey", "state", "order", "cursor", "limit")
 	f := simulator.LicenseFilter{ProductID: q.str("productId"), OrderID: q.str("orderId"), InstanceKey: q.str("instanceKey"),
-		State: oneOf(q, "state", licenseStates...), Limit: q.limit()}
+		State: oneOf(q, "state", licenseStates...), Limit: q.limit(), Page: q.page(r.Context(), exists(a.store.License))}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	ls, err := a.store.Licenses(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"licenses": nonNil(ls)}, nil
+	ls, next := paged(ls, limit, func(l simulator.License) string { return l.Code })
+	return http.StatusOK, listing("licenses", ls, next), nil
 }
 
 func (a *api) getLicense(w http.ResponseWriter, r *http.Request) (int, any, error) {

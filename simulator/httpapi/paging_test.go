@@ -40,6 +40,9 @@ func TestListingsPageWithCursors(t *testing.T) {
 		if err := w.store.AddNotice(ctx, simulator.Notice{ID: "n" + id, Kind: simulator.NoticeFinal, ProductID: "p1", CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
+		if err := w.store.PutLicense(ctx, simulator.License{Code: "PL" + id, ProductID: "p1", State: simulator.LicenseUnclaimed, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
 		want = append(want, id)
 	}
 	for _, l := range []struct{ path, name, id, prefix, suffix string }{
@@ -47,6 +50,7 @@ func TestListingsPageWithCursors(t *testing.T) {
 		{"/admin/v1/orders", "orders", "orderId", "CS", ""},
 		{"/admin/v1/instances", "instances", "instanceKey", "CS", "-000001"},
 		{"/admin/v1/notices", "notices", "noticeId", "n", ""},
+		{"/admin/v1/licenses", "licenses", "license", "PL", ""},
 	} {
 		var all []string
 		for _, id := range want {

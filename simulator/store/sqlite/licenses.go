@@ -49,7 +49,7 @@ func (s store) Licenses(ctx context.Context, f simulator.LicenseFilter) ([]simul
 	w.eq("order_id", f.OrderID)
 	w.eq("instance_key", f.InstanceKey)
 	w.eq("state", string(f.State))
-	clause, args, err := w.sql("seq", f.Limit)
+	clause, args, err := w.sql(w.page("licenses", "code", []string{"seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}

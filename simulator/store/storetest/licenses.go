@@ -63,6 +63,11 @@ func licenseFilters(t *testing.T, s simulator.Store) {
 		{"claimed, of K1", simulator.LicenseFilter{State: simulator.LicenseClaimed, InstanceKey: "K1"}, []string{"PL1"}},
 		{"limit 2", simulator.LicenseFilter{Limit: 2}, []string{"PL1", "PL2"}},
 		{"unknown instance", simulator.LicenseFilter{InstanceKey: "K9"}, nil},
+		{"after", simulator.LicenseFilter{Page: simulator.Page{After: "PL1"}, Limit: 2}, []string{"PL2", "PL3"}},
+		{"newest first", simulator.LicenseFilter{Page: simulator.Page{Newest: true}}, []string{"PL4", "PL3", "PL2", "PL1"}},
+		{"after, newest first", simulator.LicenseFilter{Page: simulator.Page{After: "PL3", Newest: true}}, []string{"PL2", "PL1"}},
+		{"after, filtered", simulator.LicenseFilter{State: simulator.LicenseClaimed, Page: simulator.Page{After: "PL1"}}, []string{"PL2", "PL4"}},
+		{"after an unknown code", simulator.LicenseFilter{Page: simulator.Page{After: "PL9"}}, nil},
 	} {
 		got, err := s.Licenses(ctx, tc.f)
 		same(t, tc.name, keys(got, licenseCode), err, tc.want...)
