@@ -155,6 +155,8 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"instances", "/console/instances", false},
 		{"instances/product", "/console/instances?product=p3", false},
 		{"instance", "/console/instances/" + key, false},
+		{"debugger", "/console/debugger?product=p1&activity=refreshInstance", false},
+		{"debugger/newInstance", "/console/debugger?product=p2", false},
 		{"clock", "/console/clock", false},
 		{"clock/fell-due", "/console/clock?from=" + lastFrom + "&to=" + lastTo + "&instants=60&work=600", false},
 	} {

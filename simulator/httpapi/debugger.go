@@ -26,8 +26,15 @@ import (
 // It calls only the URL configured for the product: the parameters are
 // the user's, the address never is.
 
-// debugQueue starts the queue of a debugger call: each call its own.
+// debugQueue starts the queue of a product's debugger calls, one queue a
+// product: a call is stored already answered, so the queue never holds
+// the workers up, one call of a product is in flight at a time, and the
+// product's calls are found by the queue's index.
 const debugQueue = "debug/"
+
+// debugLookBack is how many of a product's latest debugger calls are read
+// to find its latest passing purchase.
+const debugLookBack = 50
 
 // licenseCases is how many debug cases an Online License product keeps,
 // and licenseLast the activities of its last ones, in order (callbacks.md
@@ -157,12 +164,15 @@ func (a *api) debugForm(ctx context.Context, p simulator.Product, activity, inst
 // latest passing debugger purchase with, or "".
 func (a *api) debuggedInstance(ctx context.Context, p simulator.Product) (string, error) {
 	purchase := engine.DebugActivities(p)[0]
-	ms, err := a.store.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindDebug, ProductID: p.ID, Activity: purchase,
-		Outcome: simulator.Succeeded, Limit: 1, Page: simulator.Page{Newest: true}})
-	if err != nil || len(ms) == 0 {
+	ms, err := a.store.Messages(ctx, simulator.MessageFilter{Queue: debugQueue + p.ID, Limit: debugLookBack, Page: simulator.Page{Newest: true}})
+	if err != nil {
 		return "", err
 	}
-	attempts, err := a.store.Attempts(ctx, ms[0].ID)
+	i := slices.IndexFunc(ms, func(m simulator.Message) bool { return m.Activity == purchase && m.Outcome == simulator.Succeeded })
+	if i < 0 {
+		return "", nil
+	}
+	attempts, err := a.store.Attempts(ctx, ms[i].ID)
 	if err != nil || len(attempts) == 0 {
 		return "", err
 	}
@@ -223,7 +233,7 @@ func (a *api) sendDebugCall(w http.ResponseWriter, r *http.Request) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := dialtest.NewProbe(p, c, simulator.KindDebug, debugQueue+id, id, now)
+	m, err := dialtest.NewProbe(p, c, simulator.KindDebug, debugQueue+p.ID, id, now)
 	if err != nil {
 		return 0, nil, simulator.Errorf(simulator.EINVALID, "params", "%v", err)
 	}
