@@ -85,3 +85,37 @@ func TestProbeRefusesWhatIsNotANewDebugCall(t *testing.T) {
 		t.Errorf("the merchant got %d calls from refused probes", len(m.bodies))
 	}
 }
+
+// Two calls of one queue are never in flight at once: the second is
+// refused while the first waits for its answer.
+func TestProbeOneAtATimePerQueue(t *testing.T) {
+	arrived, answer := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-answer
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
+	}))
+	defer srv.Close()
+	d := newDeliverer(t, &virtualClock{t0}, srv.URL)
+	first := debugMessage("d1", srv.URL)
+	first.Queue = "debug/P1"
+	done := make(chan error)
+	go func() {
+		_, _, err := d.Probe(context.Background(), first)
+		done <- err
+	}()
+	<-arrived
+	second := debugMessage("d2", srv.URL)
+	second.Queue = "debug/P1"
+	if _, _, err := d.Probe(context.Background(), second); simulator.ErrorCode(err) != simulator.ECONFLICT {
+		t.Errorf("a second call while the first is in flight: err = %v, want ECONFLICT", err)
+	}
+	close(answer)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Store.Message(context.Background(), "d2"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		t.Errorf("the refused call was stored: %v", err)
+	}
+}
