@@ -90,6 +90,10 @@ func (s store) Product(ctx context.Context, id string) (simulator.Product, error
 		return one(ctx, s, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id), selectProduct, id)
 	}
 	if s.tx != nil {
+		// Every purchase reads its product in its transaction.
+		if p, ok := recall(s.memo, s.memo.products, id); ok {
+			return cloneProduct(p), nil
+		}
 		return read()
 	}
 	p, err := remembered(s.memo, s.memo.products, id, read)
@@ -129,6 +133,9 @@ func (s store) Customer(ctx context.Context, id string) (simulator.Customer, err
 		return one(ctx, s, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id), selectCustomer, id)
 	}
 	if s.tx != nil {
+		if c, ok := recall(s.memo, s.memo.customers, id); ok {
+			return c, nil
+		}
 		return read()
 	}
 	return remembered(s.memo, s.memo.customers, id, read)

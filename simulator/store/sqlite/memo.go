@@ -14,13 +14,16 @@ import (
 // file is locked to one process, every write goes through this store, and
 // a write forgets what it changes.
 //
-// Only reads outside a transaction use it. A transaction's reads must see
-// its own writes, and must not fill it with what may still be rolled
+// Only reads outside a transaction fill it. A transaction's reads must
+// see its own writes, and must not fill it with what may still be rolled
 // back. A write forgets before it commits, and a read outside it cannot
 // run meanwhile: the DB's one connection is the transaction's until it
 // ends, commit or rollback, so what the read then finds is what the
 // transaction left. A read that began before the write and ends after it
-// keeps nothing: every write moves the generation on.
+// keeps nothing: every write moves the generation on. A transaction's
+// read may still take what the memo holds (recall): the record as last
+// committed, which is what the transaction sees unless it wrote the
+// record itself, and then the write forgot it.
 type memo struct {
 	mu        sync.Mutex
 	gen       uint64
@@ -60,6 +63,15 @@ func remembered[T any](mu *memo, m map[string]T, key string, read func() (T, err
 	}
 	mu.mu.Unlock()
 	return v, nil
+}
+
+// recall returns what m holds under key, without reading or keeping
+// anything: for a read inside a transaction.
+func recall[T any](mu *memo, m map[string]T, key string) (T, bool) {
+	mu.mu.Lock()
+	defer mu.mu.Unlock()
+	v, ok := m[key]
+	return v, ok
 }
 
 // forgetSellers forgets every seller: a write may have moved an AK from
