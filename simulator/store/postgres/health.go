@@ -15,6 +15,8 @@ const (
 	diskFull            = "53100"
 	outOfMemory         = "53200"
 	readOnlyTransaction = "25006"
+	queryCanceled       = "57014"
+	lockNotAvailable    = "55P03"
 	adminShutdown       = "57P01"
 	cannotConnectNow    = "57P03"
 )
@@ -47,6 +49,11 @@ func (h *health) fail(err error) error {
 		app = simulator.Errorf(simulator.EFULL, "", "the disk holding the database is full (%v): nothing was stored; free some space and try again", err)
 	case errors.As(err, &pe) && (pe.Code == readOnlyTransaction):
 		app = simulator.Errorf(simulator.EUNAVAILABLE, "", "the database is read-only (%v): nothing was stored; point --db at the primary", err)
+	case errors.As(err, &pe) && (pe.Code == queryCanceled || pe.Code == lockNotAvailable) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		// The server's statement_timeout or lock_timeout, not the caller
+		// giving up: the database is too slow or blocked to answer.
+		return simulator.Errorf(simulator.EUNAVAILABLE, "", "the database did not finish in time (%v): nothing was stored; try again, and check what holds or slows it", err)
 	case errors.As(err, &pe) && (pe.Code == adminShutdown || pe.Code == cannotConnectNow || pe.Code == outOfMemory):
 		app = simulator.Errorf(simulator.EUNAVAILABLE, "", "the database is not available (%v): nothing was stored; try again once it is back", err)
 	case pgconn.SafeToRetry(err) || isConnectError(err):

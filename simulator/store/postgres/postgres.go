@@ -92,8 +92,11 @@ func Redact(url string) string {
 }
 
 // migrate applies the embedded migrations newer than the database's
-// schema version, each in its own transaction, holding the write lock so
-// that processes starting at once migrate one after another.
+// schema version, in one transaction (PostgreSQL's DDL is transactional:
+// a migration that fails leaves the schema as it was), holding the write
+// lock so that processes starting at once migrate one after another. A
+// database already up to date is only read, so that a read-only one
+// opens (and refuses writes).
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -104,19 +107,32 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL)`); err != nil {
+		var known bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&known); err != nil {
 			return err
 		}
-		var version int
-		err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			_, err = tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`)
+		version := 0
+		if known {
+			err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if version > len(names) {
+		switch {
+		case version > len(names):
 			return fmt.Errorf("the database has schema version %d, newer than this kgsim knows (%d): run a newer kgsim, or start on another database", version, len(names))
+		case version == len(names):
+			return nil
+		case !known:
+			if _, err := tx.Exec(ctx, `CREATE TABLE schema_version (version bigint NOT NULL)`); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM schema_version`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return err
 		}
 		for i := version; i < len(names); i++ {
 			script, err := migrations.ReadFile(names[i])

@@ -143,3 +143,63 @@ func TestBeginLockedTakesTheWriteLock(t *testing.T) {
 		t.Errorf("beginLocked = %q, want %q", beginLocked, want)
 	}
 }
+
+// A database turned read-only (a standby, a full disk's last resort)
+// still opens and reads; a write fails with EUNAVAILABLE saying so, and
+// nothing of it is stored.
+func TestReadOnlyDatabase(t *testing.T) {
+	ctx := t.Context()
+	url := cluster.DB(t)
+	db := open(t, url)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0)); err != nil {
+		t.Fatal(err)
+	}
+	name := url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
+	if _, err := db.pool.Exec(ctx, "ALTER DATABASE "+name+" SET default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = open(t, url) // new connections are read-only
+	if _, err := db.Message(ctx, "01A"); err != nil {
+		t.Errorf("a read of a read-only database: %v", err)
+	}
+	err := db.Enqueue(ctx, storetest.Pending("01B", "q", t0))
+	if simulator.ErrorCode(err) != simulator.EUNAVAILABLE || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a write to a read-only database: err = %v, want EUNAVAILABLE saying read-only", err)
+	}
+	if err := db.Health(ctx); simulator.ErrorCode(err) != simulator.EUNAVAILABLE {
+		t.Errorf("Health = %v, want EUNAVAILABLE", err)
+	}
+	if _, err := db.Message(ctx, "01B"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		t.Errorf("the refused write: err = %v, want ENOTFOUND", err)
+	}
+}
+
+// A write that waits past the server's statement_timeout (here for the
+// write lock another connection holds) fails with EUNAVAILABLE saying it
+// did not finish in time, and stores nothing.
+func TestStatementTimeout(t *testing.T) {
+	ctx := t.Context()
+	url := cluster.DB(t)
+	open(t, url) // migrated
+	db := open(t, url+"&options=-c%20statement_timeout%3D200")
+	holder := open(t, url)
+	conn, err := holder.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", writeLock); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", writeLock)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	err = db.Enqueue(ctx, storetest.Pending("01A", "q", t0))
+	if simulator.ErrorCode(err) != simulator.EUNAVAILABLE || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Errorf("a write past statement_timeout: err = %v, want EUNAVAILABLE saying it did not finish in time", err)
+	}
+	if _, err := holder.Message(ctx, "01A"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		t.Errorf("the timed-out write: err = %v, want ENOTFOUND", err)
+	}
+}
