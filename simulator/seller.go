@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,6 +55,9 @@ const (
 // UsageRecord is one on-demand usage record a merchant pushed and the
 // marketplace accepted, with the values as pushed.
 type UsageRecord struct {
+	// ID is the store's name for the record, given when it is read back:
+	// its place in the order records were accepted (UsageID).
+	ID       string   `json:"id,omitempty"`
 	SellerID string   `json:"sellerId"`
 	API      UsageAPI `json:"api"`
 	// InstanceKey is the marketplace's key of the instance, InstanceID
@@ -84,7 +88,25 @@ func (u *UsageRecord) DedupeKey() string {
 
 // UsageFilter selects usage records; zero fields match all.
 type UsageFilter struct {
+	ID         string // a record's ID
 	InstanceID string // the merchant's instanceId
 	SellerID   string
 	Limit      int // 0 means no limit
+	Page           // After: a record's ID
+}
+
+// UsageID is the ID of the usage record accepted seq-th.
+func UsageID(seq int64) string { return strconv.FormatInt(seq, 10) }
+
+// IsUsageID reports whether id is one UsageID gives: anything else names
+// no record.
+func IsUsageID(id string) bool {
+	seq, err := strconv.ParseInt(id, 10, 64)
+	return err == nil && seq > 0 && UsageID(seq) == id
+}
+
+// NamesNone reports whether f's ID or After is no usage record's ID, so
+// that f matches nothing.
+func (f UsageFilter) NamesNone() bool {
+	return f.ID != "" && !IsUsageID(f.ID) || f.After != "" && !IsUsageID(f.After)
 }

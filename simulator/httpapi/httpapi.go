@@ -13,16 +13,15 @@
 // is a 403 "forbidden"; without the admin token, when one is set, a 401
 // "unauthorized" with WWW-Authenticate; on the admin API, a body sent
 // without Content-Type: application/json is a 415
-// "unsupported_media_type". Listings take limit (1..1000, default 100),
-// are oldest first and refuse unknown or repeated filters. Those of
-// messages, notices, orders, instances and License codes page
-// (paging.go): order=newest
-// lists newest first, and while more records match an answer holds
-// "next", to send back as cursor for the following page. No answer ever
-// holds an access key: products show it masked ("****" and its last 2
-// characters), and any key a merchant echoes into a stored record is
-// replaced by <accessKey>. Actions run to their end even if the client
-// goes away, and wake delivery for the callbacks they enqueued.
+// "unsupported_media_type". Listings take limit (1..1000, default 100), are
+// oldest first and refuse unknown or repeated filters. Those of messages,
+// notices, orders, instances, usage records and License codes page
+// (paging.go): order=newest lists newest first, and while more records
+// match an answer holds "next", to send back as cursor for the following
+// page. No answer ever holds an access key: products show it masked ("****"
+// and its last 2 characters), and any key a merchant echoes into a stored
+// record is replaced by <accessKey>. Actions run to their end even if the
+// client goes away, and wake delivery for the callbacks they enqueued.
 //
 //	GET  /healthz                                   "ok" when the store answers and is healthy, 503 and why otherwise (not guarded)
 //	GET  /metrics                                   Prometheus text format (guarded as the admin API)
@@ -65,7 +64,7 @@
 //	GET  /admin/v1/sellers                          {"sellers":[seller]}
 //	GET  /admin/v1/sellers/{id}                     seller
 //	PUT  /admin/v1/sellers/{id}                     {"name","ak","sk"} -> seller (201 when new; sk masked)
-//	GET  /admin/v1/usage                            ?instanceId&sellerId&limit -> {"records":[usage record]}
+//	GET  /admin/v1/usage                            ?instanceId&sellerId&order&cursor&limit -> {"records":[usage record],"next"}
 //	POST /admin/v1/licenses                         {"productId","orderId"} -> 201 License code, UNCLAIMED (orderId: a purchase of the product, or none)
 //	GET  /admin/v1/licenses                         ?productId&orderId&instanceKey&state&order&cursor&limit -> {"licenses":[code],"next"}
 //	GET  /admin/v1/licenses/{code}                  code

@@ -7,11 +7,11 @@ import (
 )
 
 // A listing of a history that grows without bound (messages, notices,
-// orders, instances, License codes) is read a page at a time: each answer holds "next"
-// while more records match, and the same request with cursor=<next> reads
-// on from there; order=newest lists newest first. A cursor is the last
-// record's ID as it stands in the answer: pages neither repeat nor skip a
-// record while new ones come in.
+// orders, instances, usage records, License codes) is read a page at a
+// time: each answer holds "next" while more records match, and the same
+// request with cursor=<next> reads on from there; order=newest lists newest
+// first. A cursor is the last record's ID as it stands in the answer: pages
+// neither repeat nor skip a record while new ones come in.
 
 // page reads the cursor and order parameters. A cursor must name a record
 // that lookup finds: one that names none is refused rather than answered

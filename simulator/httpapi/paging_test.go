@@ -43,6 +43,10 @@ func TestListingsPageWithCursors(t *testing.T) {
 		if err := w.store.PutLicense(ctx, simulator.License{Code: "PL" + id, ProductID: "p1", State: simulator.LicenseUnclaimed, CreatedAt: t0, UpdatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := w.store.AddUsage(ctx, simulator.UsageRecord{SellerID: "s1", API: simulator.UsageNew, InstanceKey: "K1", InstanceID: "i-1",
+			ProductID: "p1", UsageValue: "1", MeteringSN: "sn-" + id, AcceptedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
 		want = append(want, id)
 	}
 	for _, l := range []struct{ path, name, id, prefix, suffix string }{
@@ -51,6 +55,9 @@ func TestListingsPageWithCursors(t *testing.T) {
 		{"/admin/v1/instances", "instances", "instanceKey", "CS", "-000001"},
 		{"/admin/v1/notices", "notices", "noticeId", "n", ""},
 		{"/admin/v1/licenses", "licenses", "license", "PL", ""},
+		// A usage record's ID is its place among those accepted, named
+		// here by its metering_sn.
+		{"/admin/v1/usage", "records", "meteringSn", "sn-", ""},
 	} {
 		var all []string
 		for _, id := range want {
@@ -95,6 +102,7 @@ func TestListingsPageWithCursors(t *testing.T) {
 		}
 		for _, bad := range []struct{ query, field string }{
 			{"cursor=nosuch", "cursor"},
+			{"cursor=999999", "cursor"},
 			{"order=sideways", "order"},
 			{"cursor=" + all[0] + "&cursor=" + all[1], "cursor"},
 		} {

@@ -92,14 +92,28 @@ func unmasked(field, given, stored string, exists bool) (string, error) {
 // listUsage lists the usage records merchants pushed and kgsim accepted,
 // in the order accepted.
 func (a *api) listUsage(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "instanceId", "sellerId", "limit")
-	f := simulator.UsageFilter{InstanceID: q.str("instanceId"), SellerID: q.str("sellerId"), Limit: q.limit()}
+	q := newQuery(r, "instanceId", "sellerId", "order", "cursor", "limit")
+	f := simulator.UsageFilter{InstanceID: q.str("instanceId"), SellerID: q.str("sellerId"), Limit: q.limit(),
+		Page: q.page(r.Context(), a.usageRecord)}
 	if q.err != nil {
 		return 0, nil, q.err
 	}
+	limit := f.Limit
+	f.Limit++
 	records, err := a.store.Usage(r.Context(), f)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"records": nonNil(records)}, nil
+	records, next := paged(records, limit, func(u simulator.UsageRecord) string { return u.ID })
+	return http.StatusOK, listing("records", records, next), nil
+}
+
+// usageRecord finds the usage record with an ID: ENOTFOUND when none has
+// it.
+func (a *api) usageRecord(ctx context.Context, id string) error {
+	records, err := a.store.Usage(ctx, simulator.UsageFilter{ID: id, Limit: 1})
+	if err == nil && len(records) == 0 {
+		err = simulator.Errorf(simulator.ENOTFOUND, "cursor", "no usage record %s", id)
+	}
+	return err
 }

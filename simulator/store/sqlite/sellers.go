@@ -84,6 +84,7 @@ func (s store) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (
 	err := s.atomic(ctx, func(s store) error {
 		for _, u := range records {
 			u.AcceptedAt = u.AcceptedAt.UTC() // read back in UTC, as every time the store keeps
+			u.ID = ""                         // named by its seq when read back
 			b, err := json.Marshal(u)
 			if err != nil {
 				return err
@@ -108,18 +109,28 @@ func (s store) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (
 
 func scanUsage(s scanner) (simulator.UsageRecord, error) {
 	var u simulator.UsageRecord
-	err := scanDoc(s, &u)
+	var seq int64
+	var b []byte
+	if err := s.Scan(&seq, &b); err != nil {
+		return u, err
+	}
+	err := json.Unmarshal(b, &u)
+	u.ID = simulator.UsageID(seq)
 	return u, err
 }
 
 // Usage lists accepted records in the order they were accepted.
 func (s store) Usage(ctx context.Context, f simulator.UsageFilter) ([]simulator.UsageRecord, error) {
+	if f.NamesNone() {
+		return nil, nil
+	}
 	var w where
+	w.eq("seq", f.ID)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("seller_id", f.SellerID)
-	clause, args, err := w.sql("seq", f.Limit)
+	clause, args, err := w.sql(w.page("usage_records", "seq", []string{"seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanUsage, `SELECT doc FROM usage_records`+clause, args...)
+	return list(ctx, s, scanUsage, `SELECT seq, doc FROM usage_records`+clause, args...)
 }

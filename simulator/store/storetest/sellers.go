@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,9 +81,9 @@ func usageStoredOnce(t *testing.T, s simulator.Store) {
 	}
 	got, err := s.Usage(ctx, simulator.UsageFilter{InstanceID: "i-1"})
 	want := []simulator.UsageRecord{inUTC(u1), u2, u3}
-	equal(t, "usage of i-1", got, err, want)
+	equal(t, "usage of i-1", withoutIDs(t, got), err, want)
 	got, err = s.Usage(ctx, simulator.UsageFilter{InstanceID: "i-1", Limit: 1})
-	equal(t, "usage of i-1, limit 1", got, err, want[:1])
+	equal(t, "usage of i-1, limit 1", withoutIDs(t, got), err, want[:1])
 	got, err = s.Usage(ctx, simulator.UsageFilter{SellerID: "S2"})
 	equal(t, "usage of seller S2", got, err, nil)
 
@@ -98,7 +99,67 @@ func usageStoredOnce(t *testing.T, s simulator.Store) {
 		t.Fatalf("AddUsage of old records = %d, %v; want 2, nil", n, err)
 	}
 	got, err = s.Usage(ctx, simulator.UsageFilter{InstanceID: "i-3"})
-	equal(t, "usage of i-3", got, err, []simulator.UsageRecord{old, later})
+	equal(t, "usage of i-3", withoutIDs(t, got), err, []simulator.UsageRecord{old, later})
+}
+
+// withoutIDs checks that records read back each have an ID of their own,
+// and returns them without, as they were added.
+func withoutIDs(t *testing.T, records []simulator.UsageRecord) []simulator.UsageRecord {
+	t.Helper()
+	seen := map[string]bool{}
+	out := slices.Clone(records)
+	for i, u := range out {
+		if !simulator.IsUsageID(u.ID) || seen[u.ID] {
+			t.Errorf("usage record %d read back with ID %q", i, u.ID)
+		}
+		seen[u.ID] = true
+		out[i].ID = ""
+	}
+	return out
+}
+
+// Usage records are named by their ID, and listed a page at a time after
+// one of them, either way.
+func usagePages(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	for _, sn := range []string{"sn-1", "sn-2", "sn-3"} {
+		if _, err := s.AddUsage(ctx, usage("K1", "i-1", sn, t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AddUsage(ctx, usage("K2", "i-2", "sn-1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Usage(ctx, simulator.UsageFilter{})
+	check(t, err)
+	sn := func(records []simulator.UsageRecord) []string {
+		return keys(records, func(u simulator.UsageRecord) string { return u.InstanceID + "/" + u.MeteringSN })
+	}
+	same(t, "every record", sn(all), nil, "i-1/sn-1", "i-1/sn-2", "i-1/sn-3", "i-2/sn-1")
+	if len(all) != 4 {
+		t.FailNow()
+	}
+	id := func(i int) string { return all[i].ID }
+	for _, tc := range []struct {
+		name string
+		f    simulator.UsageFilter
+		want []string
+	}{
+		{"by ID", simulator.UsageFilter{ID: id(1)}, []string{"i-1/sn-2"}},
+		{"by ID, of another instance", simulator.UsageFilter{ID: id(1), InstanceID: "i-2"}, nil},
+		{"by an unknown ID", simulator.UsageFilter{ID: "999999"}, nil},
+		{"by an ID that is none", simulator.UsageFilter{ID: "sn-1"}, nil},
+		{"by an ID with a leading zero", simulator.UsageFilter{ID: "0" + id(0)}, nil},
+		{"after", simulator.UsageFilter{Page: simulator.Page{After: id(0)}, Limit: 2}, []string{"i-1/sn-2", "i-1/sn-3"}},
+		{"newest first", simulator.UsageFilter{Page: simulator.Page{Newest: true}}, []string{"i-2/sn-1", "i-1/sn-3", "i-1/sn-2", "i-1/sn-1"}},
+		{"after, newest first", simulator.UsageFilter{Page: simulator.Page{After: id(2), Newest: true}}, []string{"i-1/sn-2", "i-1/sn-1"}},
+		{"after, filtered", simulator.UsageFilter{InstanceID: "i-1", Page: simulator.Page{After: id(1)}}, []string{"i-1/sn-3"}},
+		{"after an unknown ID", simulator.UsageFilter{Page: simulator.Page{After: "999999"}}, nil},
+		{"after an ID that is none", simulator.UsageFilter{Page: simulator.Page{After: "x"}}, nil},
+	} {
+		got, err := s.Usage(ctx, tc.f)
+		same(t, tc.name, sn(got), err, tc.want...)
+	}
 }
 
 func usageIsAtomic(t *testing.T, s simulator.Store) {

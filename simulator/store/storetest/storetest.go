@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"CustomersFollowWrites", customersFollowWrites},
 		{"UsageStoredOnce", usageStoredOnce},
 		{"UsageIsAtomic", usageIsAtomic},
+		{"UsagePages", usagePages},
 		{"VirtualNowRoundTrip", virtualNowRoundTrip},
 		{"IdempotencyKeys", idempotencyKeys},
 		{"LicenseRoundTrip", licenseRoundTrip},
