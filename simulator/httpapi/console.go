@@ -102,6 +102,7 @@ func (c *console) register(r *mux.Router) {
 		{"/console/tenants/{tenant}", c.tenant, get},
 		{"/console/clock", c.clock, get},
 		{"/console/clock", c.advance, post},
+		{"/console/events", c.events, get},
 	} {
 		r.Handle(rt.path, c.guarded(rt.h)).Methods(rt.methods...)
 	}
@@ -234,8 +235,11 @@ type view struct {
 	Logout bool   // a session that a login started: a logout button
 	Flash  string // what the last action did
 	Live   bool   // something on the page is pending: the script refreshes it
-	Form   *formState
-	Data   any
+	// LiveVersion is the state a live page shows, for the script to ask
+	// /console/events for what changed since.
+	LiveVersion string
+	Form        *formState
+	Data        any
 }
 
 type clockView struct {
@@ -299,6 +303,13 @@ func (c *console) renderForm(rq *request, name, title, nav string, data any, for
 	}
 	if l, ok := data.(interface{ live() bool }); ok {
 		v.Live = l.live()
+	}
+	if v.Live {
+		var err error
+		if v.LiveVersion, err = c.liveVersion(rq.ctx()); err != nil {
+			c.fail(rq, err)
+			return
+		}
 	}
 	c.write(rq, status, name, v)
 }

@@ -167,6 +167,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	if same, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.sameDocument === true`)); !same {
 		t.Error("the list was reloaded instead of updated in place")
 	}
+	if via, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.dataset.liveVia || ""`)); via != "events" {
+		t.Errorf("the list learnt of the attempt by %q, want the server's events", via)
+	}
 	tb.shot("messages", "生产接口消息", "newInstance", "重试中", "调测失败,接口响应httpCode=503", "重新启动")
 
 	tb.open("/console/clock")
