@@ -64,6 +64,12 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		status = http.StatusRequestEntityTooLarge
 	}
+	if code == simulator.EFULL || code == simulator.EUNAVAILABLE {
+		// Only the store says these, about itself: nothing a merchant sent
+		// is in them, and the scrub would read the store that just failed.
+		a.writeJSON(w, r, status, secretFree{body})
+		return
+	}
 	a.writeJSON(w, r, status, body)
 }
 

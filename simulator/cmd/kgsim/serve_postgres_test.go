@@ -280,3 +280,47 @@ func TestReplicasShareLogins(t *testing.T) {
 		t.Errorf("B's casFormat after A changed it: %q, want XML", got)
 	}
 }
+
+// PostgreSQL restarted under kgsim serve: purchases during the outage are
+// refused at once with 503 (not held), those acknowledged before and after
+// are all delivered once it is back, and kgsim reconnects by itself.
+func TestServePostgresRestarted(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	p := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
+	order := func() (int, string) {
+		resp, err := http.Post(p.base+"/admin/v1/orders", "application/json", strings.NewReader(`{"productId":"P-CRASH","customerId":"c-1"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	var acked []string
+	for range 5 {
+		acked = append(acked, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
+	}
+	if err := cluster.Down(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	status, body := order()
+	if status != http.StatusServiceUnavailable || time.Since(start) > 10*time.Second {
+		t.Errorf("a purchase while PostgreSQL is down: %d after %v: %s; want 503 at once\n%s", status, time.Since(start), body, p.logText())
+	}
+	if err := cluster.Up(); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		acked = append(acked, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
+	}
+	completed(t, p, acked)
+	for _, id := range acked {
+		if n := merchant.count(id); n != 1 {
+			t.Errorf("order %s reached the merchant %d times, want once", id, n)
+		}
+	}
+}
