@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/mail"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	smtpd "github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 	"github.com/kgsim/kgsim/simulator/envtest"
 	"github.com/kgsim/kgsim/simulator/store/postgres"
@@ -322,5 +325,87 @@ func TestServePostgresRestarted(t *testing.T) {
 		if n := merchant.count(id); n != 1 {
 			t.Errorf("order %s reached the merchant %d times, want once", id, n)
 		}
+	}
+}
+
+// slowCatcher is an SMTP server that takes a second to accept each
+// message, so that one replica's round of mailing overlaps the other's.
+type slowCatcher struct{ mailCatcher }
+
+func (c slowCatcher) NewSession(*smtpd.Conn) (smtpd.Session, error) {
+	return &slowSession{catchSession{c.mailCatcher}}, nil
+}
+
+type slowSession struct{ catchSession }
+
+func (s *slowSession) Data(r io.Reader) error {
+	time.Sleep(time.Second) // the server's own pace, not a wait for kgsim
+	return s.catchSession.Data(r)
+}
+
+// Two replicas mailing the notices of a merchant that is down: each
+// notice is mailed once, though both look for unmailed notices every 2 s
+// and a round takes a second a notice.
+func TestReplicasMailEachNoticeOnce(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catcher := slowCatcher{mailCatcher{got: make(chan []byte, 100)}}
+	smtp := smtpd.NewServer(catcher)
+	smtp.Domain = "mail.test"
+	go smtp.Serve(l)
+	t.Cleanup(func() { smtp.Close() })
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures := writeFixtures(t, "http://"+dead.Addr().String())
+	dead.Close()
+	var replicas []*process
+	for range 2 {
+		cmd := replicaCmd(bin, db, fixtures, "2s")
+		cmd.Args = append(cmd.Args, "--smtp", l.Addr().String())
+		replicas = append(replicas, startProcess(t, cmd))
+	}
+	const orders = 4
+	for i := range orders {
+		replicas[i%2].call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`)
+	}
+	seen := map[string]int{}
+	deadline := time.After(60 * time.Second)
+	for mailed := 0; mailed < orders; {
+		select {
+		case raw := <-catcher.got:
+			msg, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[msg.Header.Get("Message-Id")]++
+			mailed++
+		case <-deadline:
+			t.Fatalf("%d of %d notices mailed in 60 s", mailed, orders)
+		}
+	}
+	// Both replicas' next rounds find nothing left to mail.
+	quiet := time.After(3 * mailInterval)
+	for waiting := true; waiting; {
+		select {
+		case raw := <-catcher.got:
+			msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+			seen[msg.Header.Get("Message-Id")]++
+		case <-quiet:
+			waiting = false
+		}
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("notice %s was mailed %d times, want once", id, n)
+		}
+	}
+	if len(seen) != orders {
+		t.Errorf("%d notices mailed, want %d", len(seen), orders)
 	}
 }
