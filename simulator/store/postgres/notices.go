@@ -57,8 +57,7 @@ func scanNotice(s scanner) (simulator.Notice, error) {
 		&record, &created, &mailed); err != nil {
 		return n, err
 	}
-	// The driver reads an empty BLOB as a nil []byte; only NULL is no
-	// record.
+	// Only NULL is no record; an empty one reads back empty, not nil.
 	if b, ok := record.([]byte); ok {
 		n.Record = append([]byte{}, b...)
 	}
