@@ -127,6 +127,10 @@ func TestServerRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	up = true
+	// The server answers again: Health says so before any write.
+	if err := db.Health(ctx); err != nil {
+		t.Errorf("Health once the server is back = %v, want nil", err)
+	}
 	if err := db.Enqueue(ctx, storetest.Pending("01B", "q", t0)); err != nil {
 		t.Fatalf("a write once the server is back: %v", err)
 	}
