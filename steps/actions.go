@@ -256,6 +256,12 @@ func (w *world) newOrderWithout(ctx context.Context, name string) error {
 // with a new businessId where it has one, as the marketplace's retries and
 // the buyer's "resource details" (V1) do (callbacks.md §2.4, §9.2).
 func (w *world) sendsAgain(ctx context.Context, kind string) error {
+	return w.sendAgain(ctx, kind, 0)
+}
+
+// sendAgain sends the last callback of a kind again, signed age before it
+// leaves.
+func (w *world) sendAgain(ctx context.Context, kind string, age time.Duration) error {
 	m, err := w.latestOf(ctx, kind)
 	if err != nil {
 		return err
@@ -264,7 +270,7 @@ func (w *world) sendsAgain(ctx context.Context, kind string) error {
 	if _, ok := lookup(ms, "businessId"); ok {
 		ms = with(ms, "businessId", newID())
 	}
-	_, err = w.send(ctx, craft{activity: m.Activity, params: ms})
+	_, err = w.send(ctx, craft{activity: m.Activity, params: ms, age: age})
 	return err
 }
 

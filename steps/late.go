@@ -81,16 +81,7 @@ const lateHint = "rule: a purchase whose answer did not come within the time lim
 // seconds before it leaves: a delivery held on its way, which reaches the
 // merchant after a fresher one was answered.
 func (w *world) sendsPurchaseDelayed(ctx context.Context, seconds int) error {
-	m, err := w.latestOf(ctx, "purchase")
-	if err != nil {
-		return err
-	}
-	ms := members(m.Params)
-	if _, ok := lookup(ms, "businessId"); ok {
-		ms = with(ms, "businessId", newID())
-	}
-	_, err = w.send(ctx, craft{activity: m.Activity, params: ms, age: time.Duration(seconds) * time.Second})
-	return err
+	return w.sendAgain(ctx, "purchase", time.Duration(seconds)*time.Second)
 }
 
 // delayedAccepted checks the delayed delivery was acknowledged with the
