@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -57,4 +58,40 @@ func TestRunAsksNextDueOnlyBeforeSleeping(t *testing.T) {
 	if n := b.nextDues.Load(); n != 1 {
 		t.Errorf("NextDue asked %d times, want 1", n)
 	}
+}
+
+// late wakes its scheduler a millisecond after each of its first passes
+// returns, as an attempt that ends just after a pass does.
+type late struct {
+	busy
+}
+
+func (l *late) RunDue(context.Context) (int, error) {
+	if l.runs.Add(1) <= l.wakes {
+		time.AfterFunc(time.Millisecond, l.s.Wake)
+	}
+	return 0, nil
+}
+
+// A wake that comes just after a pass, within settle, starts the next
+// pass without asking the workers when they next have work.
+func TestRunWaitsForALateWakeBeforeAskingNextDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &late{busy{wakes: 3, asked: make(chan int32, 1)}}
+		l.s = New(Wall{}, nil, l)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- l.s.Run(ctx) }()
+		runs := <-l.asked
+		if runs != l.wakes+1 {
+			t.Errorf("NextDue asked after %d passes, want %d: after the passes woken just after them and the one that was not", runs, l.wakes+1)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := l.nextDues.Load(); n != 1 {
+			t.Errorf("NextDue asked %d times, want 1", n)
+		}
+	})
 }
