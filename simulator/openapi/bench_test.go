@@ -21,7 +21,8 @@ import (
 // fixed JSON. Their ratio (x-trivial) is what the store and the API's
 // checks cost:
 //
-//	go test -run NONE -bench . -benchtime 20000x ./simulator/openapi/
+//	go test -run NONE -bench OrderQuery -benchtime 20000x ./simulator/openapi/
+//	go test -run NONE -bench UsagePush -benchtime 2000x ./simulator/openapi/
 
 // benchWorld mounts the trivial handler beside the open APIs.
 func benchWorld(b *testing.B) *world {
