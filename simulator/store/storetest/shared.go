@@ -20,9 +20,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b simulator.Store)) {
 		name string
 		fn   func(t *testing.T, a, b simulator.Store)
 	}{
-		{"CodeSpentOnceAcrossStores", codeSpentOnceAcrossStores},
-		{"RefreshSpentOnceAcrossStores", refreshSpentOnceAcrossStores},
-		{"TicketSpentOnceAcrossStores", ticketSpentOnceAcrossStores},
+		{"CredentialsSpentOnceAcrossStores", credentialsSpentOnceAcrossStores},
 		{"KeyClaimedOnceAcrossStores", keyClaimedOnceAcrossStores},
 		{"AttemptRecordedOnceAcrossStores", attemptRecordedOnceAcrossStores},
 		{"UpdatesSerialAcrossStores", updatesSerialAcrossStores},
@@ -42,10 +40,11 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b simulator.Store)) {
 // racers is how many callers race for one record, half on each store.
 const racers = 16
 
-// race runs fn racers times at once, alternately on a and b, and returns
-// how many calls succeeded; every other call must fail with loser, the
-// error code of "someone else got it".
-func race(t *testing.T, a, b simulator.Store, loser string, fn func(s simulator.Store) error) int {
+// onlyOne runs fn racers times at once, alternately on a and b, and fails
+// the test unless exactly one call succeeded. Every other call must fail
+// with loser, the error code of "someone else got it" (any error when
+// loser is empty).
+func onlyOne(t *testing.T, what string, a, b simulator.Store, loser string, fn func(s simulator.Store, i int) error) {
 	t.Helper()
 	errs := make([]error, racers)
 	start := make(chan struct{})
@@ -57,7 +56,7 @@ func race(t *testing.T, a, b simulator.Store, loser string, fn func(s simulator.
 		}
 		wg.Go(func() {
 			<-start
-			errs[i] = fn(s)
+			errs[i] = fn(s, i)
 		})
 	}
 	close(start)
@@ -67,90 +66,55 @@ func race(t *testing.T, a, b simulator.Store, loser string, fn func(s simulator.
 		switch {
 		case err == nil:
 			won++
-		case simulator.ErrorCode(err) != loser:
-			t.Errorf("caller %d: err = %v, want nil or %s", i, err, loser)
+		case loser != "" && simulator.ErrorCode(err) != loser:
+			t.Errorf("%s, caller %d: err = %v, want nil or %s", what, i, err, loser)
 		}
 	}
-	return won
+	if won != 1 {
+		t.Errorf("%s succeeded %d times, want once", what, won)
+	}
 }
 
-// Of many exchanges of one authorization code through two stores at once,
-// exactly one succeeds.
-func codeSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
+// Of many exchanges of one authorization code, uses of one refresh token
+// or validations of one ticket through two stores at once, exactly one
+// succeeds.
+func credentialsSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
 	ctx := t.Context()
 	check(t, a.AddCode(ctx, authCode("shared", "cid", "T1", t0.Add(time.Hour))))
-	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+	check(t, a.AddToken(ctx, token("at-shared", "rt-shared", "code")))
+	check(t, b.AddTicket(ctx, simulator.Ticket{Ticket: "ST-shared", TenantID: "T1", ExpiresAt: t0.Add(time.Minute)}))
+	onlyOne(t, "exchanging the code", a, b, simulator.ECONFLICT, func(s simulator.Store, _ int) error {
 		_, err := s.ConsumeCode(ctx, "shared", t0)
 		return err
 	})
-	if won != 1 {
-		t.Errorf("the code was exchanged %d times, want once", won)
-	}
-}
-
-func refreshSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
-	ctx := t.Context()
-	check(t, a.AddToken(ctx, token("at-shared", "rt-shared", "code")))
-	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+	onlyOne(t, "using the refresh token", a, b, simulator.ECONFLICT, func(s simulator.Store, _ int) error {
 		_, err := s.ConsumeRefresh(ctx, "rt-shared", t0)
 		return err
 	})
-	if won != 1 {
-		t.Errorf("the refresh token was used %d times, want once", won)
-	}
-}
-
-func ticketSpentOnceAcrossStores(t *testing.T, a, b simulator.Store) {
-	ctx := t.Context()
-	check(t, b.AddTicket(ctx, simulator.Ticket{Ticket: "ST-shared", TenantID: "T1", ExpiresAt: t0.Add(time.Minute)}))
-	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+	onlyOne(t, "validating the ticket", a, b, simulator.ECONFLICT, func(s simulator.Store, _ int) error {
 		_, err := s.ConsumeTicket(ctx, "ST-shared", t0)
 		return err
 	})
-	if won != 1 {
-		t.Errorf("the ticket was validated %d times, want once", won)
-	}
 }
 
 // An Idempotency-Key sent to two processes at once is claimed by one.
 func keyClaimedOnceAcrossStores(t *testing.T, a, b simulator.Store) {
 	ctx := t.Context()
-	won := race(t, a, b, simulator.ECONFLICT, func(s simulator.Store) error {
+	onlyOne(t, "claiming the key", a, b, simulator.ECONFLICT, func(s simulator.Store, _ int) error {
 		return s.ClaimKey(ctx, simulator.IdempotentAnswer{Key: "k1", Request: []byte("sha"), CreatedAt: t0})
 	})
-	if won != 1 {
-		t.Errorf("the key was claimed %d times, want once", won)
-	}
 }
 
 // Two processes recording the same attempt of a message: one is stored,
-// the other refused, and the message counts one attempt.
+// the others refused, and the message counts one attempt.
 func attemptRecordedOnceAcrossStores(t *testing.T, a, b simulator.Store) {
 	ctx := t.Context()
 	m := Pending("01A", "q", t0)
 	check(t, a.Enqueue(ctx, m))
 	m.Attempts, m.FirstAttempt, m.NextAttemptAt = 1, t0, t0.Add(time.Minute)
-	errs := make([]error, racers)
-	var wg sync.WaitGroup
-	for i := range racers {
-		s := a
-		if i%2 == 1 {
-			s = b
-		}
-		wg.Go(func() {
-			errs[i] = s.RecordAttempt(ctx, simulator.Attempt{MessageID: m.ID, N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Timeout}, m)
-		})
-	}
-	wg.Wait()
-	stored := 0
-	for _, err := range errs {
-		if err == nil {
-			stored++
-		}
-	}
-	if stored != 1 {
-		t.Errorf("attempt 1 was recorded %d times, want once (errors %v)", stored, errs)
-	}
+	onlyOne(t, "recording attempt 1", a, b, "", func(s simulator.Store, _ int) error {
+		return s.RecordAttempt(ctx, simulator.Attempt{MessageID: m.ID, N: 1, StartedAt: t0, FinishedAt: t0, Verdict: simulator.Timeout}, m)
+	})
 	if got, err := b.Attempts(ctx, m.ID); err != nil || len(got) != 1 {
 		t.Errorf("attempts stored = %d, %v; want 1", len(got), err)
 	}
@@ -259,27 +223,15 @@ func leases(t *testing.T, a, b simulator.Store) {
 func leaseTakenOnceAcrossStores(t *testing.T, a, b simulator.Store) {
 	ctx := t.Context()
 	la, lb := leasers(t, a, b)
-	errs := make([]error, racers)
-	held := make([]bool, racers)
-	var wg sync.WaitGroup
-	for i := range racers {
+	onlyOne(t, "taking the lease", a, b, simulator.ECONFLICT, func(s simulator.Store, i int) error {
 		l := la
-		if i%2 == 1 {
+		if s == b {
 			l = lb
 		}
-		wg.Go(func() {
-			held[i], _, errs[i] = l.Lease(ctx, "notice:N1", fmt.Sprintf("replica-%d", i), t0, t0.Add(time.Minute))
-		})
-	}
-	wg.Wait()
-	won := 0
-	for i := range racers {
-		check(t, errs[i])
-		if held[i] {
-			won++
+		held, _, err := l.Lease(ctx, "notice:N1", fmt.Sprintf("replica-%d", i), t0, t0.Add(time.Minute))
+		if err == nil && !held {
+			err = simulator.Errorf(simulator.ECONFLICT, "lease", "held by another")
 		}
-	}
-	if won != 1 {
-		t.Errorf("the lease was taken %d times, want once", won)
-	}
+		return err
+	})
 }
