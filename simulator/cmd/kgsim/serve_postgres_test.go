@@ -89,6 +89,12 @@ func TestKilledMidDeliveryLosesNothingPostgres(t *testing.T) {
 	killedMidDelivery(t, cluster.DB(t))
 }
 
+// Killed with SIGKILL while purchases are being placed, kgsim restarted on
+// the same PostgreSQL database has every purchase it acknowledged.
+func TestKilledMidGroupCommitLosesNothingAcknowledgedPostgres(t *testing.T) {
+	killedMidPurchases(t, cluster.DB(t))
+}
+
 // replicaCmd is kgsim serve on the real clock, a free loopback port and
 // the database db, shared with other replicas. Attempts time out after
 // timeout; a dead replica's leases run out after twice that and 10 s.
