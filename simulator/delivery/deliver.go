@@ -264,8 +264,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 		return simulator.Attempt{}, err
 	}
 	if r := d.Replica; r != nil {
-		now := time.Now()
-		held, until, err := r.Leases.Lease(ctx, leaseName(m.Queue), r.Owner, now, now.Add(r.Lease))
+		held, until, release, err := r.take(ctx, leaseName(m.Queue))
 		if err != nil {
 			return simulator.Attempt{}, err
 		}
@@ -274,7 +273,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 				"%s: another kgsim serve on this database is attempting its queue %s (its lease ends %s); restart it once that attempt is recorded",
 				id, m.Queue, until.UTC().Format(time.RFC3339))
 		}
-		defer r.Leases.ReleaseLease(context.WithoutCancel(ctx), leaseName(m.Queue), r.Owner)
+		defer release()
 		if m, err = d.Store.Message(ctx, id); err != nil {
 			return simulator.Attempt{}, err
 		}

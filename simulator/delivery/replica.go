@@ -16,9 +16,47 @@ import (
 type Replica struct {
 	Leases simulator.Leaser
 	Owner  string // this process, unique among the replicas
-	// Lease is how long a queue's lease lasts: longer than an attempt and
-	// its recording take. A dead replica's queues wait that long.
+	// Lease is how long a queue's lease lasts unless renewed. The holder
+	// renews it every third of that while its attempt is in flight, so an
+	// attempt may take longer (its recording waiting for the database);
+	// a dead replica's queues wait that long.
 	Lease time.Duration
+}
+
+// take takes the lease name and keeps renewing it until the returned
+// release gives it up. Without the renewals an attempt outlasting the
+// lease (its answer recorded late by a busy database, the process not
+// scheduled) would let another replica take the queue over and send the
+// same attempt again while this one is still in flight. When held is
+// false until is when the holder's lease ends.
+func (r *Replica) take(ctx context.Context, name string) (held bool, until time.Time, release func(), err error) {
+	now := time.Now()
+	held, until, err = r.Leases.Lease(ctx, name, r.Owner, now, now.Add(r.Lease))
+	if err != nil || !held {
+		return held, until, nil, err
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// A renewal that fails is tried again at the next tick:
+				// the lease still has two thirds to run.
+				now := time.Now()
+				r.Leases.Lease(context.WithoutCancel(ctx), name, r.Owner, now, now.Add(r.Lease))
+			}
+		}
+	}()
+	return true, time.Time{}, func() {
+		close(stop)
+		<-done // no renewal after the lease is given back
+		r.Leases.ReleaseLease(context.WithoutCancel(ctx), name, r.Owner)
+	}, nil
 }
 
 // leaseName is the name of a queue's lease.
@@ -36,9 +74,7 @@ func (d *Deliverer) leased(ctx context.Context, m simulator.Message, attempt fun
 		err := attempt()
 		return err == nil, err
 	}
-	name := leaseName(m.Queue)
-	now := time.Now()
-	held, until, err := r.Leases.Lease(ctx, name, r.Owner, now, now.Add(r.Lease))
+	held, until, release, err := r.take(ctx, leaseName(m.Queue))
 	if err != nil {
 		return false, err
 	}
@@ -46,7 +82,7 @@ func (d *Deliverer) leased(ctx context.Context, m simulator.Message, attempt fun
 		d.elsewhere(m.Queue, until)
 		return false, nil
 	}
-	defer r.Leases.ReleaseLease(context.WithoutCancel(ctx), name, r.Owner)
+	defer release()
 	cur, err := d.Store.Message(ctx, m.ID)
 	if err != nil {
 		return false, err

@@ -165,6 +165,53 @@ func TestReplicasDeliverEachPurchaseOnce(t *testing.T) {
 	}
 }
 
+// An attempt outlasting its queue's lease, its answer recorded late
+// because the database holds the recording up (here a transaction locking
+// the attempts table, as a long one would): the replica that made it
+// renews the lease meanwhile, so the other, looking every second, does
+// not take the queue over and send the purchase again (it did before the
+// renewals).
+func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	fixtures := writeFixtures(t, srv.URL)
+	const timeout = time.Second
+	lease := 2*timeout + 10*time.Second // as kgsim serve takes them
+	a := startProcess(t, replicaCmd(bin, db, fixtures, timeout.String()))
+	b := startProcess(t, replicaCmd(bin, db, fixtures, timeout.String()))
+	conn, err := pgx.Connect(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reads go on; recording an attempt waits.
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE attempts IN EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	id := a.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str
+	deadline := time.Now().Add(30 * time.Second)
+	for merchant.count(id) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("order %s never reached the merchant", id)
+		}
+		time.Sleep(10 * time.Millisecond) // the replicas deliver on the real clock
+	}
+	time.Sleep(lease + 3*replicaPoll) // the lease would have run out, and the other looked again
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	completed(t, a, []string{id})
+	completed(t, b, []string{id})
+	if n := merchant.count(id); n != 1 {
+		t.Errorf("order %s reached the merchant %d times, want once\n%s\n%s", id, n, a.logText(), b.logText())
+	}
+}
+
 // A replica SIGKILLed while its callbacks are in flight or waiting: the
 // other delivers what it left, once its leases have run out; only the
 // attempts in flight at the kill are made again.
