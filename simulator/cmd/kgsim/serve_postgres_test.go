@@ -176,7 +176,7 @@ func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
 	bin := buildKgsim(t)
 	merchant, srv := newStallingMerchant(t)
 	fixtures := writeFixtures(t, srv.URL)
-	const timeout = time.Second
+	const timeout = 2 * time.Second     // the merchant answers at once, even on a slow machine
 	lease := 2*timeout + 10*time.Second // as kgsim serve takes them
 	a := startProcess(t, replicaCmd(bin, db, fixtures, timeout.String()))
 	b := startProcess(t, replicaCmd(bin, db, fixtures, timeout.String()))
