@@ -207,3 +207,35 @@ func TestStatementTimeout(t *testing.T) {
 		t.Errorf("the timed-out write: err = %v, want ENOTFOUND", err)
 	}
 }
+
+// A database whose disk is really full (pgtest.FullDisk: a tablespace on a
+// small filesystem filled until the server reports disk_full): a write
+// fails with EFULL saying the disk is full, stores nothing, and Health
+// reports it until a write succeeds once space is freed.
+func TestDiskFull(t *testing.T) {
+	ctx := t.Context()
+	url := cluster.DB(t)
+	db := open(t, url) // migrated, every table empty
+	free := cluster.FullDisk(t, url)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0))
+	if simulator.ErrorCode(err) != simulator.EFULL || !strings.Contains(err.Error(), "disk holding the database is full") {
+		t.Fatalf("a write to a full disk: err = %v, want EFULL saying the disk is full", err)
+	}
+	if err := db.Health(ctx); simulator.ErrorCode(err) != simulator.EFULL {
+		t.Errorf("Health = %v, want EFULL", err)
+	}
+	if _, err := db.Message(ctx, "01A"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
+		t.Errorf("the refused write: err = %v, want ENOTFOUND", err)
+	}
+	free()
+	if err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0)); err != nil {
+		t.Fatalf("a write once space is freed: %v", err)
+	}
+	if err := db.Health(ctx); err != nil {
+		t.Errorf("Health once a write succeeded = %v, want nil", err)
+	}
+	if _, err := db.Message(ctx, "01A"); err != nil {
+		t.Errorf("the write once space is freed: %v", err)
+	}
+}
