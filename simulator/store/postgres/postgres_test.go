@@ -208,15 +208,16 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
-// A database whose disk is really full (pgtest.FullDisk: a tablespace on a
-// small filesystem filled until the server reports disk_full): a write
+// A database whose disk is really full (a tablespace on a small
+// filesystem filled until the server reports disk_full): a write
 // fails with EFULL saying the disk is full, stores nothing, and Health
 // reports it until a write succeeds once space is freed.
 func TestDiskFull(t *testing.T) {
 	ctx := t.Context()
 	url := cluster.DB(t)
 	db := open(t, url) // migrated, every table empty
-	free := cluster.FullDisk(t, url)
+	disk := cluster.SmallDisk(t, url)
+	disk.Fill()
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0))
 	if simulator.ErrorCode(err) != simulator.EFULL || !strings.Contains(err.Error(), "disk holding the database is full") {
@@ -228,7 +229,7 @@ func TestDiskFull(t *testing.T) {
 	if _, err := db.Message(ctx, "01A"); simulator.ErrorCode(err) != simulator.ENOTFOUND {
 		t.Errorf("the refused write: err = %v, want ENOTFOUND", err)
 	}
-	free()
+	disk.Free()
 	if err := db.Enqueue(ctx, storetest.Pending("01A", "q", t0)); err != nil {
 		t.Fatalf("a write once space is freed: %v", err)
 	}
