@@ -492,3 +492,61 @@ func TestReplicasMailEachNoticeOnce(t *testing.T) {
 		t.Errorf("%d notices mailed, want %d", len(seen), orders)
 	}
 }
+
+// kgsim serve on a PostgreSQL database whose disk is really full (a
+// tablespace on a small filesystem filled until the server reports
+// disk_full). A purchase is refused with 507 storage_full and not stored,
+// and /healthz answers 503, as on SQLite; once space is freed purchases
+// are taken again. A purchase acknowledged before the disk filled, whose
+// answer cannot be recorded while it is full, is held back rather than
+// sent again in a loop, and delivered once space is back.
+func TestServePostgresDiskFull(t *testing.T) {
+	db := cluster.DB(t)
+	bin := buildKgsim(t)
+	merchant, srv := newStallingMerchant(t)
+	p := startProcess(t, replicaCmd(bin, db, writeFixtures(t, srv.URL), "20s"))
+	const purchase = `{"productId":"P-CRASH","customerId":"c-1"}`
+	disk := cluster.SmallDisk(t, db) // no order yet: the orders' tables are empty
+	disk.Fill()
+	r := p.send(t, "POST", "/admin/v1/orders", "", purchase, "Content-Type", "application/json")
+	if r.status != http.StatusInsufficientStorage || !strings.Contains(r.body, `"storage_full"`) || !strings.Contains(r.body, "disk holding the database is full") {
+		t.Fatalf("a purchase on a full disk: %d %s, want 507 storage_full saying the disk is full", r.status, r.body)
+	}
+	if h := p.send(t, "GET", "/healthz", "", ""); h.status != http.StatusServiceUnavailable || !strings.Contains(h.body, "full") {
+		t.Errorf("/healthz on a full disk: %d %s, want 503 saying the disk is full", h.status, h.body)
+	}
+	disk.Free()
+	if n := len(p.call(t, "GET", "/admin/v1/orders", "").Get("orders").Array()); n != 0 {
+		t.Errorf("%d orders after the refused purchase, want none", n)
+	}
+
+	// No attempt recorded yet: recording the first needs a block.
+	merchant.setStalled(true)
+	id := p.call(t, "POST", "/admin/v1/orders", purchase).Get("order.orderId").Str
+	waitHeld(t, merchant)
+	disk.Fill()
+	merchant.setStalled(false)
+	close(merchant.release)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h := p.send(t, "GET", "/healthz", "", "")
+		if h.status == http.StatusServiceUnavailable && strings.Contains(h.body, "full") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz while an answer cannot be recorded: %d %s, want 503 saying the disk is full\n%s", h.status, h.body, p.logText())
+		}
+		time.Sleep(10 * time.Millisecond) // the attempt ends on the real clock
+	}
+	// A queue held back after a failure goes again after 1 s, then 2 s,
+	// 4 s...: within 2 s at most two repeats; a loop would make hundreds.
+	time.Sleep(2 * time.Second)
+	if n := merchant.count(id); n > 3 {
+		t.Errorf("order %s reached the merchant %d times in 2 s while its answer could not be recorded, want at most 3", id, n)
+	}
+	disk.Free()
+	completed(t, p, []string{id})
+	if h := p.send(t, "GET", "/healthz", "", ""); h.status != http.StatusOK {
+		t.Errorf("/healthz once the answer is recorded: %d %s, want 200", h.status, h.body)
+	}
+}
