@@ -38,7 +38,25 @@ func freeAddr(t *testing.T) string {
 // result and the terminal, JUnit and HTML reports.
 func openAPIRun(t *testing.T, sk string) (Result, string, string, string) {
 	t.Helper()
-	addr := freeAddr(t)
+	// The address is free when picked and may be taken by another test
+	// process before the run listens on it: pick again then.
+	for range 4 {
+		r, out, junit, page, err := openAPIRunAt(t, sk, freeAddr(t))
+		if err != nil && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, out, junit, page
+	}
+	t.Fatal("no free loopback address for the open APIs in four tries")
+	return Result{}, "", "", ""
+}
+
+// openAPIRunAt is openAPIRun serving the open APIs at addr.
+func openAPIRunAt(t *testing.T, sk, addr string) (Result, string, string, string, error) {
+	t.Helper()
 	c := merchant.Config{AccessKey: testKey, MarketURL: "http://" + addr, AK: runAK, SK: sk, QueryOrders: true, UsageEvery: 100 * time.Millisecond}
 	if sk != runSK {
 		c.SK = runSK
@@ -58,7 +76,7 @@ func openAPIRun(t *testing.T, sk string) (Result, string, string, string) {
 	r, err := Run(ctx, Options{Target: target, OpenAPI: OpenAPI{Addr: addr, AK: runAK, SK: runSK}, Out: &out,
 		Formats: []string{"junit:" + junitPath, "html:" + htmlPath}})
 	if err != nil {
-		t.Fatal(err)
+		return Result{}, "", "", "", err
 	}
 	read := func(p string) string {
 		b, err := os.ReadFile(p)
@@ -67,7 +85,7 @@ func openAPIRun(t *testing.T, sk string) (Result, string, string, string) {
 		}
 		return string(b)
 	}
-	return r, out.String(), read(junitPath), read(htmlPath)
+	return r, out.String(), read(junitPath), read(htmlPath), nil
 }
 
 func scenarioNamed(r Result, name string) (Scenario, bool) {
