@@ -29,6 +29,21 @@ func (v *Virtual) Now() time.Time {
 	return v.now
 }
 
+// Set stands the clock at t, earlier or later: tests put it where their
+// story happens. The Scheduler moves it only forward.
+func (v *Virtual) Set(t time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.now = t.UTC()
+}
+
+// Advance moves the clock d on.
+func (v *Virtual) Advance(d time.Duration) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.now = v.now.Add(d)
+}
+
 // set moves the clock; it never goes back.
 func (v *Virtual) set(t time.Time) {
 	v.mu.Lock()

@@ -142,3 +142,22 @@ func TestRunWakesOnRequestAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A test stands the virtual clock where it wants, back as well as on; the
+// scheduler's own moves still never go back.
+func TestVirtualSetAndAdvance(t *testing.T) {
+	beijing := time.FixedZone("CST", 8*3600)
+	clock := NewVirtual(t0)
+	clock.Advance(90 * time.Minute)
+	if got, want := clock.Now(), t0.Add(90*time.Minute); !got.Equal(want) {
+		t.Fatalf("after Advance: %v, want %v", got, want)
+	}
+	clock.Set(time.Date(2025, 3, 1, 6, 0, 0, 0, beijing))
+	if got, want := clock.Now(), t0.Add(-2*time.Hour); got != want {
+		t.Fatalf("after Set back: %v, want %v in UTC", got, want)
+	}
+	clock.set(t0.Add(-3 * time.Hour))
+	if got, want := clock.Now(), t0.Add(-2*time.Hour); got != want {
+		t.Fatalf("the scheduler moved the clock back to %v, want it kept at %v", got, want)
+	}
+}
