@@ -136,9 +136,7 @@ type (
 // loses nothing acknowledged and repeats at most the attempt in flight.
 type Store interface {
 	Tx
-	// Update runs fn in one transaction, committed if fn returns nil.
-	// fn must use only tx: the store is busy until fn returns.
-	Update(ctx context.Context, fn func(tx Tx) error) error
+	Updater
 	// Health is nil while the store can keep what it is given, else an
 	// EFULL or EUNAVAILABLE error saying why not: damage found when it
 	// was opened, or a write that failed for want of space or a broken
@@ -147,14 +145,32 @@ type Store interface {
 	Close() error
 }
 
-// Tx reads and writes kgsim's state. Reads of a missing record return an
-// ENOTFOUND error.
+// Tx reads and writes kgsim's state: the union of the roles below, each
+// the part of the store one concern touches. A consumer declares the roles
+// it uses, so that its types say what it reads and writes. Reads of a
+// missing record return an ENOTFOUND error.
 type Tx interface {
+	OutboxTx
+	CatalogueTx
+	OrdersTx
+	NoticesTx
+	DialRunsTx
+	SellersTx
+	ClockTx
+	IdempotencyTx
 	IdentityTx
 	LicenseTx
+}
 
-	// The outbox.
+// Updater groups several reads and writes into one transaction.
+type Updater interface {
+	// Update runs fn in one transaction, committed if fn returns nil.
+	// fn must use only tx: the store is busy until fn returns.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
 
+// OutboxTx is the outbox: the messages to deliver and their attempts.
+type OutboxTx interface {
 	// Enqueue stores new pending messages.
 	Enqueue(ctx context.Context, msgs ...Message) error
 	// Due returns up to f.Limit pending messages whose next attempt is
@@ -171,18 +187,20 @@ type Tx interface {
 	Attempts(ctx context.Context, messageID string) ([]Attempt, error)
 	// Pending counts the messages not yet final: the outbox depth.
 	Pending(ctx context.Context) (int, error)
+}
 
-	// The catalogue.
-
+// CatalogueTx is the catalogue: products and the customers who buy them.
+type CatalogueTx interface {
 	PutProduct(ctx context.Context, p Product) error
 	Product(ctx context.Context, id string) (Product, error)
 	Products(ctx context.Context) ([]Product, error)
 	PutCustomer(ctx context.Context, c Customer) error
 	Customer(ctx context.Context, id string) (Customer, error)
 	Customers(ctx context.Context) ([]Customer, error)
+}
 
-	// Orders and instances.
-
+// OrdersTx is orders and the instances they create.
+type OrdersTx interface {
 	PutOrder(ctx context.Context, o Order) error
 	Order(ctx context.Context, id string) (Order, error)
 	Orders(ctx context.Context, f OrderFilter) ([]Order, error)
@@ -192,19 +210,25 @@ type Tx interface {
 	// DueInstances returns up to limit instances whose NextEventAt is set
 	// and at or before now, earliest first.
 	DueInstances(ctx context.Context, now time.Time, limit int) ([]Instance, error)
+}
 
-	// Failure notices and dial tests.
-
+// NoticesTx is the failure notices sent to merchants.
+type NoticesTx interface {
 	AddNotice(ctx context.Context, n Notice) error
 	Notice(ctx context.Context, id string) (Notice, error)
 	Notices(ctx context.Context, f NoticeFilter) ([]Notice, error)
 	MarkMailed(ctx context.Context, id string, at time.Time) error
+}
+
+// DialRunsTx is the dial tests' runs.
+type DialRunsTx interface {
 	PutDialRun(ctx context.Context, r DialRun) error
 	// DialRuns returns a product's runs at or after since, oldest first.
 	DialRuns(ctx context.Context, productID string, since time.Time) ([]DialRun, error)
+}
 
-	// Sellers and the usage they push (open-api.md).
-
+// SellersTx is sellers and the usage they push (open-api.md).
+type SellersTx interface {
 	// PutSeller stores a seller, replacing the one with its ID; an AK
 	// another seller holds is an ECONFLICT.
 	PutSeller(ctx context.Context, s Seller) error
@@ -218,13 +242,20 @@ type Tx interface {
 	AddUsage(ctx context.Context, records ...UsageRecord) (int, error)
 	// Usage lists accepted records in the order they were accepted.
 	Usage(ctx context.Context, f UsageFilter) ([]UsageRecord, error)
+}
 
-	// What a restart must find again.
-
+// ClockTx keeps where the virtual clock stands, for a restart to find
+// again.
+type ClockTx interface {
 	// PutVirtualNow records where the virtual clock stands; VirtualNow
 	// reads it back, ENOTFOUND if it never was.
 	PutVirtualNow(ctx context.Context, now time.Time) error
 	VirtualNow(ctx context.Context) (time.Time, error)
+}
+
+// IdempotencyTx keeps the admin requests sent with an Idempotency-Key, so
+// that a repeat, even after a restart, gets the first answer.
+type IdempotencyTx interface {
 	// ClaimKey records that the request of an Idempotency-Key started
 	// (Status 0), an ECONFLICT if the key is recorded already; AnswerKey
 	// records its answer, or forgets the key when Status is 0; Key reads
