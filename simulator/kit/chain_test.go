@@ -3,6 +3,7 @@ package kit
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
@@ -84,7 +85,7 @@ func TestAFailedSyncHoldsTheRestOfItsChainUntilRestarted(t *testing.T) {
 	if err != nil || len(granted) != 1 || granted[0].Outcome != simulator.Held {
 		t.Fatalf("grant while stopped: %v %+v", err, granted)
 	}
-	w.clock.now = w.clock.now.Add(48 * 3600e9)
+	w.clock.Advance(48 * time.Hour)
 	if n := w.deliver(); n != 0 {
 		t.Fatalf("%d attempts two days later: a kit sync is not retried by itself (kit-sync.md §8)", n)
 	}

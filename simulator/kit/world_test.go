@@ -13,13 +13,9 @@ import (
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
-
-// virtualClock is a scheduling clock the test moves by hand.
-type virtualClock struct{ now time.Time }
-
-func (c *virtualClock) Now() time.Time { return c.now }
 
 // t0 is 10:03:04.005 in Beijing, 15 January 2025.
 var t0 = time.Date(2025, 1, 15, 2, 3, 4, 5e6, time.UTC)
@@ -36,7 +32,7 @@ type world struct {
 	t         *testing.T
 	ctx       context.Context
 	store     *sqlite.DB
-	clock     *virtualClock
+	clock     *schedule.Virtual
 	console   *Console
 	deliverer *delivery.Deliverer
 	merchant  *kittest.Merchant
@@ -57,7 +53,7 @@ func newWorld(t *testing.T) *world {
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
 
-	w := &world{t: t, ctx: ctx, store: store, clock: &virtualClock{t0}, merchant: m}
+	w := &world{t: t, ctx: ctx, store: store, clock: schedule.NewVirtual(t0), merchant: m}
 	w.console = &Console{Store: store, Clock: w.clock, Random: rand.NewChaCha8([32]byte{6}), Base: simBase, Notify: func() { w.wakes++ }}
 	w.deliverer = &delivery.Deliverer{
 		Store: store, Sender: delivery.NewSender(5 * time.Second), Clock: w.clock, Wall: time.Now,
