@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
@@ -328,7 +329,7 @@ func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Ou
 	switch {
 	case v == simulator.Refused:
 		return simulator.ChangeRefused, time.Time{}
-	case v == simulator.AcceptedAsync && m.Kind == simulator.KindLifecycle && m.Activity == "newInstance":
+	case v == simulator.AcceptedAsync && m.Kind == simulator.KindLifecycle && activity.Of(m).Async == activity.AsyncPolled:
 		return simulator.Polling, time.Time{}
 	case !v.Failed():
 		return simulator.Succeeded, time.Time{}
@@ -340,9 +341,9 @@ func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Ou
 	return p.Exhausted, time.Time{}
 }
 
-// request builds the attempt's request, freshly signed. New purchases get a
-// new businessId on every attempt: "每一次请求,businessId皆不一致"
-// (callbacks.md §9.2).
+// request builds the attempt's request, freshly signed. The calls whose
+// row says so (purchases) get a new businessId on every attempt:
+// "每一次请求,businessId皆不一致" (callbacks.md §9.2).
 func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
 	if m.Protocol == simulator.Kit {
 		return d.kitRequest(m, key)
@@ -351,7 +352,7 @@ func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
 	if !params.IsObject() {
 		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
 	}
-	if params.Get("businessId").Exists() || params.Get("orderInfo.0.businessId").Exists() {
+	if activity.Of(m).FreshBusinessID && (params.Get("businessId").Exists() || params.Get("orderInfo.0.businessId").Exists()) {
 		id, err := BusinessID(d.random())
 		if err != nil {
 			return nil, err

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -23,7 +24,7 @@ import (
 // Call is what the judge needs to know of the request an answer is to.
 type Call struct {
 	Protocol  simulator.Protocol
-	Activity  string // newInstance, queryInstance, changeInstanceCheck ...
+	Activity  string // its row of the activity table says what the answer needs
 	AccessKey string // for the response Body-Sign
 	// RequireV2BodySign makes a V2 answer without Body-Sign a failure
 	// instead of a warning (callbacks.md §4.6, product setting
@@ -136,17 +137,18 @@ func Judge(c Call, a Answer) Judgement {
 	if !body.Get("resultMsg").Exists() {
 		warnings = append(warnings, "RESULT_MSG_MISSING: the answer has no resultMsg")
 	}
+	spec, _ := activity.Lookup(c.Protocol, c.Activity)
 	verdict := simulator.Success
 	switch {
 	case code.Str == codeSuccess:
-	case code.Str == codeProcessing && (c.Activity == "newInstance" && c.Protocol == simulator.V2 || c.Activity == "getLicenseAsync"):
+	case code.Str == codeProcessing && spec.Async != activity.NotAsync:
 		verdict = simulator.AcceptedAsync
-	case c.Activity == "changeInstanceCheck":
+	case spec.Refusable:
 		return Judgement{Verdict: simulator.Refused, Detail: "resultCode " + code.Str + ": the change is refused", Warnings: warnings}
 	default:
 		return fail(simulator.ResultCode, "调用失败,生产接口resultCode返回错误.", "resultCode is "+strconv.Quote(code.Str)+", want \"000000\"")
 	}
-	if field := missingField(c, body); field != "" {
+	if field := missingField(body, spec.Answer); field != "" {
 		return fail(simulator.MissingField, "调测失败,接口响应缺少"+field+".", "the answer lacks "+field)
 	}
 	for _, l := range maxLength {
@@ -191,28 +193,31 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// missingField returns the first field the debugger requires of this
-// activity's answer that is absent (callbacks.md §8 row 8).
-func missingField(c Call, body gjson.Result) string {
-	switch c.Activity {
-	case "newInstance":
-		if !body.Get("instanceId").Exists() {
-			return "instanceId"
-		}
-		if c.Protocol == simulator.V1 && !body.Get("appInfo.frontEndUrl").Exists() {
-			return "appInfo.frontEndUrl"
-		}
-	case "queryInstance":
-		for _, info := range body.Get("info").Array() {
-			if !info.Get("instanceId").Exists() {
-				return "info[].instanceId"
+// missingField returns the first of the fields the debugger requires of
+// an activity's answer that is absent (callbacks.md §8 row 8). "a[].b" is
+// b in every entry of a; the entries are checked one after the other, each
+// for all of its fields, as the debugger reports them.
+func missingField(body gjson.Result, fields []string) string {
+	for i := 0; i < len(fields); i++ {
+		array, _, nested := strings.Cut(fields[i], "[].")
+		if !nested {
+			if !body.Get(fields[i]).Exists() {
+				return fields[i]
 			}
-			for _, usage := range info.Get("usageInfo").Array() {
-				for _, name := range []string{"usageValue", "statisticalTime"} {
-					if !usage.Get(name).Exists() {
-						return "info[].usageInfo[]." + name
-					}
-				}
+			continue
+		}
+		var each []string // the fields of every entry of this array
+		for ; i < len(fields); i++ {
+			a, field, ok := strings.Cut(fields[i], "[].")
+			if !ok || a != array {
+				break
+			}
+			each = append(each, field)
+		}
+		i--
+		for _, entry := range body.Get(array).Array() {
+			if field := missingField(entry, each); field != "" {
+				return array + "[]." + field
 			}
 		}
 	}

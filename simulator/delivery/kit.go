@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -209,7 +210,7 @@ func judgeKit(c Call, a Answer) Judgement {
 		return fail(simulator.BodyParse, `the body has no string member resultCode; answer {"resultCode":"000000","resultMsg":"success"}`)
 	case code.Str == codeSuccess:
 		return Judgement{Verdict: simulator.Success, Warnings: warnings}
-	case code.Str == codeSecretUndecryptable && c.Activity == "applicationSync":
+	case code.Str == codeSecretUndecryptable && c.Activity == string(activity.ApplicationSync):
 		return fail(simulator.ResultCode, "resultCode 000101: the merchant could not decrypt the clientSecret (kit-sync.md §4.2, §6). "+
 			"clientSecret is Base64 of RSA-OAEP under the public key uploaded with the app; decrypt it with the matching private key "+
 			"and the same OAEP and MGF1 hashes as kgsim (kit.oaepHash, SHA-256 by default); kgsim crypto rsa-decrypt names the setting that works")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 )
 
 // Policy is the retry schedule of one message (callbacks.md §9.2): when
@@ -46,7 +47,7 @@ func every(interval time.Duration, attempts int) []time.Duration {
 // tried once and stop (a kit sync is retried from
 // the console, kit-sync.md §8); a poll after 000004 follows the polling
 // schedule and fails the order when it runs out (callbacks.md §10.1); a
-// lifecycle callback's schedule is its activity's.
+// lifecycle callback's schedule is its activity's retry class.
 func PolicyFor(m simulator.Message) Policy {
 	switch m.Kind {
 	case simulator.KindDebug, simulator.KindDialTest, simulator.KindKit, simulator.KindDetails:
@@ -54,21 +55,21 @@ func PolicyFor(m simulator.Message) Policy {
 	case simulator.KindPoll:
 		return Policy{Offsets: PollOffsets(), Exhausted: simulator.OrderFailed}
 	}
-	return activityPolicy(m.Activity)
+	return retryPolicy(activity.Of(m).Retry)
 }
 
-// activityPolicy is a lifecycle callback's schedule. The docs give the
-// window (3 hours for a new purchase or an upgrade, "once an hour"; 1 hour
-// for the others) and not the cadence; the cadence is the spec's decision.
-func activityPolicy(activity string) Policy {
-	switch activity {
-	case "newInstance", "upgrade", "upgradeInstance", "getLicense", "orderNotify":
+// retryPolicy is the schedule of a retry class. The docs give the window
+// (3 hours for a new purchase or an upgrade, "once an hour"; 1 hour for
+// the others) and not the cadence; the cadence is the spec's decision.
+func retryPolicy(r activity.Retry) Policy {
+	switch r {
+	case activity.RetryHourly:
 		// T0 and three hourly retries (callbacks.md §15 Q4).
 		return Policy{Offsets: every(time.Hour, 4), Exhausted: simulator.OrderFailed}
-	case "refreshInstance", "updateInstanceStatus", "instanceStatus", "expireInstance", "releaseInstance":
+	case activity.RetryQuarterHourly:
 		// Every 15 minutes through the documented hour (§15 Q2).
 		return Policy{Offsets: every(15*time.Minute, 5), Exhausted: simulator.Stopped}
-	case "changeInstanceCheck":
+	case activity.RetryNever:
 		return Policy{Offsets: every(0, 1), Exhausted: simulator.ChangeRefused}
 	}
 	// queryInstance from the buyer's page, getLicenseAsync and anything

@@ -10,25 +10,29 @@ import (
 func TestPolicyFor(t *testing.T) {
 	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
+		protocol simulator.Protocol
 		activity string
 		due      []time.Duration // every attempt's offset from the first
 		outcome  simulator.Outcome
 	}{
-		{"newInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
-		{"upgradeInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
-		{"upgrade", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
-		{"getLicense", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
-		{"refreshInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
-		{"releaseInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
-		{"updateInstanceStatus", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
-		{"expireInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
-		{"changeInstanceCheck", []time.Duration{0}, simulator.ChangeRefused},
-		{"getLicenseAsync", []time.Duration{0}, simulator.Stopped},
-		{"queryInstance", []time.Duration{0}, simulator.Stopped},
+		{simulator.V2, "newInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{simulator.V2, "upgradeInstance", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{simulator.V1, "upgrade", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{simulator.V1, "getLicense", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{simulator.V2, "refreshInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{simulator.V2, "releaseInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{simulator.V2, "updateInstanceStatus", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{simulator.V1, "expireInstance", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{simulator.V2, "changeInstanceCheck", []time.Duration{0}, simulator.ChangeRefused},
+		{simulator.V2, "getLicenseAsync", []time.Duration{0}, simulator.Stopped},
+		{simulator.V2, "queryInstance", []time.Duration{0}, simulator.Stopped},
+		{simulator.V2, "orderNotify", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
+		{simulator.V1, "instanceStatus", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
+		{simulator.V2, "tenantSync", []time.Duration{0}, simulator.Stopped},
 	}
 	for _, tt := range tests {
-		t.Run(tt.activity, func(t *testing.T) {
-			p := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Activity: tt.activity})
+		t.Run(string(tt.protocol)+" "+tt.activity, func(t *testing.T) {
+			p := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Protocol: tt.protocol, Activity: tt.activity})
 			if p.Attempts() != len(tt.due) || p.Exhausted != tt.outcome {
 				t.Fatalf("%d attempts then %s, want %d then %s", p.Attempts(), p.Exhausted, len(tt.due), tt.outcome)
 			}
@@ -73,7 +77,7 @@ func TestPollOffsets(t *testing.T) {
 // making them all at once.
 func TestPolicyNextAfterALateAttempt(t *testing.T) {
 	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	at, ok := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Activity: "newInstance"}).Next(first, first.Add(150*time.Minute))
+	at, ok := PolicyFor(simulator.Message{Kind: simulator.KindLifecycle, Protocol: simulator.V1, Activity: "newInstance"}).Next(first, first.Add(150*time.Minute))
 	if !ok || !at.Equal(first.Add(3*time.Hour)) {
 		t.Errorf("next after +2h30 = %v, %v; want +3h", at, ok)
 	}
@@ -84,12 +88,12 @@ func TestPolicyNextAfterALateAttempt(t *testing.T) {
 func TestPolicyByKind(t *testing.T) {
 	answer := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest, simulator.KindKit} {
-		p := PolicyFor(simulator.Message{Kind: kind, Activity: "newInstance"})
+		p := PolicyFor(simulator.Message{Kind: kind, Protocol: simulator.V2, Activity: "newInstance"})
 		if p.Attempts() != 1 || p.Exhausted != simulator.Stopped {
 			t.Errorf("%s newInstance: %d attempts then %s, want 1 then STOPPED", kind, p.Attempts(), p.Exhausted)
 		}
 	}
-	if p := PolicyFor(simulator.Message{Activity: "refreshInstance", Kind: simulator.KindLifecycle}); p.Attempts() != 5 {
+	if p := PolicyFor(simulator.Message{Protocol: simulator.V2, Activity: "refreshInstance", Kind: simulator.KindLifecycle}); p.Attempts() != 5 {
 		t.Errorf("a lifecycle refresh: %d attempts, want 5", p.Attempts())
 	}
 	p := PolicyFor(simulator.Message{Kind: simulator.KindPoll, Activity: "queryInstance"})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/tidwall/gjson"
 )
 
@@ -16,11 +17,11 @@ import (
 func (d *Deliverer) poll(m simulator.Message, a simulator.Attempt, now time.Time) (simulator.Message, error) {
 	instanceID := gjson.GetBytes(a.ResponseBody, "instanceId").String()
 	params := struct {
-		Activity   string `json:"activity"`
-		InstanceID string `json:"instanceId"`
+		Activity   activity.Name `json:"activity"`
+		InstanceID string        `json:"instanceId"`
 		// A test order's polls are test traffic too (callbacks.md §2.6).
 		TestFlag string `json:"testFlag,omitempty"`
-	}{"queryInstance", instanceID, gjson.GetBytes(m.Params, "testFlag").String()}
+	}{activity.QueryInstance, instanceID, gjson.GetBytes(m.Params, "testFlag").String()}
 	body, err := json.Marshal(params)
 	if err != nil {
 		return simulator.Message{}, err
@@ -30,7 +31,7 @@ func (d *Deliverer) poll(m simulator.Message, a simulator.Attempt, now time.Time
 		return simulator.Message{}, fmt.Errorf("message %s: its poll: %w", m.ID, err)
 	}
 	return simulator.Message{
-		ID: id, Kind: simulator.KindPoll, Protocol: m.Protocol, Activity: "queryInstance", Queue: m.Queue,
+		ID: id, Kind: simulator.KindPoll, Protocol: m.Protocol, Activity: string(activity.QueryInstance), Queue: m.Queue,
 		ProductID: m.ProductID, OrderID: m.OrderID, OrderLineID: m.OrderLineID, InstanceID: instanceID, CustomerID: m.CustomerID,
 		URL: m.URL, Params: body, Outcome: simulator.Pending,
 		FirstAttempt: now, NextAttemptAt: now.Add(PollOffsets()[0]), CreatedAt: now,
