@@ -32,13 +32,20 @@ const DefaultFrom = "KooGallery simulator <kgsim@localhost>"
 // Mailer.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
+// MailStore is the part of the store the mailer touches: the notices, and
+// the records that complete them.
+type MailStore interface {
+	simulator.NoticesTx
+	Records
+}
+
 // Mailer sends the notices not yet mailed, over SMTP, and marks them
 // mailed. It authenticates to nobody and does not use STARTTLS: it is
 // meant for a local or CI mail catcher or relay.
 type Mailer struct {
 	Addr  string // host:port of the SMTP server
 	From  string // an RFC 5322 address; DefaultFrom when empty
-	Store simulator.Store
+	Store MailStore
 	// Clock is the wall clock, for the Date header and MailedAt; time.Now
 	// when nil.
 	Clock   func() time.Time

@@ -80,11 +80,18 @@ func ForAttempt(kind simulator.NoticeKind, p simulator.Product, c Call, id strin
 	return n
 }
 
+// Records is what a notice's call record is completed from: its
+// message's attempts and its product, whose access key is redacted.
+type Records interface {
+	simulator.OutboxTx
+	simulator.CatalogueTx
+}
+
 // Resolve returns n with its call record complete, as it is shown and
 // mailed: every attempt of its message up to the one it is about, read
 // from tx, with the product's access key replaced wherever it appears. A
 // notice whose record is complete already comes back as it is.
-func Resolve(ctx context.Context, tx simulator.Tx, n simulator.Notice) (simulator.Notice, error) {
+func Resolve(ctx context.Context, tx Records, n simulator.Notice) (simulator.Notice, error) {
 	if n.MessageID == "" || n.AttemptN <= 1 || len(n.Record) == 0 {
 		return n, nil
 	}
