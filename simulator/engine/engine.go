@@ -14,9 +14,28 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 )
 
+// Tx is the part of the store a lifecycle touches: the catalogue and the
+// sellers its products belong to, orders, instances and their License
+// codes, the callbacks they cause and the failure notices about them.
+type Tx interface {
+	simulator.CatalogueTx
+	simulator.SellersTx
+	simulator.OrdersTx
+	simulator.LicenseTx
+	simulator.OutboxTx
+	simulator.NoticesTx
+}
+
+// Store is the engine's store: its Tx, one method at a time or grouped in
+// one transaction.
+type Store interface {
+	Tx
+	simulator.Updater
+}
+
 // Engine runs the lifecycles of a store's products, orders and instances.
 type Engine struct {
-	Store simulator.Store
+	Store Store
 	// Clock is the scheduling clock: order times, expiry, retention.
 	Clock simulator.Clock
 	// Random makes order IDs, message IDs and the ivs of encrypted
@@ -74,7 +93,7 @@ func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
 type txn struct {
 	e   *Engine
 	ctx context.Context
-	tx  simulator.Tx
+	tx  Tx
 	now time.Time
 	out []simulator.Message
 }
@@ -91,7 +110,7 @@ func (t *txn) send(p simulator.Product, inst simulator.Instance, orderID, orderL
 		ID:          id,
 		Kind:        simulator.KindLifecycle,
 		Protocol:    p.Protocol,
-		Activity:    ps.activity,
+		Activity:    string(ps.activity),
 		Queue:       inst.Key,
 		ProductID:   p.ID,
 		OrderID:     orderID,
@@ -193,7 +212,7 @@ func found[T any](_ T, err error) (bool, error) {
 
 // putProduct stores p, on sale unless it says otherwise, once its seller
 // is found.
-func putProduct(ctx context.Context, tx simulator.Tx, p simulator.Product) error {
+func putProduct(ctx context.Context, tx Tx, p simulator.Product) error {
 	if p.Status == "" {
 		p.Status = simulator.OnSale
 	}
