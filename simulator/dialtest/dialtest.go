@@ -20,9 +20,26 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// Tx is the part of the store dial tests touch: the products they test
+// and freeze, their runs, the probes they enqueue and the notices they
+// send.
+type Tx interface {
+	simulator.CatalogueTx
+	simulator.DialRunsTx
+	simulator.OutboxTx
+	simulator.NoticesTx
+}
+
+// Store is the tester's store: its Tx, one method at a time or grouped in
+// one transaction.
+type Store interface {
+	Tx
+	simulator.Updater
+}
+
 // Tester schedules dial-test runs and judges them.
 type Tester struct {
-	Store simulator.Store
+	Store Store
 	Clock simulator.Clock // the scheduling clock
 	// Random makes IDs; crypto/rand when nil. It is read only inside
 	// Store.Update, which runs one transaction at a time, so it need not
@@ -191,7 +208,7 @@ func scheduled(p simulator.Product) bool {
 }
 
 // ranBetween reports whether a run of the product started in [from, to).
-func ranBetween(ctx context.Context, tx simulator.Tx, productID string, from, to time.Time) (bool, error) {
+func ranBetween(ctx context.Context, tx simulator.DialRunsTx, productID string, from, to time.Time) (bool, error) {
 	runs, err := tx.DialRuns(ctx, productID, from)
 	if err != nil {
 		return false, err
@@ -206,7 +223,7 @@ func ranBetween(ctx context.Context, tx simulator.Tx, productID string, from, to
 
 // start stores a run of p at now and its probes, one per debug case, in
 // case order.
-func (t *Tester) start(ctx context.Context, tx simulator.Tx, p simulator.Product, now time.Time) (simulator.DialRun, error) {
+func (t *Tester) start(ctx context.Context, tx Tx, p simulator.Product, now time.Time) (simulator.DialRun, error) {
 	id, err := simulator.NewID("d", now, t.random())
 	if err != nil {
 		return simulator.DialRun{}, err

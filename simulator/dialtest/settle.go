@@ -69,7 +69,7 @@ func (t *Tester) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messag
 
 // findRun returns the run a probe belongs to. A run starts when its probes
 // are created, so it is among the product's runs since then.
-func findRun(ctx context.Context, tx simulator.Tx, m simulator.Message, id string) (simulator.DialRun, error) {
+func findRun(ctx context.Context, tx simulator.DialRunsTx, m simulator.Message, id string) (simulator.DialRun, error) {
 	runs, err := tx.DialRuns(ctx, m.ProductID, m.CreatedAt)
 	if err != nil {
 		return simulator.DialRun{}, err
@@ -84,7 +84,7 @@ func findRun(ctx context.Context, tx simulator.Tx, m simulator.Message, id strin
 
 // failed raises the notice of a failed run and freezes the product when
 // this run's day makes FreezeAfter consecutive failing days.
-func (t *Tester) failed(ctx context.Context, tx simulator.Tx, run simulator.DialRun, calls []notice.Call) error {
+func (t *Tester) failed(ctx context.Context, tx Tx, run simulator.DialRun, calls []notice.Call) error {
 	p, err := tx.Product(ctx, run.ProductID)
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (t *Tester) failed(ctx context.Context, tx simulator.Tx, run simulator.Dial
 }
 
 // addNotice stores the notice render makes under a new ID.
-func (t *Tester) addNotice(ctx context.Context, tx simulator.Tx, now time.Time, render func(id string) simulator.Notice) error {
+func (t *Tester) addNotice(ctx context.Context, tx simulator.NoticesTx, now time.Time, render func(id string) simulator.Notice) error {
 	id, err := simulator.NewID("n", now, t.random())
 	if err != nil {
 		return err
