@@ -45,7 +45,9 @@ const (
 type Event string
 
 const (
-	Purchase     Event = "purchase"      // newInstance, V1 getLicense
+	// Purchase: newInstance, V1 getLicense, and orderNotify for the
+	// products on the generic order notification (§5.15).
+	Purchase     Event = "purchase"
 	Renewal      Event = "renewal"       // refreshInstance
 	Expiry       Event = "expiry"        // V1 expireInstance
 	StatusChange Event = "status change" // instanceStatus, updateInstanceStatus
@@ -53,7 +55,6 @@ const (
 	UpgradeEvent Event = "upgrade"       // upgrade, upgradeInstance
 	ChangeCheck  Event = "change check"  // changeInstanceCheck
 	Query        Event = "query"         // queryInstance
-	OrderNotice  Event = "order notice"  // orderNotify
 	License      Event = "License"       // getLicenseAsync
 	KitSync      Event = "kit sync"      // the five kit calls
 )
@@ -138,7 +139,7 @@ func table() []Spec {
 		{Protocol: v2, Name: ReleaseInstance, Event: Release, Section: cb + "§5.12", Request: []string{"instanceId"}, Retry: RetryQuarterHourly},
 		{Protocol: v2, Name: UpgradeInstance, Event: UpgradeEvent, Section: cb + "§5.13", Request: []string{"instanceId", "orderId", "orderLineId"}, Retry: RetryHourly},
 		{Protocol: v2, Name: ChangeInstanceCheck, Event: ChangeCheck, Section: cb + "§5.14", Request: []string{"instanceId", "productInfo"}, Refusable: true, Retry: RetryNever},
-		{Protocol: v2, Name: OrderNotify, Event: OrderNotice, Section: cb + "§5.15", Request: []string{"orderId", "orderLineId"}, Retry: RetryHourly},
+		{Protocol: v2, Name: OrderNotify, Event: Purchase, Section: cb + "§5.15", Request: []string{"orderId", "orderLineId"}, Retry: RetryHourly},
 		{Protocol: v1, Name: GetLicense, Event: Purchase, Section: cb + "§5.16", Request: []string{"customerId", "orderId"}, Retry: RetryHourly, FreshBusinessID: true},
 		{Protocol: v2, Name: GetLicenseAsync, Event: License, Section: cb + "§5.17", Request: []string{"instanceId", "effectiveTime", "eventId"},
 			Async: AsyncUploaded, Retry: RetryOnce},
