@@ -21,6 +21,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
@@ -54,7 +55,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	})
 	srv := httptest.NewServer(router)
 	b.Cleanup(srv.Close)
-	idp, err := New(Config{Store: db, Clock: &testClock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}, Random: rand.Reader,
+	idp, err := New(Config{Store: db, Clock: schedule.NewVirtual(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Random: rand.Reader,
 		Base: srv.URL, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"github.com/kgsim/kgsim/simulator/envtest"
 	"github.com/tidwall/gjson"
 
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
@@ -66,7 +67,7 @@ func serveBenchIdP(dir string) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	idp, err := New(Config{Store: db, Clock: &testClock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}, Random: rand.Reader,
+	idp, err := New(Config{Store: db, Clock: schedule.NewVirtual(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Random: rand.Reader,
 		Base: base, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	cas "gopkg.in/cas.v2"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
@@ -218,7 +219,7 @@ func TestSettingsSurviveARestart(t *testing.T) {
 		}
 		router := mux.NewRouter()
 		srv := httptest.NewServer(router)
-		idp, err := New(Config{Store: db, Clock: &testClock{now: time.Now()}, Random: rand.Reader, Base: srv.URL, Logger: slog.New(slog.DiscardHandler)})
+		idp, err := New(Config{Store: db, Clock: schedule.NewVirtual(time.Now()), Random: rand.Reader, Base: srv.URL, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

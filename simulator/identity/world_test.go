@@ -13,33 +13,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
-
-// testClock is a scheduling clock that moves only when a test says.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // The world of these tests: one tenant (Acme) with a merchant's app bound
 // to it, an authorised user zhangsan, a user lisi who is not authorised,
@@ -64,7 +46,7 @@ const (
 type world struct {
 	t        *testing.T
 	store    *sqlite.DB
-	clock    *testClock
+	clock    *schedule.Virtual
 	idp      *Server
 	kgsim    *httptest.Server
 	merchant *httptest.Server
@@ -80,7 +62,7 @@ type option func(*Config)
 // SQLite file, and a merchant whose app is registered with it.
 func newWorld(t *testing.T, opts ...option) *world {
 	t.Helper()
-	w := &world{t: t, clock: &testClock{now: time.Date(2024, 1, 1, 4, 0, 0, 0, time.UTC)}}
+	w := &world{t: t, clock: schedule.NewVirtual(time.Date(2024, 1, 1, 4, 0, 0, 0, time.UTC))}
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
 		t.Fatal(err)
