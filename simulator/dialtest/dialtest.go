@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/tidwall/gjson"
 )
 
@@ -253,7 +254,7 @@ func (t *Tester) start(ctx context.Context, tx Tx, p simulator.Product, now time
 // NewProbe returns the message that sends debug case c of product p once,
 // due at now: a dial-test probe, or (kind DEBUG) the debugger's call.
 func NewProbe(p simulator.Product, c simulator.DebugCase, kind, queue, id string, now time.Time) (simulator.Message, error) {
-	params, err := probeParams(c, id)
+	params, err := probeParams(p.Protocol, c, id)
 	if err != nil {
 		return simulator.Message{}, err
 	}
@@ -268,18 +269,19 @@ func NewProbe(p simulator.Product, c simulator.DebugCase, kind, queue, id string
 
 // probeParams returns a debug case's parameters as a probe sends them: the
 // case's activity first, its parameters, and testFlag "1" (callbacks.md
-// §11). A newInstance probe keeps a businessId member, which delivery
-// renews on every attempt; placeholder gives one to a case saved without.
-func probeParams(c simulator.DebugCase, placeholder string) ([]byte, error) {
+// §11). A probe of a call that takes a fresh businessId on every attempt
+// (a purchase) keeps a businessId member, which delivery renews;
+// placeholder gives one to a case saved without.
+func probeParams(protocol simulator.Protocol, c simulator.DebugCase, placeholder string) ([]byte, error) {
 	params := gjson.ParseBytes(c.Params)
 	if len(c.Params) > 0 && !params.IsObject() {
 		return nil, fmt.Errorf("%s is not a JSON object", c.Params)
 	}
-	activity, err := json.Marshal(c.Activity)
+	name, err := json.Marshal(c.Activity)
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte(`{"activity":`), activity...)
+	out := append([]byte(`{"activity":`), name...)
 	hasBusinessID := false
 	params.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
@@ -294,7 +296,7 @@ func probeParams(c simulator.DebugCase, placeholder string) ([]byte, error) {
 		out = append(out, v.Raw...)
 		return true
 	})
-	if c.Activity == "newInstance" && !hasBusinessID {
+	if spec, _ := activity.Lookup(protocol, c.Activity); spec.FreshBusinessID && !hasBusinessID {
 		out = append(out, `,"businessId":"`+placeholder+`"`...)
 	}
 	return append(out, `,"testFlag":"1"}`...), nil

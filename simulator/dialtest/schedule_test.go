@@ -91,9 +91,11 @@ func TestProbeParams(t *testing.T) {
 		{"the case's activity wins", simulator.DebugCase{Activity: "refreshInstance", Params: []byte(`{"activity":"newInstance","nested":{"a":[1,2]}}`)},
 			`{"activity":"refreshInstance","nested":{"a":[1,2]},"testFlag":"1"}`},
 		{"no parameters", simulator.DebugCase{Activity: "queryInstance"}, `{"activity":"queryInstance","testFlag":"1"}`},
+		{"orderNotify has no businessId", simulator.DebugCase{Activity: "orderNotify", Params: []byte(`{"orderId":"CS1","orderLineId":"CS1-000001"}`)},
+			`{"activity":"orderNotify","orderId":"CS1","orderLineId":"CS1-000001","testFlag":"1"}`},
 	}
 	for _, c := range cases {
-		got, err := probeParams(c.c, "m1")
+		got, err := probeParams(simulator.V2, c.c, "m1")
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -105,7 +107,7 @@ func TestProbeParams(t *testing.T) {
 			t.Errorf("%s: %s is not JSON", c.name, got)
 		}
 	}
-	if _, err := probeParams(simulator.DebugCase{Activity: "newInstance", Params: []byte(`[1]`)}, "m1"); err == nil {
+	if _, err := probeParams(simulator.V2, simulator.DebugCase{Activity: "newInstance", Params: []byte(`[1]`)}, "m1"); err == nil {
 		t.Error("params that are an array: no error")
 	}
 }
