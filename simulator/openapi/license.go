@@ -263,7 +263,7 @@ type licenseInfo struct {
 // activate activates one code of the seller's: a claimed code only, from
 // real_effect_time if given (not before the order) or now.
 func (s *Server) activate(ctx context.Context, seller simulator.Seller, en licenseEntry) (licenseOutcome, error) {
-	return s.onLicense(ctx, seller, en.License, func(tx simulator.Tx, l simulator.License) (licenseOutcome, error) {
+	return s.onLicense(ctx, seller, en.License, func(tx Tx, l simulator.License) (licenseOutcome, error) {
 		switch l.State {
 		case simulator.LicenseUnclaimed:
 			return licenseRefusal(licUnclaimed, "license", "code %s has not been received by the buyer yet (UNCLAIMED): the buyer claims it in the console first (kgsim: POST /admin/v1/licenses/%s/claim)", l.Code, l.Code), nil
@@ -296,7 +296,7 @@ func (s *Server) activate(ctx context.Context, seller simulator.Seller, en licen
 // heartbeat answers what an activated code of the seller's is now, and
 // notes when it was last checked.
 func (s *Server) heartbeat(ctx context.Context, seller simulator.Seller, en licenseEntry) (licenseOutcome, error) {
-	return s.onLicense(ctx, seller, en.License, func(tx simulator.Tx, l simulator.License) (licenseOutcome, error) {
+	return s.onLicense(ctx, seller, en.License, func(tx Tx, l simulator.License) (licenseOutcome, error) {
 		if l.ActivatedAt.IsZero() {
 			return licenseRefusal(licIllegalState, "license", "code %s is %s and was never activated: activate it first (%s)", l.Code, l.State, LicenseActivatePath), nil
 		}
@@ -313,7 +313,7 @@ func (s *Server) heartbeat(ctx context.Context, seller simulator.Seller, en lice
 
 // onLicense runs fn on a code of the seller's in one transaction; another
 // seller's code is answered as one that does not exist.
-func (s *Server) onLicense(ctx context.Context, seller simulator.Seller, code string, fn func(tx simulator.Tx, l simulator.License) (licenseOutcome, error)) (licenseOutcome, error) {
+func (s *Server) onLicense(ctx context.Context, seller simulator.Seller, code string, fn func(tx Tx, l simulator.License) (licenseOutcome, error)) (licenseOutcome, error) {
 	var out licenseOutcome
 	err := s.store.Update(ctx, func(tx simulator.Tx) error {
 		l, err := tx.License(ctx, code)
@@ -353,7 +353,7 @@ func licenseStatus(s simulator.LicenseState) string {
 
 // placedAt is when the code's order was placed, or the code created for a
 // code tied to no order.
-func placedAt(ctx context.Context, tx simulator.Tx, l simulator.License) (time.Time, error) {
+func placedAt(ctx context.Context, tx simulator.OrdersTx, l simulator.License) (time.Time, error) {
 	if l.OrderID == "" {
 		return l.CreatedAt, nil
 	}
@@ -363,7 +363,7 @@ func placedAt(ctx context.Context, tx simulator.Tx, l simulator.License) (time.T
 
 // expireTime is the expiry of the code's instance, yyyyMMddHHmmss, or ""
 // for a code without one.
-func expireTime(ctx context.Context, tx simulator.Tx, l simulator.License) (string, error) {
+func expireTime(ctx context.Context, tx simulator.OrdersTx, l simulator.License) (string, error) {
 	if l.InstanceKey == "" {
 		return "", nil
 	}
@@ -375,7 +375,7 @@ func expireTime(ctx context.Context, tx simulator.Tx, l simulator.License) (stri
 }
 
 // codeInfo is license_code_info: a JSON string (open-api.md §5.1).
-func codeInfo(ctx context.Context, tx simulator.Tx, l simulator.License) (string, error) {
+func codeInfo(ctx context.Context, tx simulator.OrdersTx, l simulator.License) (string, error) {
 	expire, err := expireTime(ctx, tx, l)
 	if err != nil {
 		return "", err

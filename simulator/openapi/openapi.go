@@ -49,10 +49,27 @@ const (
 	OldUsagePath   = "/rest/marketplace/v1/isv/usage-data"
 )
 
+// Tx is the part of the store the open APIs touch: the sellers who call
+// them and the usage they push, the License codes they move, and what
+// they read of the catalogue, orders and instances.
+type Tx interface {
+	simulator.SellersTx
+	simulator.LicenseTx
+	simulator.CatalogueTx
+	simulator.OrdersTx
+}
+
+// Store is the open APIs' store: its Tx, one method at a time or grouped
+// in one transaction.
+type Store interface {
+	Tx
+	simulator.Updater
+}
+
 // Config is what the open APIs are served from. Store and Clock are
 // required.
 type Config struct {
-	Store simulator.Store
+	Store Store
 	// Clock is the scheduling clock: an order's createTime, the 21-day
 	// limit of usage, when usage was accepted.
 	Clock simulator.Clock
@@ -68,7 +85,7 @@ type Config struct {
 
 // Server answers the open APIs.
 type Server struct {
-	store   simulator.Store
+	store   Store
 	clock   simulator.Clock
 	wall    func() time.Time
 	log     *slog.Logger
