@@ -27,7 +27,7 @@ type batch struct {
 // A write is one request's work in the shared transaction. Its function
 // returns only store failures; refusals it records for its own caller.
 type write struct {
-	fn   func(tx simulator.Tx) error
+	fn   func(tx simulator.IdentityTx) error
 	done chan error // the result, or errLead
 }
 
@@ -36,7 +36,7 @@ var errLead = errors.New("lead the next transaction")
 
 // update runs fn in a transaction shared with other requests' writes. The
 // transaction outlives any one request's cancellation: it is everyone's.
-func (s *Server) update(ctx context.Context, fn func(tx simulator.Tx) error) error {
+func (s *Server) update(ctx context.Context, fn func(tx simulator.IdentityTx) error) error {
 	ctx = context.WithoutCancel(ctx)
 	w := &write{fn: fn, done: make(chan error, 1)}
 	b := &s.batch
@@ -77,7 +77,7 @@ func (s *Server) lead(ctx context.Context) {
 	if err != nil && len(group) > 1 {
 		// One write's failure must not fail the others: each alone.
 		for _, w := range group {
-			w.done <- s.store.Update(ctx, w.fn)
+			w.done <- s.store.Update(ctx, func(tx simulator.Tx) error { return w.fn(tx) })
 		}
 	} else {
 		for _, w := range group {
@@ -97,10 +97,10 @@ func (s *Server) lead(ctx context.Context) {
 // inTenant runs fn in a shared transaction (update) with the tenant whose
 // domain r is addressed to. fn returns its refusal of a bad request, or a
 // store failure; inTenant returns whichever there is.
-func (s *Server) inTenant(ctx context.Context, r *http.Request, fn func(tx simulator.Tx, t simulator.Tenant) (refused, err error)) error {
+func (s *Server) inTenant(ctx context.Context, r *http.Request, fn func(tx simulator.IdentityTx, t simulator.Tenant) (refused, err error)) error {
 	code := mux.Vars(r)["tenantCode"]
 	var refused error
-	err := s.update(ctx, func(tx simulator.Tx) error {
+	err := s.update(ctx, func(tx simulator.IdentityTx) error {
 		t, err := tx.TenantByCode(ctx, code)
 		if notFound(err) {
 			refused = s.unknownTenant(code)

@@ -43,10 +43,18 @@ const (
 	loginAction     = loginPath + "api/login"
 )
 
+// Store is the identity provider's store: tenants, apps, users and the
+// logins it keeps, one method at a time or grouped in one transaction.
+// It touches nothing else.
+type Store interface {
+	simulator.IdentityTx
+	simulator.Updater
+}
+
 // Config is what the identity provider needs. Store, Clock, Random, Base and
 // Logger are required; the other fields take the spec's defaults when zero.
 type Config struct {
-	Store simulator.Store
+	Store Store
 	// Clock is the scheduling clock: when codes, tokens, tickets, sessions
 	// and login forms expire.
 	Clock simulator.Clock
@@ -75,7 +83,7 @@ type Config struct {
 // Server is the identity provider's HTTP surface: the unified login page,
 // and OAuth 2.0 and CAS under each tenant's domain.
 type Server struct {
-	store  simulator.Store
+	store  Store
 	clock  simulator.Clock
 	random io.Reader
 	mu     sync.Mutex // guards random

@@ -63,7 +63,7 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request) (Token, error) {
 	// request rather than once per read is most of the endpoint's speed.
 	ctx, now := detached(r), s.clock.Now()
 	var set Settings
-	err = s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
+	err = s.inTenant(ctx, r, func(tx simulator.IdentityTx, tenant simulator.Tenant) (refused, err error) {
 		if set, err = s.settings(ctx, tx, tenant.ID); err != nil {
 			return nil, err
 		}
@@ -192,7 +192,7 @@ func invalidClient(set Settings) *OAuthError {
 // is gone. A code used before fails, and revokes the tokens its first use
 // gave (identity.md §3.2). refused is the answer to a bad request; err a
 // store failure.
-func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator.Client, code, redirect string, i issue) (refused, err error) {
+func (s *Server) exchange(ctx context.Context, tx simulator.IdentityTx, client simulator.Client, code, redirect string, i issue) (refused, err error) {
 	key := digest(code)
 	c, err := tx.ConsumeCode(ctx, key, i.now)
 	switch simulator.ErrorCode(err) {
@@ -221,7 +221,7 @@ func (s *Server) exchange(ctx context.Context, tx simulator.Tx, client simulator
 // redirectMatches says whether redirect is what the code was issued for:
 // the redirect_uri given to /authorize, or without one the callback the
 // code went to, the app's first.
-func (s *Server) redirectMatches(ctx context.Context, tx simulator.Tx, c simulator.AuthCode, redirect string) (bool, error) {
+func (s *Server) redirectMatches(ctx context.Context, tx simulator.IdentityTx, c simulator.AuthCode, redirect string) (bool, error) {
 	if c.RedirectURI != "" {
 		return c.RedirectURI == redirect, nil
 	}
@@ -239,7 +239,7 @@ func (s *Server) redirectMatches(ctx context.Context, tx simulator.Tx, c simulat
 // (30 days) from now. The new pair keeps the code it descends from, so
 // that replaying that code revokes the whole line. A user removed, or no
 // longer authorised for the app, cannot refresh.
-func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.Client, refresh string, i issue) (refused, err error) {
+func (s *Server) refresh(ctx context.Context, tx simulator.IdentityTx, client simulator.Client, refresh string, i issue) (refused, err error) {
 	key := digest(refresh)
 	t, err := tx.TokenByRefresh(ctx, key)
 	switch {
@@ -270,7 +270,7 @@ func (s *Server) refresh(ctx context.Context, tx simulator.Tx, client simulator.
 // for it: the user exists, and was created before the token (one removed
 // and added again is someone new), and is authorised for the token's app
 // (a user disabled mid-session is one whose authorisation was revoked).
-func holder(ctx context.Context, tx simulator.Tx, t simulator.Token) (simulator.User, bool, error) {
+func holder(ctx context.Context, tx simulator.IdentityTx, t simulator.Token) (simulator.User, bool, error) {
 	u, err := tx.User(ctx, t.TenantID, t.UserName)
 	if notFound(err) {
 		return u, false, nil

@@ -76,7 +76,7 @@ func (s *Server) lookUpUser(r *http.Request) (UserInfo, error) {
 	// fail the others' transaction, so they do not end with its request.
 	ctx, now := detached(r), s.clock.Now()
 	var info UserInfo
-	err := s.inTenant(ctx, r, func(tx simulator.Tx, tenant simulator.Tenant) (refused, err error) {
+	err := s.inTenant(ctx, r, func(tx simulator.IdentityTx, tenant simulator.Tenant) (refused, err error) {
 		t, err := tx.TokenByAccess(ctx, digest(access))
 		switch {
 		case notFound(err):
