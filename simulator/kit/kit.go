@@ -21,10 +21,26 @@ import (
 	"github.com/kgsim/kgsim/simulator/protocol"
 )
 
+// Tx is the part of the store the console touches: the identity
+// provider's records it edits, the kit syncs they cause, and the products
+// apps are bound to.
+type Tx interface {
+	simulator.IdentityTx
+	simulator.OutboxTx
+	simulator.CatalogueTx
+}
+
+// Store is the console's store: its Tx, one method at a time or grouped
+// in one transaction.
+type Store interface {
+	Tx
+	simulator.Updater
+}
+
 // Console runs the joint-operation actions on a store. Store and Clock are
 // required.
 type Console struct {
-	Store simulator.Store
+	Store Store
 	// Clock is the scheduling clock: record times, currentSyncTime, and
 	// when the syncs fall due (at once).
 	Clock simulator.Clock
@@ -80,7 +96,7 @@ func (c *Console) update(ctx context.Context, fn func(t *txn) error) ([]simulato
 type txn struct {
 	c   *Console
 	ctx context.Context
-	tx  simulator.Tx
+	tx  Tx
 	now time.Time
 	out []simulator.Message
 	// stopped caches, by queue, whether a failed sync holds the queue.
@@ -133,7 +149,7 @@ func (t *txn) held(queue string) (bool, error) {
 
 // stopped reports whether a sync of queue failed and waits for a
 // restart, or is held behind one that did.
-func stopped(ctx context.Context, tx simulator.Tx, queue string) (bool, error) {
+func stopped(ctx context.Context, tx simulator.OutboxTx, queue string) (bool, error) {
 	for _, o := range []simulator.Outcome{simulator.Stopped, simulator.Held} {
 		ms, err := tx.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit, Queue: queue, Outcome: o, Limit: 1})
 		if err != nil || len(ms) > 0 {
@@ -164,7 +180,7 @@ func (c *Console) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messa
 }
 
 // move sets the outcome of every sync of queue that has outcome from.
-func move(ctx context.Context, tx simulator.Tx, queue string, from, to simulator.Outcome, due time.Time) error {
+func move(ctx context.Context, tx simulator.OutboxTx, queue string, from, to simulator.Outcome, due time.Time) error {
 	ms, err := tx.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit, Queue: queue, Outcome: from})
 	if err != nil {
 		return err
@@ -184,7 +200,7 @@ func (c *Console) Tenant(ctx context.Context, ref string) (simulator.Tenant, err
 	return tenant(ctx, c.Store, ref)
 }
 
-func tenant(ctx context.Context, tx simulator.Tx, ref string) (simulator.Tenant, error) {
+func tenant(ctx context.Context, tx simulator.IdentityTx, ref string) (simulator.Tenant, error) {
 	if ref == "" {
 		return simulator.Tenant{}, simulator.Errorf(simulator.EINVALID, "tenant", "is required: a tenantId or tenantCode")
 	}
