@@ -2,24 +2,20 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/engine"
-	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/market"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
-	"github.com/tidwall/gjson"
 )
 
 const (
@@ -27,108 +23,22 @@ const (
 	v2Key = "v2-lifecycle-key"
 )
 
-// received is one callback as the merchant got it: its activity and its
-// parameters (V1 query, V2 top-level body members).
-type received struct {
-	activity string
-	params   map[string]string
-}
+// merchants are a V1 and a V2 production interface on loopback, each
+// verifying every callback with its product's key and answering as a
+// correct merchant does (the same instanceId for the same order).
+type merchants struct{ v1, v2 *merchanttest.Merchant }
 
-// merchant is a production interface on loopback that verifies every
-// request's signature, answers as a correct merchant does (Body-Signed
-// JSON, the same instanceId for the same order), or 500 while down, and
-// records what it received.
-type merchant struct {
-	t    *testing.T
-	mu   sync.Mutex
-	down bool
-	got  []received
-}
-
-func (m *merchant) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		m.t.Errorf("merchant: reading the request: %v", err)
-	}
-	rec := received{params: map[string]string{}}
-	key := v2Key
-	if r.URL.Path == "/v1" {
-		key = v1Key
-		if r.Method != http.MethodGet {
-			m.t.Errorf("merchant: V1 %s, want GET", r.Method)
-		}
-		if err := protocol.VerifyV1(key, r.URL.RawQuery); err != nil {
-			m.t.Errorf("merchant: V1 authToken: %v", err)
-		}
-		for name, values := range r.URL.Query() {
-			rec.params[name] = values[0]
-		}
-	} else {
-		if r.Method != http.MethodPost {
-			m.t.Errorf("merchant: V2 %s, want POST", r.Method)
-		}
-		if err := protocol.VerifyV2(key, r.URL.Query(), body, time.Now(), protocol.FreshnessWindow); err != nil {
-			m.t.Errorf("merchant: V2 signature: %v", err)
-		}
-		gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
-			rec.params[k.Str] = v.Raw
-			if v.Type == gjson.String {
-				rec.params[k.Str] = v.Str
-			}
-			return true
-		})
-	}
-	rec.activity = rec.params["activity"]
-	m.mu.Lock()
-	m.got = append(m.got, rec)
-	down := m.down
-	m.mu.Unlock()
-	if down {
-		http.Error(w, "down for maintenance", http.StatusInternalServerError)
-		return
-	}
-	answer := map[string]any{"resultCode": "000000", "resultMsg": "success"}
-	instanceID := "ins-" + rec.params["orderId"] // the same order, the same instance (callbacks.md §10)
-	switch rec.activity {
-	case "newInstance":
-		answer["instanceId"] = instanceID
-		answer["appInfo"] = map[string]string{"frontEndUrl": "https://app.merchant.test/" + instanceID}
-	case "queryInstance":
-		answer["info"] = []any{map[string]any{"instanceId": rec.params["instanceId"], "appInfo": map[string]string{"frontEndUrl": "https://app.merchant.test/"}}}
-	}
-	out, _ := json.Marshal(answer)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(key, out)))
-	w.Write(out)
-}
-
-func (m *merchant) setDown(down bool) {
-	m.mu.Lock()
-	m.down = down
-	m.mu.Unlock()
-}
-
-// received returns what the merchant got, and forgets it.
-func (m *merchant) take() []received {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	got := m.got
-	m.got = nil
-	return got
-}
-
-type virtualClock struct{ now time.Time }
-
-func (c *virtualClock) Now() time.Time { return c.now }
+// take returns what the merchants received since the last take.
+func (m merchants) take() []merchanttest.Call { return append(m.v1.Take(), m.v2.Take()...) }
 
 type marketplace struct {
 	t        *testing.T
 	ctx      context.Context
-	clock    *virtualClock
+	clock    *schedule.Virtual
 	store    *sqlite.DB
+	market   *market.Market
 	engine   *engine.Engine
-	deliver  *delivery.Deliverer
-	merchant *merchant
+	merchant merchants
 }
 
 var t0 = time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC)
@@ -141,56 +51,42 @@ func newMarketplace(t *testing.T) *marketplace {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	m := &merchant{t: t}
-	srv := httptest.NewServer(http.HandlerFunc(m.serve))
-	t.Cleanup(srv.Close)
-	clock := &virtualClock{t0}
-	eng := &engine.Engine{Store: store, Clock: clock, Random: rand.NewChaCha8([32]byte{1})}
-	products := []simulator.Product{
-		{ID: "v1-saas", SKUCode: "v1-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: srv.URL + "/v1", Protocol: simulator.V1, AccessKey: v1Key},
-		{ID: "v2-saas", SKUCode: "v2-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: srv.URL + "/v2", Protocol: simulator.V2, AccessKey: v2Key,
-			NoticeTo: []string{"ops@merchant.test"}},
-	}
-	customers := []simulator.Customer{{ID: "hwc-buyer", Name: "Buyer Co", MobilePhone: "13900000000"}}
-	if err := eng.Load(ctx, products, customers); err != nil {
+	m := merchants{&merchanttest.Merchant{T: t, Key: v1Key}, &merchanttest.Merchant{T: t, Key: v2Key}}
+	v1URL, v2URL := m.v1.Start(), m.v2.Start()
+	clock := schedule.NewVirtual(t0)
+	mk, err := market.New(ctx, market.Config{Store: store, Clock: clock, Random: rand.NewChaCha8([32]byte{1}),
+		Products: []simulator.Product{
+			{ID: "v1-saas", SKUCode: "v1-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: v1URL + "/v1", Protocol: simulator.V1, AccessKey: v1Key},
+			{ID: "v2-saas", SKUCode: "v2-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: v2URL + "/v2", Protocol: simulator.V2, AccessKey: v2Key,
+				NoticeTo: []string{"ops@merchant.test"}},
+		},
+		Customers: []simulator.Customer{{ID: "hwc-buyer", Name: "Buyer Co", MobilePhone: "13900000000"}},
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := &delivery.Deliverer{
-		Store: store, Sender: delivery.NewSender(delivery.DefaultTimeout), Clock: clock, Wall: time.Now,
-		Random: rand.NewChaCha8([32]byte{2}), Settlers: []simulator.Settler{eng},
-	}
-	return &marketplace{t: t, ctx: ctx, clock: clock, store: store, engine: eng, deliver: d, merchant: m}
+	return &marketplace{t: t, ctx: ctx, clock: clock, store: store, market: mk, engine: mk.Engine, merchant: m}
 }
 
 // at moves the clock to at and runs what falls due, the engine's
 // transitions and delivery's attempts, until nothing more is due.
 func (mp *marketplace) at(at time.Time) {
 	mp.t.Helper()
-	mp.clock.now = at
-	for {
-		n, err := mp.engine.RunDue(mp.ctx)
-		if err != nil {
-			mp.t.Fatal(err)
-		}
-		m, err := mp.deliver.RunDue(mp.ctx)
-		if err != nil {
-			mp.t.Fatal(err)
-		}
-		if n+m == 0 {
-			return
-		}
+	mp.clock.Set(at)
+	if _, err := mp.market.Scheduler.RunDue(mp.ctx); err != nil {
+		mp.t.Fatal(err)
 	}
 }
 
 // expect checks the callbacks the merchant received since the last check:
 // their activities in order, and the key parameters of each.
-func (mp *marketplace) expect(step string, want ...received) {
+func (mp *marketplace) expect(step string, want ...merchanttest.Call) {
 	mp.t.Helper()
 	got := mp.merchant.take()
-	acts := func(rs []received) []string {
+	acts := func(cs []merchanttest.Call) []string {
 		var out []string
-		for _, r := range rs {
-			out = append(out, r.activity)
+		for _, c := range cs {
+			out = append(out, c.Activity)
 		}
 		return out
 	}
@@ -198,23 +94,23 @@ func (mp *marketplace) expect(step string, want ...received) {
 		mp.t.Fatalf("%s: the merchant received %v, want %v", step, acts(got), acts(want))
 	}
 	for i, w := range want {
-		for name, value := range w.params {
-			if got[i].params[name] != value {
-				mp.t.Errorf("%s: %s %s = %q, want %q", step, w.activity, name, got[i].params[name], value)
+		for name, value := range w.Params {
+			if got[i].Params[name] != value {
+				mp.t.Errorf("%s: %s %s = %q, want %q", step, w.Activity, name, got[i].Params[name], value)
 			}
 		}
-		if _, ok := got[i].params["testFlag"]; ok {
-			mp.t.Errorf("%s: %s carries testFlag; live lifecycle calls omit it", step, w.activity)
+		if _, ok := got[i].Params["testFlag"]; ok {
+			mp.t.Errorf("%s: %s carries testFlag; live lifecycle calls omit it", step, w.Activity)
 		}
 	}
 }
 
-func call(activity string, params ...string) received {
-	r := received{activity: activity, params: map[string]string{}}
+func call(activity string, params ...string) merchanttest.Call {
+	c := merchanttest.Call{Activity: activity, Params: map[string]string{}}
 	for i := 0; i < len(params); i += 2 {
-		r.params[params[i]] = params[i+1]
+		c.Params[params[i]] = params[i+1]
 	}
-	return r
+	return c
 }
 
 // stamp is an expiry as the callbacks carry it.
@@ -262,7 +158,7 @@ func TestLifecycle(t *testing.T) {
 			secondExpiry := time.Date(2025, 6, 10, 1, 0, 0, 0, time.UTC)
 			refresh := call("refreshInstance", "instanceId", id, "orderId", renewal.ID, "expireTime", stamp(secondExpiry))
 			if v2 {
-				refresh.params["scene"], refresh.params["orderLineId"] = "RENEWAL", renewal.LineID
+				refresh.Params["scene"], refresh.Params["orderLineId"] = "RENEWAL", renewal.LineID
 			}
 			mp.expect("renew", refresh)
 			if got, _ := mp.store.Order(mp.ctx, renewal.ID); got.State != simulator.OrderCompleted {
@@ -283,11 +179,11 @@ func TestLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mp.at(mp.clock.now)
+			mp.at(mp.clock.Now())
 			thirdExpiry := time.Date(2025, 7, 10, 1, 0, 0, 0, time.UTC)
 			refresh = call("refreshInstance", "instanceId", id, "orderId", again.ID, "expireTime", stamp(thirdExpiry))
 			if v2 {
-				refresh.params["scene"] = "RENEWAL"
+				refresh.Params["scene"] = "RENEWAL"
 			}
 			mp.expect("renew frozen", refresh,
 				call(pick("instanceStatus", "updateInstanceStatus"), "instanceId", id, pick("instanceStatus", "status"), pick("NORMAL", "UNFREEZE")))
@@ -298,7 +194,7 @@ func TestLifecycle(t *testing.T) {
 			mp.at(thirdExpiry.Add(15 * 24 * time.Hour))
 			release := call("releaseInstance", "instanceId", id)
 			if !v2 {
-				release.params["orderId"] = o.ID
+				release.Params["orderId"] = o.ID
 			}
 			mp.expect("retention over", release)
 			got, _ := mp.store.Instance(mp.ctx, inst.Key)
@@ -308,7 +204,7 @@ func TestLifecycle(t *testing.T) {
 			if _, err := mp.engine.Renew(mp.ctx, inst.Key, engine.Renewal{}); simulator.ErrorCode(err) != simulator.ECONFLICT {
 				t.Errorf("renewing a released instance: %v, want a conflict", err)
 			}
-			mp.at(mp.clock.now.Add(24 * time.Hour))
+			mp.at(mp.clock.Now().Add(24 * time.Hour))
 			mp.expect("after the refusal")
 		})
 	}
@@ -319,7 +215,7 @@ func TestLifecycle(t *testing.T) {
 // orders in a month delist the product, with a notice.
 func TestMerchantDownFailsOrdersAndDelists(t *testing.T) {
 	mp := newMarketplace(t)
-	mp.merchant.setDown(true)
+	mp.merchant.v2.Answer("", merchanttest.Reply{Status: http.StatusInternalServerError})
 	var keys []string
 	var orders []string
 	for range 6 {
@@ -348,7 +244,7 @@ func TestMerchantDownFailsOrdersAndDelists(t *testing.T) {
 			t.Errorf("order %s %s, instance %s; want FAILED_UNSUBSCRIBED, NEVER_PROVISIONED", o.ID, o.State, inst.State)
 		}
 	}
-	mp.merchant.setDown(false)
+	mp.merchant.v2.Answer("")
 	mp.at(t0.Add(10 * 24 * time.Hour))
 	if got := mp.merchant.take(); len(got) != 0 {
 		t.Errorf("after the failed orders the merchant received %d calls, want none (no releaseInstance, §15 Q3)", len(got))
