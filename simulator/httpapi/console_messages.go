@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/notice"
 )
@@ -16,12 +17,16 @@ import (
 // pageSize is how many rows a console listing shows at once.
 const pageSize = 20
 
-// activities are the callbacks' activities, offered in the messages
-// filter (any other can be typed).
+// activities are the calls' activities, offered in the messages filter
+// (any other can be typed): the activity table's, each once.
 func activities() []string {
-	return []string{"newInstance", "refreshInstance", "expireInstance", "releaseInstance", "upgradeInstance", "upgrade",
-		"changeInstanceCheck", "queryInstance", "updateInstanceStatus", "instanceStatus", "getLicense", "getLicenseAsync",
-		"tenantSync", "applicationSync", "authSync", "allOrgSync", "singleOrgSync"}
+	var out []string
+	for _, s := range activity.All() {
+		if !slices.Contains(out, string(s.Name)) {
+			out = append(out, string(s.Name))
+		}
+	}
+	return out
 }
 
 // messageRow is a message as the list shows it: with what its last

@@ -14,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/dialtest"
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/notice"
@@ -42,7 +43,7 @@ const debugLookBack = 50
 // last two being releaseInstance and getLicenseAsync").
 const licenseCases = 5
 
-var licenseLast = []string{"releaseInstance", "getLicenseAsync"}
+var licenseLast = []string{string(activity.ReleaseInstance), string(activity.GetLicenseAsync)}
 
 // onlineLicense reports whether the five-case rule applies to p.
 func onlineLicense(p simulator.Product) bool { return p.License && p.Protocol == simulator.V2 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 )
 
@@ -94,11 +95,11 @@ const (
 // Kit call names: the last segment of their path and the messages'
 // Activity.
 const (
-	callTenant      = "tenantSync"
-	callApplication = "applicationSync"
-	callAuth        = "authSync"
-	callOrg         = "singleOrgSync"
-	callAllOrgs     = "allOrgSync"
+	callTenant      = string(activity.TenantSync)
+	callApplication = string(activity.ApplicationSync)
+	callAuth        = string(activity.AuthSync)
+	callOrg         = string(activity.SingleOrgSync)
+	callAllOrgs     = string(activity.AllOrgSync)
 )
 
 // encode writes a body as compact JSON in its members' order, non-ASCII

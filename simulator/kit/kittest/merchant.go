@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
@@ -166,7 +167,7 @@ func (m *Merchant) judge(name string, h http.Header, body []byte) (code, secret 
 	if !params.IsObject() {
 		return CodeBadRequest, "", errors.New("the body is not a JSON object")
 	}
-	if name != "applicationSync" {
+	if name != string(activity.ApplicationSync) {
 		return CodeSuccess, "", nil
 	}
 	hash := m.OAEPHash
