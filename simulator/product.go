@@ -47,6 +47,17 @@ type Product struct {
 	// PlaintextContact sends the rich body's mobilePhone and email
 	// unencrypted, as that example does (v2PlaintextContact).
 	PlaintextContact bool `json:"v2PlaintextContact,omitempty"`
+	// InterfaceType is how the marketplace tells the merchant of a paid
+	// order: BasicInterface (the default) sends newInstance and the
+	// lifecycle callbacks; GenericInterface, the generic order
+	// notification ("通用接口"), sends orderNotify instead and nothing
+	// later (callbacks.md §5.15).
+	InterfaceType string `json:"interfaceType,omitempty"`
+	// OrderNotifyKey is the key bound to the generic interface, which
+	// signs orderNotify; the seller center binds a key of its own to each
+	// interface type. Kept like AccessKey: never logged, stored in
+	// messages or attempts, or shown by the admin API.
+	OrderNotifyKey string `json:"orderNotifyKey,omitempty"`
 	// TrialDays is how long a trial runs before it expires; 0 means 7.
 	TrialDays int `json:"trialDays,omitempty"`
 	// NoticeTo are the merchant's mailboxes failure notices go to: the
@@ -69,6 +80,26 @@ const (
 	ThinShape = "thin"
 	RichShape = "rich"
 )
+
+// The interface types a product's orders are notified through
+// (callbacks.md §5.15).
+const (
+	BasicInterface   = "basic"
+	GenericInterface = "generic"
+)
+
+// Generic reports whether p's orders are notified with orderNotify.
+func (p *Product) Generic() bool { return p.InterfaceType == GenericInterface }
+
+// SigningKey is the key a callback of activity is signed with, and its
+// answer's Body-Sign checked with: a generic product's orderNotify is
+// the generic interface's, every other the basic interfaces' access key.
+func (p *Product) SigningKey(activity string) string {
+	if activity == "orderNotify" && p.Generic() {
+		return p.OrderNotifyKey
+	}
+	return p.AccessKey
+}
 
 // ProductStatus is whether a product can be bought.
 type ProductStatus string
@@ -124,6 +155,18 @@ func (p *Product) Validate() error {
 		return Errorf(EINVALID, "v2NewInstanceShape", "is for V2 SaaS products, whose purchase is newInstance")
 	case p.PlaintextContact && p.NewInstanceShape != RichShape:
 		return Errorf(EINVALID, "v2PlaintextContact", "is for the rich newInstance body, the only V2 body with a buyer's contact")
+	case p.InterfaceType != "" && p.InterfaceType != BasicInterface && p.InterfaceType != GenericInterface:
+		return Errorf(EINVALID, "interfaceType", "%q is neither basic nor generic", p.InterfaceType)
+	case p.Generic() && (p.Protocol != V2 || p.License):
+		return Errorf(EINVALID, "interfaceType", "generic is for V2 SaaS products: the generic order notification (orderNotify) is a V2 call")
+	case p.Generic() && p.NewInstanceShape != "":
+		return Errorf(EINVALID, "v2NewInstanceShape", "a generic product is sent orderNotify, not newInstance")
+	case p.Generic() && p.OrderNotifyKey == "":
+		return Errorf(EINVALID, "orderNotifyKey", "is required for a generic product: the key bound to the generic interface (通用接口) in the seller center")
+	case !p.Generic() && p.OrderNotifyKey != "":
+		return Errorf(EINVALID, "orderNotifyKey", "is for generic products (interfaceType generic), whose orderNotify it signs")
+	case p.Generic() && p.OrderNotifyKey == p.AccessKey:
+		return Errorf(EINVALID, "orderNotifyKey", "equals accessKey: the seller center binds a different key to each interface type")
 	}
 	u, err := url.Parse(p.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {

@@ -112,11 +112,14 @@ func (ps *products) product(ctx context.Context, m simulator.Message) (simulator
 // returns the attempt and m with its attempt count and first attempt
 // updated; the caller decides the outcome and records both.
 func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Product) (simulator.Attempt, simulator.Message, error) {
-	req, err := d.request(m, p.AccessKey)
+	// A generic product's orderNotify is signed with the generic
+	// interface's key, and its answer's Body-Sign checked with it.
+	key := p.SigningKey(m.Activity)
+	req, err := d.request(m, key)
 	if err != nil {
 		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
 	}
-	call := Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: p.AccessKey, RequireV2BodySign: p.RequireBodySign}
+	call := Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: key, RequireV2BodySign: p.RequireBodySign}
 	if m.Kind == simulator.KindPoll {
 		call.Polled = m.InstanceID
 	}

@@ -16,9 +16,13 @@ import (
 // purchase is the callback of a new purchase: V1 newInstance with the
 // whole order and the buyer (§5.1), V1 getLicense for a V1 License product
 // (§5.16, "parameters like V1 newInstance"), V2 the thin newInstance
-// (§5.8). businessId is a placeholder: delivery replaces it on every
+// (§5.8), or orderNotify for a product on the generic order notification
+// (§5.15). businessId is a placeholder: delivery replaces it on every
 // attempt ("每一次请求,businessId皆不一致").
 func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Order) (*params, error) {
+	if p.Generic() {
+		return orderNotify(o), nil
+	}
 	if p.Protocol == simulator.V2 && p.NewInstanceShape == simulator.RichShape {
 		return t.richPurchase(p, c, o)
 	}
@@ -124,6 +128,16 @@ func (t *txn) richPurchase(p simulator.Product, c simulator.Customer, o simulato
 	return newParams("newInstance").
 		raw("buyerInfo", buyer.bytes()).
 		raw("orderInfo", list(order)), nil
+}
+
+// orderNotify tells a merchant on the generic order notification of a
+// paid order (§5.15): the order's IDs only, in the order of the docs'
+// example; the merchant reads the rest through the order query. It has
+// no businessId.
+func orderNotify(o simulator.Order) *params {
+	return newParams("orderNotify").
+		str("orderId", o.ID).
+		str("orderLineId", o.LineID)
 }
 
 // list is a JSON array of one object.

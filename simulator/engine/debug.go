@@ -16,6 +16,10 @@ import (
 // offers for a product: those its protocol and kind are called with
 // (callbacks.md §5), the purchase first.
 func DebugActivities(p simulator.Product) []string {
+	if p.Generic() {
+		// Nothing follows the order notification (callbacks.md §5.15).
+		return []string{"orderNotify"}
+	}
 	if p.Protocol == simulator.V2 {
 		out := []string{"newInstance", "queryInstance", "refreshInstance", "updateInstanceStatus", "releaseInstance", "upgradeInstance", "changeInstanceCheck"}
 		if p.License {
@@ -66,7 +70,7 @@ func (e *Engine) DebugParams(p simulator.Product, activity, instanceID string, n
 	inst := simulator.Instance{ID: instanceID, ProductID: p.ID, OrderID: o.ID, OrderLineID: o.LineID, CustomerID: customer, ExpireAt: o.ExpireTime}
 	var ps *params
 	switch activity {
-	case "newInstance", "getLicense":
+	case "newInstance", "getLicense", "orderNotify":
 		c := simulator.Customer{ID: customer, Name: "debug-buyer", UserID: user, UserName: "debug-user"}
 		if ps, err = (&txn{e: e, now: now}).purchase(p, c, o); err != nil {
 			return nil, err

@@ -47,6 +47,8 @@ func (t *txn) settle(m simulator.Message, a simulator.Attempt) error {
 	}
 	succeeded := m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart
 	switch {
+	case o.Kind == simulator.NewPurchase && succeeded && m.Activity == "orderNotify":
+		return t.notified(o)
 	case o.Kind == simulator.NewPurchase && succeeded:
 		return t.provisioned(o, m, a)
 	case m.Activity == "changeInstanceCheck" && succeeded:
@@ -78,7 +80,7 @@ func (t *txn) settle(m simulator.Message, a simulator.Attempt) error {
 func settles(kind simulator.OrderKind, m simulator.Message) bool {
 	switch kind {
 	case simulator.NewPurchase:
-		return m.Activity == "newInstance" || m.Activity == "getLicense" || m.Kind == simulator.KindPoll
+		return m.Activity == "newInstance" || m.Activity == "getLicense" || m.Activity == "orderNotify" || m.Kind == simulator.KindPoll
 	case simulator.Upgrade:
 		return m.Activity == "upgrade" || m.Activity == "upgradeInstance"
 	case simulator.Unsubscribe:
@@ -136,6 +138,27 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 	was := inst
 	inst.ID, inst.State = id, simulator.Active
 	inst.NextEventAt = inst.ExpireAt // zero for instances that never expire
+	return t.putOver(was, inst)
+}
+
+// notified completes the purchase of a product on the generic order
+// notification, which orderNotify acknowledged (callbacks.md §5.15). The
+// answer names no instance: the instance is in use, known by its key
+// only, and nothing is scheduled for it, since the docs define no later
+// callback for such a product.
+func (t *txn) notified(o simulator.Order) error {
+	inst, err := t.tx.Instance(t.ctx, o.InstanceKey)
+	if err != nil {
+		return err
+	}
+	if inst.State != simulator.Provisioning {
+		return nil
+	}
+	if err := t.completed(o); err != nil {
+		return err
+	}
+	was := inst
+	inst.State = simulator.Active
 	return t.putOver(was, inst)
 }
 

@@ -47,6 +47,10 @@ func (e *Engine) onInstance(ctx context.Context, key string, check func(simulato
 		if err != nil {
 			return err
 		}
+		if p.Generic() {
+			return simulator.Errorf(simulator.ECONFLICT, "instanceKey", "instance %s is of product %s, on the generic order notification (orderNotify): the docs define no later callback for such a product, so the marketplace acts on it no further (callbacks.md §5.15)",
+				inst.Key, p.ID)
+		}
 		if err := check(inst); err != nil {
 			return err
 		}

@@ -13,9 +13,13 @@ import (
 	"github.com/kgsim/kgsim/simulator/notice"
 )
 
-// shown is a product as the admin API shows it: its access key masked.
+// shown is a product as the admin API shows it: its access key and
+// order-notification key masked.
 func shown(p simulator.Product) simulator.Product {
 	p.AccessKey = maskKey(p.AccessKey)
+	if p.OrderNotifyKey != "" {
+		p.OrderNotifyKey = maskKey(p.OrderNotifyKey)
+	}
 	return p
 }
 
@@ -44,7 +48,8 @@ func (a *api) getProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 
 // putProduct adds or replaces a product through the engine. So that a product read from the API can be
 // edited and put back, an accessKey that is empty or equal to the stored
-// key's mask keeps the stored key, and the status may be repeated; it is
+// key's mask keeps the stored key (an orderNotifyKey likewise, while the
+// product stays generic), and the status may be repeated; it is
 // changed only by the status action, since the marketplace sets it, not
 // the merchant.
 func (a *api) putProduct(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -67,6 +72,12 @@ func (a *api) putProduct(w http.ResponseWriter, r *http.Request) (int, any, erro
 	}
 	if p.AccessKey, err = unmasked("accessKey", p.AccessKey, stored.AccessKey, exists); err != nil {
 		return 0, nil, err
+	}
+	// Kept only while the product stays generic: a basic product has none.
+	if p.Generic() {
+		if p.OrderNotifyKey, err = unmasked("orderNotifyKey", p.OrderNotifyKey, stored.OrderNotifyKey, exists && stored.Generic()); err != nil {
+			return 0, nil, err
+		}
 	}
 	if exists && p.Status != "" && p.Status != stored.Status {
 		return 0, nil, simulator.Errorf(simulator.EINVALID, "status", "is %s; the marketplace sets it: use PUT /admin/v1/products/%s/status to change it", stored.Status, id)

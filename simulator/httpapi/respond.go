@@ -181,6 +181,7 @@ func (a *api) secrets(ctx context.Context) ([]secret, error) {
 	}
 	for _, p := range products {
 		found(p.AccessKey, "<accessKey>")
+		found(p.OrderNotifyKey, "<orderNotifyKey>")
 	}
 	for _, app := range apps {
 		found(app.KitKey, "<kitKey>")

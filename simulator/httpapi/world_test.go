@@ -39,6 +39,10 @@ var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 // answer by leaking.
 const accessKey = "kgsim-test-key-8f2c41d9e7b6a053"
 
+// orderNotifyKey is a generic product's key, which signs its orderNotify
+// (callbacks.md §5.15).
+const orderNotifyKey = "kgsim-notify-key-3b9e51c7a2d84f60"
+
 // merchant is a V2 production interface that checks every callback's
 // signature and answers as the spec asks, or 503 while it is down. echo
 // makes it misbehave: the key comes back in its answers and as the
@@ -57,12 +61,16 @@ func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.t.Errorf("merchant: reading the callback: %v", err)
 		return
 	}
-	if err := protocol.VerifyV2(accessKey, r.URL.Query(), body, time.Now(), time.Minute); err != nil {
+	activity := gjson.GetBytes(body, "activity").String()
+	key := accessKey
+	if activity == "orderNotify" {
+		key = orderNotifyKey
+	}
+	if err := protocol.VerifyV2(key, r.URL.Query(), body, time.Now(), time.Minute); err != nil {
 		m.t.Errorf("merchant: the callback does not verify: %v", err)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	activity := gjson.GetBytes(body, "activity").String()
 	m.mu.Lock()
 	m.received = append(m.received, activity)
 	m.mu.Unlock()
@@ -78,12 +86,12 @@ func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if m.echo {
-		answer["resultMsg"] = "your key is " + accessKey
-		w.Header().Set("X-Debug-Key", accessKey)
+		answer["resultMsg"] = "your key is " + key
+		w.Header().Set("X-Debug-Key", key)
 	}
 	out, _ := json.Marshal(answer)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(accessKey, out)))
+	w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(key, out)))
 	w.Write(out)
 }
 

@@ -25,10 +25,10 @@ const subjectPrefix = "[KooGallery simulator] "
 // simulator.NoticeAttemptFailed: the last attempt in c failed) or for the
 // end of retries (simulator.NoticeFinal: c.Message.Outcome is
 // ORDER_FAILED_UNSUBSCRIBED or STOPPED_AWAITING_MANUAL_RESTART). Should p's
-// access key appear anywhere in c, for instance echoed in an answer, it is
-// replaced by <accessKey>.
+// access key or order-notification key appear anywhere in c, for instance
+// echoed in an answer, it is replaced by <accessKey>.
 func ForAttempt(kind simulator.NoticeKind, p simulator.Product, c Call, id string, now time.Time) simulator.Notice {
-	c, redacted := redact(c, p.AccessKey)
+	c, redacted := redactKeys(c, p)
 	m := c.Message
 	n := simulator.Notice{
 		ID: id, Kind: kind, ProductID: first(m.ProductID, p.ID), OrderID: m.OrderID, InstanceID: m.InstanceID,
@@ -104,11 +104,11 @@ func Resolve(ctx context.Context, tx Records, n simulator.Notice) (simulator.Not
 		return n, fmt.Errorf("notice %s: reading the attempts of message %s: %w", n.ID, n.MessageID, err)
 	}
 	attempts = slices.DeleteFunc(attempts, func(a simulator.Attempt) bool { return a.N > n.AttemptN })
-	var key string
-	if p, err := tx.Product(ctx, n.ProductID); err == nil {
-		key = p.AccessKey
+	var p simulator.Product
+	if stored, err := tx.Product(ctx, n.ProductID); err == nil {
+		p = stored
 	}
-	c, redacted := redact(Call{Attempts: attempts}, key)
+	c, redacted := redactKeys(Call{Attempts: attempts}, p)
 	protocol := simulator.Protocol(strings.ToLower(rec.Protocol))
 	rec.Attempts = make([]AttemptRecord, 0, len(c.Attempts))
 	for _, a := range c.Attempts {
@@ -128,7 +128,7 @@ func ForDialRun(p simulator.Product, run simulator.DialRun, probes []Call, id st
 	failed := 0
 	var list strings.Builder
 	for i, probe := range probes {
-		probe, redacted := redact(probe, p.AccessKey)
+		probe, redacted := redactKeys(probe, p)
 		cr := NewCallRecord(probe)
 		cr.SKUCode = first(cr.SKUCode, p.SKUCode)
 		cr.Redacted = redacted
@@ -362,6 +362,14 @@ func first(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// redactKeys redacts both of p's keys: the basic interfaces' access key
+// and, for a generic product, the generic interface's.
+func redactKeys(c Call, p simulator.Product) (Call, bool) {
+	c, basic := redact(c, p.AccessKey)
+	c, generic := redact(c, p.OrderNotifyKey)
+	return c, basic || generic
 }
 
 // redact replaces key wherever it appears in what c sent or received; the

@@ -426,6 +426,26 @@ func TestTheAccessKeyNeverAppearsInANotice(t *testing.T) {
 	}
 }
 
+// A generic product's order-notification key is kept out of its notices
+// like the access key (callbacks.md §5.15: a key of its own).
+func TestTheOrderNotifyKeyNeverAppearsInANotice(t *testing.T) {
+	a := answered(v2Attempt(t, 1, t0, "b-1"), 401, `{"resultCode":"000001","resultMsg":"wrong key, expected `+testKey+`"}`)
+	a.Verdict, a.Detail = simulator.HTTPStatus, "HTTP status 401"
+	m := v2NewInstance(simulator.OrderFailed)
+	m.Activity, m.Params = "orderNotify", []byte(`{"activity":"orderNotify","orderId":"`+m.OrderID+`","orderLineId":"`+m.OrderLineID+`"}`)
+	c := notice.Call{Message: m, Attempts: []simulator.Attempt{a}}
+	p := product(simulator.V2)
+	p.AccessKey, p.InterfaceType, p.OrderNotifyKey = "AK-basic-0b1c2d3e4f", simulator.GenericInterface, testKey
+	run := simulator.DialRun{ID: "run-1", ProductID: p.ID, At: t0}
+	for _, n := range []simulator.Notice{
+		notice.ForAttempt(simulator.NoticeAttemptFailed, p, c, "n1", t0),
+		notice.ForAttempt(simulator.NoticeFinal, p, c, "n2", t0),
+		notice.ForDialRun(p, run, []notice.Call{c}, "n3", t0),
+	} {
+		assertNoKey(t, n)
+	}
+}
+
 // assertNoKey checks a notice, its record and its e-mail, decoded, for the
 // test key.
 func assertNoKey(t *testing.T, n simulator.Notice) {

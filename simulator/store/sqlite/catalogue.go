@@ -35,6 +35,8 @@ type productFields struct {
 	RequireBodySign  bool
 	NewInstanceShape string
 	PlaintextContact bool
+	InterfaceType    string
+	OrderNotifyKey   string
 	TrialDays        int
 	NoticeTo         []string
 	DebugCases       []simulator.DebugCase `json:"-"`
