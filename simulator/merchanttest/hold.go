@@ -42,6 +42,17 @@ func (m *Merchant) Next() *Held {
 	}
 }
 
+// Holding returns the calls held right now.
+func (m *Merchant) Holding() []Call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Call, len(m.holding))
+	for i, h := range m.holding {
+		out[i] = h.Call
+	}
+	return out
+}
+
 func (m *Merchant) releaseAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

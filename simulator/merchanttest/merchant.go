@@ -78,6 +78,9 @@ type Reply struct {
 	Code   string         // resultCode; empty means the merchant's own judgement
 	Fields map[string]any // members added to the answer, or replacing its own
 	Header http.Header    // added to the answer
+	// Unsigned leaves out the answer's Body-Sign, which a V2 merchant
+	// may (callbacks.md §4.6).
+	Unsigned bool
 	// Hold keeps the call waiting, announced to Next, until the test
 	// releases it.
 	Hold bool
@@ -294,7 +297,7 @@ func (m *Merchant) answer(w http.ResponseWriter, c Call, reply Reply) {
 		m.T.Errorf("merchant: the scripted answer: %v", err)
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	if c.Protocol != simulator.Kit {
+	if c.Protocol != simulator.Kit && !reply.Unsigned {
 		w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(m.Key, out)))
 	}
 	w.Write(out)
