@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
 // BenchmarkDeliver measures signed callbacks per second end to end:
@@ -28,7 +29,7 @@ func benchmarkDeliver(b *testing.B, workers int) {
 		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
 	}))
 	defer srv.Close()
-	clock := &virtualClock{t0}
+	clock := schedule.NewVirtual(t0)
 	d := newDeliverer(b, clock, srv.URL)
 	d.Workers = workers
 	ctx := context.Background()

@@ -3,67 +3,23 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
 
-// virtualClock is a scheduling clock the test moves by hand.
-type virtualClock struct{ now time.Time }
-
-func (c *virtualClock) Now() time.Time { return c.now }
-
-// flakyMerchant is a V2 merchant on loopback that answers 503 while down
-// and otherwise verifies each request and succeeds. It records what it got.
-type flakyMerchant struct {
-	mu       sync.Mutex
-	down     bool
-	received []http.Header // one per request: query as header-like pairs
-	bodies   [][]byte
-}
-
-func (f *flakyMerchant) serve(t *testing.T, clock func() time.Time) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.received = append(f.received, http.Header(r.URL.Query()))
-		f.bodies = append(f.bodies, body)
-		if f.down {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		if err := protocol.VerifyV2(key, r.URL.Query(), body, clock(), protocol.FreshnessWindow); err != nil {
-			t.Errorf("merchant: %v", err)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func (f *flakyMerchant) setDown(down bool) {
-	f.mu.Lock()
-	f.down = down
-	f.mu.Unlock()
-}
-
 // newDeliverer returns a deliverer on a fresh SQLite store holding
 // product P1, a V2 product at url signed with key.
-func newDeliverer(t testing.TB, clock *virtualClock, url string) *Deliverer {
+func newDeliverer(t testing.TB, clock simulator.Clock, url string) *Deliverer {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kgsim.db"))
 	if err != nil {
@@ -89,13 +45,19 @@ func newDeliverer(t testing.TB, clock *virtualClock, url string) *Deliverer {
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // setup returns a deliverer on a virtual clock at t0, with a SQLite store,
-// and a merchant that is down until the test says otherwise.
-func setup(t *testing.T) (*Deliverer, *virtualClock, *flakyMerchant, string) {
+// and a V2 merchant that answers 503 until the test says otherwise.
+func setup(t *testing.T) (*Deliverer, *schedule.Virtual, *merchanttest.Merchant, string) {
 	t.Helper()
-	clock := &virtualClock{t0}
-	m := &flakyMerchant{down: true}
-	srv := m.serve(t, func() time.Time { return signedAt })
-	return newDeliverer(t, clock, srv.URL), clock, m, srv.URL
+	clock := schedule.NewVirtual(t0)
+	m, url := newMerchant(t)
+	m.Down(true)
+	return newDeliverer(t, clock, url), clock, m, url
+}
+
+// newMerchant is a V2 merchant that checks signatures made at signedAt.
+func newMerchant(t *testing.T) (*merchanttest.Merchant, string) {
+	m := &merchanttest.Merchant{T: t, Key: key, Now: func() time.Time { return signedAt }}
+	return m, m.Start()
 }
 
 func newInstanceMessage(id, queue, url string, due time.Time) simulator.Message {
@@ -107,9 +69,9 @@ func newInstanceMessage(id, queue, url string, due time.Time) simulator.Message 
 }
 
 // advance moves the clock to at and delivers what is due.
-func advance(t *testing.T, d *Deliverer, clock *virtualClock, at time.Time) int {
+func advance(t *testing.T, d *Deliverer, clock *schedule.Virtual, at time.Time) int {
 	t.Helper()
-	clock.now = at
+	clock.Set(at)
 	n, err := d.RunDue(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +96,7 @@ func TestMerchantDownTwoHoursGetsItsOrderThrough(t *testing.T) {
 		{3 * time.Hour, true, 0}, // and nothing more is sent
 	}
 	for _, s := range steps {
-		m.setDown(!s.up)
+		m.Down(!s.up)
 		if n := advance(t, d, clock, t0.Add(s.at)); n != s.attempts {
 			t.Fatalf("at +%v: %d attempts, want %d", s.at, n, s.attempts)
 		}
@@ -157,8 +119,8 @@ func TestMerchantDownTwoHoursGetsItsOrderThrough(t *testing.T) {
 		}
 		seenBusiness[b], seenNonce[a.Nonce] = true, true
 	}
-	if len(m.bodies) != 3 {
-		t.Errorf("the merchant got %d requests, want 3", len(m.bodies))
+	if n := len(m.Calls()); n != 3 {
+		t.Errorf("the merchant got %d requests, want 3", n)
 	}
 }
 
@@ -172,7 +134,7 @@ func TestMerchantDownThreeHoursFailsTheOrder(t *testing.T) {
 			t.Fatalf("at +%dh: %d attempts, want 1", h, n)
 		}
 	}
-	m.setDown(false)
+	m.Down(false)
 	if n := advance(t, d, clock, t0.Add(4*time.Hour)); n != 0 {
 		t.Fatalf("an attempt after the 3-hour window")
 	}
@@ -197,11 +159,11 @@ func TestDeliveryKeepsQueueOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			advance(t, d, clock, t0) // 01 and 03 fail; 02 waits behind 01
-			m.setDown(false)
+			m.Down(false)
 			advance(t, d, clock, t0.Add(time.Hour))
 			var all, cs1 []string
-			for _, b := range m.bodies {
-				call := gjson.GetBytes(b, "activity").Str + "/" + gjson.GetBytes(b, "orderId").Str
+			for _, c := range m.Calls() {
+				call := c.Activity + "/" + c.Params["orderId"]
 				all = append(all, call)
 				if !strings.HasSuffix(call, "CS2") {
 					cs1 = append(cs1, call)

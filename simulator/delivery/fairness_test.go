@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
@@ -83,7 +83,7 @@ func enqueueFor(t *testing.T, s simulator.Store, host string, n int, due time.Ti
 // merchant holds its own 8 workers and no more.
 func TestHangingMerchantDelaysOnlyItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		d := newDeliverer(t, &virtualClock{}, "http://ok.example/produce")
+		d := newDeliverer(t, schedule.Wall{}, "http://ok.example/produce")
 		f := &merchants{delivered: map[string]time.Time{}}
 		d.Sender = &Sender{client: &http.Client{Timeout: DefaultTimeout, Transport: f}}
 		clock := schedule.Wall{}
@@ -144,17 +144,11 @@ func countAttempted(ms []simulator.Message, host string) int {
 // every request it gets, RunDue delivers a healthy merchant's callbacks
 // queued behind them, and the hanging one never holds more than Workers.
 func TestHangingMerchantOnTheVirtualClock(t *testing.T) {
-	hung := &slowMerchant{}
-	hangURL := hung.serve(t)
-	got := make(chan struct{}, 5)
-	okSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
-		got <- struct{}{}
-	}))
-	t.Cleanup(okSrv.Close)
-	okURL := okSrv.URL
-	d := newDeliverer(t, &virtualClock{t0}, okURL)
+	hung, hangURL := holdingMerchant(t)
+	// The healthy merchant holds each callback too, only until the test
+	// has seen it arrive.
+	ok, okURL := holdingMerchant(t)
+	d := newDeliverer(t, schedule.NewVirtual(t0), okURL)
 	d.Workers = 3
 	var msgs []simulator.Message
 	for i := range 10 {
@@ -167,31 +161,31 @@ func TestHangingMerchantOnTheVirtualClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := runInBackground(d)
-	held := []held{hung.next(), hung.next(), hung.next()}
+	held := []*merchanttest.Held{hung.Next(), hung.Next(), hung.Next()}
 	// The healthy merchant is served while three requests hang.
-	for i := range 5 {
-		select {
-		case <-got:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("the healthy merchant got %d of its 5 callbacks while the other hung", i)
-		}
+	for range 5 {
+		ok.Next().Release()
 	}
-	hung.mu.Lock()
-	if hung.inFlight != 3 {
-		t.Errorf("%d requests held by the hanging merchant, want its 3 workers", hung.inFlight)
+	if n := len(hung.Holding()); n != 3 {
+		t.Errorf("%d requests held by the hanging merchant, want its 3 workers", n)
 	}
-	hung.mu.Unlock()
 	for _, h := range held {
-		close(h.release)
+		h.Release()
 	}
 	for range 7 {
-		close(hung.next().release)
+		h := hung.Next()
+		h.Release()
+		held = append(held, h)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if hung.most != 3 {
-		t.Errorf("at most %d requests held at once, want 3", hung.most)
+	most := 0
+	for _, h := range held {
+		most = max(most, inFlight(t, h))
+	}
+	if most != 3 {
+		t.Errorf("at most %d requests held at once, want 3", most)
 	}
 }
 
@@ -219,7 +213,7 @@ func (f *fullStore) Update(ctx context.Context, fn func(simulator.Tx) error) err
 // is recorded and nothing is lost.
 func TestUnrecordableAttemptBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		d := newDeliverer(t, &virtualClock{}, "http://ok.example/produce")
+		d := newDeliverer(t, schedule.Wall{}, "http://ok.example/produce")
 		f := &merchants{delivered: map[string]time.Time{}}
 		d.Sender = &Sender{client: &http.Client{Timeout: DefaultTimeout, Transport: f}}
 		clock := schedule.Wall{}

@@ -55,7 +55,7 @@ func TestMetricsAfterAKnownSequence(t *testing.T) {
 	for step := 0; step <= 12; step++ { // every 15 minutes for 3 hours
 		advance(t, d, clock, t0.Add(time.Duration(step)*15*time.Minute))
 	}
-	m.setDown(false)
+	m.Down(false)
 	if _, err := d.Restart(ctx, "02"); err != nil {
 		t.Fatal(err)
 	}

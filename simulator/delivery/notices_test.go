@@ -115,7 +115,7 @@ func TestNoticesOfARestartAndOfASuccess(t *testing.T) {
 	if len(ns) != 7 || ns[6].Kind != simulator.NoticeAttemptFailed || ns[6].AttemptN != 6 {
 		t.Fatalf("after a failed restart: %d notices, last %s about attempt %d; want 7, ATTEMPT_FAILED about 6", len(ns), ns[len(ns)-1].Kind, ns[len(ns)-1].AttemptN)
 	}
-	m.setDown(false)
+	m.Down(false)
 	if _, err := d.Restart(ctx, "01"); err != nil {
 		t.Fatal(err)
 	}

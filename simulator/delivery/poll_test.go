@@ -2,70 +2,43 @@ package delivery
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/protocol"
-	"github.com/tidwall/gjson"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
+	"github.com/kgsim/kgsim/simulator/schedule"
 )
-
-// asyncMerchant answers newInstance and getLicenseAsync with 000004 and
-// makes the instance ready after readyAfter polls (never if negative). It
-// checks every request's V2 signature.
-type asyncMerchant struct {
-	readyAfter int
-
-	mu    sync.Mutex
-	polls []string // the instanceId of every queryInstance
-	calls []string // every activity, in order
-}
 
 const asyncInstance = "i-async"
 
-func (f *asyncMerchant) serve(t *testing.T) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := protocol.VerifyV2(key, r.URL.Query(), body, signedAt, protocol.FreshnessWindow); err != nil {
-			t.Errorf("merchant: %v", err)
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		activity := gjson.GetBytes(body, "activity").Str
-		f.calls = append(f.calls, activity)
-		w.Header().Set("Content-Type", "application/json")
-		switch activity {
-		case "newInstance", "getLicenseAsync":
-			w.Write([]byte(`{"resultCode":"000004","resultMsg":"provisioning","instanceId":"` + asyncInstance + `"}`))
-		case "queryInstance":
-			f.polls = append(f.polls, gjson.GetBytes(body, "instanceId").Str)
-			if f.readyAfter >= 0 && len(f.polls) > f.readyAfter {
-				w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"` + asyncInstance + `","appInfo":{"frontEndUrl":"https://app.example/i-async"}}]}`))
-				return
-			}
-			w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","info":[{"instanceId":"` + asyncInstance + `"}]}`))
-		default:
-			w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok"}`))
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+// asyncSetup returns a deliverer on a virtual clock at t0 and a merchant
+// that answers newInstance and getLicenseAsync with 000004 and makes the
+// instance ready after readyAfter polls (never if negative).
+func asyncSetup(t *testing.T, readyAfter int) (*Deliverer, *schedule.Virtual, *merchanttest.Merchant, string) {
+	m, url := newMerchant(t)
+	accepted := merchanttest.Reply{Code: "000004", Fields: map[string]any{"instanceId": asyncInstance}}
+	m.Answer("newInstance", accepted)
+	m.Answer("getLicenseAsync", accepted)
+	polls := []merchanttest.Reply{{Fields: map[string]any{"info": []any{map[string]any{"instanceId": asyncInstance}}}}} // no appInfo yet
+	if readyAfter >= 0 {
+		polls = append(slices.Repeat(polls, readyAfter), merchanttest.Reply{})
+	}
+	m.Answer("queryInstance", polls...)
+	clock := schedule.NewVirtual(t0)
+	return newDeliverer(t, clock, url), clock, m, url
 }
 
-// asyncSetup returns a deliverer on a virtual clock at t0 and an
-// asynchronous merchant ready after readyAfter polls.
-func asyncSetup(t *testing.T, readyAfter int) (*Deliverer, *virtualClock, *asyncMerchant, string) {
-	clock := &virtualClock{t0}
-	merchant := &asyncMerchant{readyAfter: readyAfter}
-	url := merchant.serve(t)
-	return newDeliverer(t, clock, url), clock, merchant, url
+// polled returns the instanceId of every queryInstance the merchant got.
+func polled(m *merchanttest.Merchant) []string {
+	var out []string
+	for _, c := range m.Named("queryInstance") {
+		out = append(out, c.Params["instanceId"])
+	}
+	return out
 }
 
 // pollOf returns the poll message enqueued for a purchase.
@@ -134,8 +107,8 @@ func TestAcceptedAsyncIsPolledUntilReady(t *testing.T) {
 	if got, want := verdicts(attempts), []simulator.Verdict{simulator.NotReady, simulator.NotReady, simulator.Success}; !slices.Equal(got, want) {
 		t.Errorf("poll verdicts %v, want %v", got, want)
 	}
-	if !slices.Equal(merchant.polls, []string{asyncInstance, asyncInstance, asyncInstance}) {
-		t.Errorf("the merchant was polled for %v", merchant.polls)
+	if !slices.Equal(polled(merchant), []string{asyncInstance, asyncInstance, asyncInstance}) {
+		t.Errorf("the merchant was polled for %v", polled(merchant))
 	}
 	// A poll that is not ready yet is no failure notice.
 	if ns, _ := d.Store.Notices(ctx, simulator.NoticeFilter{}); len(ns) != 0 {
@@ -178,8 +151,8 @@ func TestAsyncInstanceNeverReadyFailsTheOrderAfterThreeHours(t *testing.T) {
 		}
 	}
 	// +10 s, +30 s, +1, +2, +5 min, then every 10 min to +3 h: 5 + 18.
-	if polls != 23 || len(merchant.polls) != 23 {
-		t.Fatalf("%d polls recorded, %d received; want 23", polls, len(merchant.polls))
+	if polls != 23 || len(polled(merchant)) != 23 {
+		t.Fatalf("%d polls recorded, %d received; want 23", polls, len(polled(merchant)))
 	}
 	attempts, _ := d.Store.Attempts(ctx, poll.ID)
 	if len(attempts) != 23 || attempts[22].Verdict != simulator.NotReady {
@@ -217,8 +190,8 @@ func TestLicenseAnsweredAsynchronouslyIsDone(t *testing.T) {
 			t.Errorf("%s: %s after %d attempts, want SUCCEEDED after 1", id, got.Outcome, got.Attempts)
 		}
 	}
-	if polls, _ := d.Store.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindPoll}); len(polls) != 0 || len(merchant.polls) != 0 {
-		t.Errorf("%d poll messages, %d polls made; want none", len(polls), len(merchant.polls))
+	if polls, _ := d.Store.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindPoll}); len(polls) != 0 || len(polled(merchant)) != 0 {
+		t.Errorf("%d poll messages, %d polls made; want none", len(polls), len(polled(merchant)))
 	}
 }
 

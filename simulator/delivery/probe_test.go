@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/tidwall/gjson"
 )
 
@@ -20,7 +21,7 @@ func debugMessage(id, url string) simulator.Message {
 // with its attempt and its final outcome, and is never attempted again.
 func TestProbeSendsOnceToTheProductsURL(t *testing.T) {
 	d, clock, m, url := setup(t)
-	m.setDown(false)
+	m.Down(false)
 	typed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("a probe reached a URL that is not the product's: %s", r.URL)
 	}))
@@ -44,11 +45,11 @@ func TestProbeSendsOnceToTheProductsURL(t *testing.T) {
 	if stored.Outcome != simulator.Succeeded || len(attempts) != 1 || attempts[0].Verdict != simulator.Success {
 		t.Fatalf("stored %s with %d attempts, want SUCCEEDED with 1", stored.Outcome, len(attempts))
 	}
-	if got := gjson.GetBytes(m.bodies[0], "testFlag").String(); got != "1" {
+	if got := gjson.GetBytes(m.Calls()[0].Body, "testFlag").String(); got != "1" {
 		t.Errorf("testFlag = %q, want 1", got)
 	}
-	if n := advance(t, d, clock, t0.Add(3*60*60e9)); n != 0 || len(m.bodies) != 1 {
-		t.Errorf("after the probe the workers made %d attempts and the merchant got %d calls; want 0 and 1", n, len(m.bodies))
+	if n := advance(t, d, clock, t0.Add(3*60*60e9)); n != 0 || len(m.Calls()) != 1 {
+		t.Errorf("after the probe the workers made %d attempts and the merchant got %d calls; want 0 and 1", n, len(m.Calls()))
 	}
 }
 
@@ -63,8 +64,8 @@ func TestProbeFailureIsFinal(t *testing.T) {
 	if a.Verdict != simulator.HTTPStatus || a.Message == "" || after.Outcome != simulator.Stopped {
 		t.Fatalf("probe = %s %q, outcome %s; want HTTP_STATUS with the debugger's message, STOPPED", a.Verdict, a.Message, after.Outcome)
 	}
-	if n := advance(t, d, clock, t0.Add(3*60*60e9)); n != 0 || len(m.bodies) != 1 {
-		t.Errorf("a failed probe was attempted %d more times (merchant got %d calls)", n, len(m.bodies))
+	if n := advance(t, d, clock, t0.Add(3*60*60e9)); n != 0 || len(m.Calls()) != 1 {
+		t.Errorf("a failed probe was attempted %d more times (merchant got %d calls)", n, len(m.Calls()))
 	}
 }
 
@@ -81,37 +82,30 @@ func TestProbeRefusesWhatIsNotANewDebugCall(t *testing.T) {
 	if _, _, err := d.Probe(context.Background(), func() simulator.Message { x := debugMessage("d3", url); x.ProductID = "nope"; return x }()); simulator.ErrorCode(err) != simulator.ENOTFOUND {
 		t.Errorf("unknown product: err = %v, want ENOTFOUND", err)
 	}
-	if len(m.bodies) != 0 {
-		t.Errorf("the merchant got %d calls from refused probes", len(m.bodies))
+	if len(m.Calls()) != 0 {
+		t.Errorf("the merchant got %d calls from refused probes", len(m.Calls()))
 	}
 }
 
 // Two calls of one queue are never in flight at once: the second is
 // refused while the first waits for its answer.
 func TestProbeOneAtATimePerQueue(t *testing.T) {
-	arrived, answer := make(chan struct{}), make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-answer
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
-	}))
-	defer srv.Close()
-	d := newDeliverer(t, &virtualClock{t0}, srv.URL)
-	first := debugMessage("d1", srv.URL)
+	m, url := holdingMerchant(t)
+	d := newDeliverer(t, schedule.NewVirtual(t0), url)
+	first := debugMessage("d1", url)
 	first.Queue = "debug/P1"
 	done := make(chan error)
 	go func() {
 		_, _, err := d.Probe(context.Background(), first)
 		done <- err
 	}()
-	<-arrived
-	second := debugMessage("d2", srv.URL)
+	held := m.Next()
+	second := debugMessage("d2", url)
 	second.Queue = "debug/P1"
 	if _, _, err := d.Probe(context.Background(), second); simulator.ErrorCode(err) != simulator.ECONFLICT {
 		t.Errorf("a second call while the first is in flight: err = %v, want ECONFLICT", err)
 	}
-	close(answer)
+	held.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestRestartAStoppedRelease(t *testing.T) {
 		t.Fatalf("after a failed restart: %s", got.Outcome)
 	}
 	// Fixed, restarted: delivered.
-	m.setDown(false)
+	m.Down(false)
 	if a, err := d.Restart(ctx, "01"); err != nil || a.Verdict != simulator.Success {
 		t.Fatalf("restart when fixed: %s, %v", a.Verdict, err)
 	}
@@ -68,7 +68,7 @@ func TestRestartANewPurchaseInsideItsWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	advance(t, d, clock, t0)
-	clock.now = t0.Add(10 * time.Minute)
+	clock.Set(t0.Add(10 * time.Minute))
 	// Restarted inside the window but still broken: the hourly schedule
 	// is kept, not shifted.
 	if a, err := d.Restart(ctx, "01"); err != nil || !a.Verdict.Failed() {
@@ -77,7 +77,7 @@ func TestRestartANewPurchaseInsideItsWindow(t *testing.T) {
 	if got := outcome(t, d, "01"); got.Outcome != simulator.Pending || !got.NextAttemptAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("after a failed restart: %s, next %v; want PENDING, next at +1h", got.Outcome, got.NextAttemptAt)
 	}
-	m.setDown(false)
+	m.Down(false)
 	if a, err := d.Restart(ctx, "01"); err != nil || a.Verdict != simulator.Success {
 		t.Fatalf("restart: %s, %v", a.Verdict, err)
 	}

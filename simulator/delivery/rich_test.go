@@ -33,7 +33,7 @@ func TestRichPurchaseRetriedWithNewBusinessIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	advance(t, d, clock, t0)
-	m.setDown(false)
+	m.Down(false)
 	advance(t, d, clock, t0.Add(time.Hour))
 	attempts, err := d.Store.Attempts(context.Background(), "01")
 	if err != nil || len(attempts) != 2 {

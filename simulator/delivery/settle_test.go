@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 )
 
 // orderSettler completes the order of a delivered purchase in the
@@ -57,7 +58,7 @@ func TestSettlersCommitWithTheAttempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	advance(t, d, clock, t0) // fails: the order stays processing
-	m.setDown(false)
+	m.Down(false)
 	advance(t, d, clock, t0.Add(time.Hour))
 	if want := []simulator.Outcome{simulator.Pending, simulator.Succeeded}; !slices.Equal(s.seen, want) {
 		t.Errorf("the settler saw outcomes %v, want %v", s.seen, want)
@@ -72,7 +73,7 @@ func TestSettlersCommitWithTheAttempt(t *testing.T) {
 func TestSettlerErrorRollsTheAttemptBack(t *testing.T) {
 	ctx := context.Background()
 	d, clock, m, url := setup(t)
-	m.setDown(false)
+	m.Down(false)
 	s := &orderSettler{broken: true}
 	d.Settlers = []simulator.Settler{s}
 	putOrder(t, d, "CS1")
@@ -96,8 +97,8 @@ func TestSettlerErrorRollsTheAttemptBack(t *testing.T) {
 	if got := outcome(t, d, "01"); got.Outcome != simulator.Succeeded || got.Attempts != 1 {
 		t.Errorf("after the fix: %s after %d attempts, want SUCCEEDED after 1", got.Outcome, got.Attempts)
 	}
-	if len(m.bodies) != 2 {
-		t.Errorf("the merchant got %d requests, want 2 (the rolled-back one is sent again)", len(m.bodies))
+	if len(m.Calls()) != 2 {
+		t.Errorf("the merchant got %d requests, want 2 (the rolled-back one is sent again)", len(m.Calls()))
 	}
 }
 
@@ -106,7 +107,7 @@ func TestSettlerErrorRollsTheAttemptBack(t *testing.T) {
 func TestProductEditsApplyFromTheNextRun(t *testing.T) {
 	ctx := context.Background()
 	d, clock, m, url := setup(t)
-	m.setDown(false)
+	m.Answer("", merchanttest.Reply{Unsigned: true})
 	p, err := d.Store.Product(ctx, "P1")
 	if err != nil {
 		t.Fatal(err)

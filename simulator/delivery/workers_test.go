@@ -2,90 +2,36 @@ package delivery
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/tidwall/gjson"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
+	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
-// slowMerchant holds every request until the test releases it, and keeps
-// count of the requests it holds at once, in all and per queue.
-type slowMerchant struct {
-	t       *testing.T
-	arrived chan held
-
-	mu       sync.Mutex
-	inFlight int
-	most     int
-	busy     map[string]bool // queue -> a request of it is held
+// holdingMerchant is a V2 merchant that holds every call until the test
+// releases it.
+func holdingMerchant(t *testing.T) (*merchanttest.Merchant, string) {
+	m, url := newMerchant(t)
+	m.Answer("", merchanttest.Reply{Hold: true})
+	return m, url
 }
 
-type held struct {
-	name    string // activity/queue
-	release chan struct{}
-}
+// heldName is a held call's activity/queue.
+func heldName(h *merchanttest.Held) string { return h.Call.Activity + "/" + h.Call.Params["queue"] }
 
-func (f *slowMerchant) serve(t *testing.T) string {
-	f.t, f.arrived, f.busy = t, make(chan held, 16), map[string]bool{}
-	var all []chan struct{}
-	var allMu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		queue := gjson.GetBytes(body, "queue").Str
-		h := held{gjson.GetBytes(body, "activity").Str + "/" + queue, make(chan struct{})}
-		allMu.Lock()
-		all = append(all, h.release)
-		allMu.Unlock()
-		f.mu.Lock()
-		if f.busy[queue] {
-			t.Errorf("%s arrived while a request of its queue is held", h.name)
+// inFlight fails the test if h arrived while a call of its queue was
+// held, and returns how many calls were held with it, h included.
+func inFlight(t *testing.T, h *merchanttest.Held) int {
+	t.Helper()
+	for _, o := range h.Others {
+		if o.Params["queue"] == h.Call.Params["queue"] {
+			t.Errorf("%s arrived while a request of its queue is held", heldName(h))
 		}
-		f.busy[queue] = true
-		f.inFlight++
-		f.most = max(f.most, f.inFlight)
-		f.mu.Unlock()
-		f.arrived <- h
-		<-h.release
-		f.mu.Lock()
-		f.busy[queue] = false
-		f.inFlight--
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"resultCode":"000000","resultMsg":"ok","instanceId":"i-1"}`))
-	}))
-	t.Cleanup(func() {
-		// Let whatever a failed test left held go, then stop.
-		allMu.Lock()
-		for _, c := range all {
-			select {
-			case <-c:
-			default:
-				close(c)
-			}
-		}
-		allMu.Unlock()
-		srv.Close()
-	})
-	return srv.URL
-}
-
-// next returns the next request to arrive; a test that waits in vain fails
-// instead of hanging.
-func (f *slowMerchant) next() held {
-	f.t.Helper()
-	select {
-	case h := <-f.arrived:
-		return h
-	case <-time.After(10 * time.Second):
-		f.t.Fatal("no request arrived")
-		return held{}
 	}
+	return len(h.Others) + 1
 }
 
 // queueMessage is a message of queue q; the queue travels in the body so
@@ -108,9 +54,8 @@ func runInBackground(d *Deliverer) <-chan error {
 // Two queues are attempted at once, while a queue's second message waits
 // for its first to be answered and recorded.
 func TestWorkersAttemptQueuesInParallel(t *testing.T) {
-	merchant := &slowMerchant{}
-	url := merchant.serve(t)
-	d := newDeliverer(t, &virtualClock{t0}, url)
+	merchant, url := holdingMerchant(t)
+	d := newDeliverer(t, schedule.NewVirtual(t0), url)
 	d.Workers = 2
 	msgs := []simulator.Message{queueMessage("01", "A", "newInstance", url), queueMessage("02", "A", "releaseInstance", url), queueMessage("03", "B", "newInstance", url)}
 	if err := d.Store.Enqueue(context.Background(), msgs...); err != nil {
@@ -118,29 +63,29 @@ func TestWorkersAttemptQueuesInParallel(t *testing.T) {
 	}
 	done := runInBackground(d)
 	// Both queue heads arrive while neither is answered.
-	first, second := merchant.next(), merchant.next()
-	heads := map[string]held{first.name: first, second.name: second}
+	first, second := merchant.Next(), merchant.Next()
+	heads := map[string]*merchanttest.Held{heldName(first): first, heldName(second): second}
 	a1, okA := heads["newInstance/A"]
 	b1, okB := heads["newInstance/B"]
 	if !okA || !okB {
-		t.Fatalf("first two requests %s, %s; want the heads of A and B", first.name, second.name)
+		t.Fatalf("first two requests %s, %s; want the heads of A and B", heldName(first), heldName(second))
 	}
 	// The seller center's restart waits its turn like any attempt.
 	if _, err := d.Restart(context.Background(), "01"); simulator.ErrorCode(err) != simulator.ECONFLICT || !strings.Contains(err.Error(), "being attempted right now") {
 		t.Errorf("restart of a message in flight: %v", err)
 	}
-	close(b1.release) // B is done; A's second message still waits for A's first
-	close(a1.release)
-	a2 := merchant.next()
-	if a2.name != "releaseInstance/A" {
-		t.Fatalf("third request %s, want releaseInstance/A", a2.name)
+	b1.Release() // B is done; A's second message still waits for A's first
+	a1.Release()
+	a2 := merchant.Next()
+	if heldName(a2) != "releaseInstance/A" {
+		t.Fatalf("third request %s, want releaseInstance/A", heldName(a2))
 	}
-	close(a2.release)
+	a2.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if merchant.most != 2 {
-		t.Errorf("at most %d requests in flight, want 2", merchant.most)
+	if most := max(inFlight(t, first), inFlight(t, second), inFlight(t, a2)); most != 2 {
+		t.Errorf("at most %d requests in flight, want 2", most)
 	}
 	for _, m := range msgs {
 		if got := outcome(t, d, m.ID); got.Outcome != simulator.Succeeded {
@@ -151,29 +96,29 @@ func TestWorkersAttemptQueuesInParallel(t *testing.T) {
 
 // With one worker, one attempt is in flight at a time.
 func TestOneWorkerAttemptsOneAtATime(t *testing.T) {
-	merchant := &slowMerchant{}
-	url := merchant.serve(t)
-	d := newDeliverer(t, &virtualClock{t0}, url)
+	merchant, url := holdingMerchant(t)
+	d := newDeliverer(t, schedule.NewVirtual(t0), url)
 	d.Workers = 1
 	if err := d.Store.Enqueue(context.Background(), queueMessage("01", "A", "newInstance", url), queueMessage("02", "B", "newInstance", url)); err != nil {
 		t.Fatal(err)
 	}
 	done := runInBackground(d)
-	first := merchant.next()
+	first := merchant.Next()
 	// A bounded look for a second request while the first is held: one
 	// sent in parallel would arrive within milliseconds.
 	select {
-	case h := <-merchant.arrived:
-		close(h.release)
-		t.Fatalf("%s arrived while %s was held", h.name, first.name)
+	case h := <-merchant.Arrived():
+		h.Release()
+		t.Fatalf("%s arrived while %s was held", heldName(h), heldName(first))
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(first.release)
-	close(merchant.next().release)
+	first.Release()
+	second := merchant.Next()
+	second.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if merchant.most != 1 {
-		t.Errorf("at most %d requests in flight, want 1", merchant.most)
+	if most := max(inFlight(t, first), inFlight(t, second)); most != 1 {
+		t.Errorf("at most %d requests in flight, want 1", most)
 	}
 }
