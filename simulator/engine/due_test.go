@@ -112,7 +112,7 @@ func TestViolationAndExpiry(t *testing.T) {
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenViolation, expiry.Add(retention))
 	w.expectActivities(inst.Key, "newInstance", "updateInstanceStatus FREEZE")
 
-	w.clock.now = expiry.Add(time.Hour)
+	w.clock.Set(expiry.Add(time.Hour))
 	wakes := w.wakes
 	w.must(w.e.Unfreeze(w.ctx, inst.Key))
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenExpired, expiry.Add(retention))
@@ -137,7 +137,7 @@ func TestRunDueCatchesUp(t *testing.T) {
 	w := newWorld(t)
 	w.e.Retention = 48 * time.Hour
 	a := w.active(Purchase{ProductID: "v1-month"}, "ins-a")
-	w.clock.now = t0.Add(24 * time.Hour)
+	w.clock.Set(t0.Add(24 * time.Hour))
 	b := w.active(Purchase{ProductID: "v2-month"}, "ins-b")
 	if n := w.runDue(t0.AddDate(1, 0, 0)); n != 4 {
 		t.Errorf("%d transitions, want 4: two freezes, two releases", n)
@@ -173,9 +173,9 @@ func TestTrialExpiresAndConverts(t *testing.T) {
 	w.expectState(inst.Key, simulator.Active, "", end)
 	w.runDue(end)
 	w.expectState(inst.Key, simulator.Frozen, simulator.FrozenExpired, end.Add(retention))
-	w.clock.now = end.Add(48 * time.Hour)
+	w.clock.Set(end.Add(48 * time.Hour))
 	o := w.ok(w.e.ConvertTrial(w.ctx, inst.Key, Renewal{ProductID: "v1-year"}))
-	formal := w.clock.now.AddDate(1, 0, 0)
+	formal := w.clock.Now().AddDate(1, 0, 0)
 	got := w.instance(inst.Key)
 	if got.Trial || got.ProductID != "v1-year" || !got.ExpireAt.Equal(formal) || o.Kind != simulator.TrialToFormal {
 		t.Errorf("instance trial=%v %s expires %v (order %s); want formal v1-year until %v", got.Trial, got.ProductID, got.ExpireAt, o.Kind, formal)

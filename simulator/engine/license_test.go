@@ -109,9 +109,9 @@ func TestMoveLicense(t *testing.T) {
 	w := licenseWorld(t)
 	l, err := w.e.CreateLicense(w.ctx, "v1-license", "")
 	w.must(err)
-	w.clock.now = t0.Add(time.Hour)
+	w.clock.Set(t0.Add(time.Hour))
 	claimed, err := w.e.MoveLicense(w.ctx, l.Code, ClaimLicense)
-	if err != nil || claimed.State != simulator.LicenseClaimed || !claimed.ClaimedAt.Equal(w.clock.now) || !claimed.UpdatedAt.Equal(w.clock.now) {
+	if err != nil || claimed.State != simulator.LicenseClaimed || !claimed.ClaimedAt.Equal(w.clock.Now()) || !claimed.UpdatedAt.Equal(w.clock.Now()) {
 		t.Fatalf("claim: %+v, %v", claimed, err)
 	}
 	for _, tc := range []struct {
@@ -154,7 +154,7 @@ func TestLicensesFollowTheInstance(t *testing.T) {
 	w.ok1(w.e.MoveLicense(w.ctx, codes[1], ClaimLicense))
 	w.ok1(w.e.MoveLicense(w.ctx, codes[2], ClaimLicense))
 	activated := read(w, w.store.License, codes[2])
-	activated.State, activated.ActivatedAt = simulator.LicenseActivated, w.clock.now
+	activated.State, activated.ActivatedAt = simulator.LicenseActivated, w.clock.Now()
 	w.must(w.store.PutLicense(w.ctx, activated))
 	w.ok1(w.e.MoveLicense(w.ctx, codes[3], ReleaseLicense))
 

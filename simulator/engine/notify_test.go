@@ -121,7 +121,7 @@ func TestOrderNotifyDelivered(t *testing.T) {
 				if tc.downFor >= 0 && !at.Before(t0.Add(tc.downFor)) {
 					m.setDown(false)
 				}
-				w.clock.now = at
+				w.clock.Set(at)
 				if _, err := d.RunDue(context.Background()); err != nil {
 					t.Fatal(err)
 				}

@@ -164,7 +164,7 @@ func TestV1Params(t *testing.T) {
 		})
 	})
 	t.Run("releaseInstance unsubscribed", func(t *testing.T) {
-		w.clock.now = t0
+		w.clock.Set(t0)
 		other := w.active(Purchase{ProductID: "v1-month"}, "ins-v1-b")
 		w.ok(w.e.Unsubscribe(w.ctx, other.Key))
 		checkParams(t, w.last(other.Key), "releaseInstance", []member{
@@ -172,7 +172,7 @@ func TestV1Params(t *testing.T) {
 		})
 	})
 	t.Run("refreshInstance trial to formal", func(t *testing.T) {
-		w.clock.now = t0
+		w.clock.Set(t0)
 		trial := w.active(Purchase{ProductID: "v1-month", Trial: true}, "ins-v1-trial")
 		o := w.ok(w.e.ConvertTrial(w.ctx, trial.Key, Renewal{Amount: "9.9"}))
 		checkParams(t, w.last(trial.Key), "refreshInstance", []member{
@@ -285,7 +285,7 @@ func TestV2Params(t *testing.T) {
 		checkParams(t, w.last(inst.Key), "releaseInstance", []member{{"activity", str("releaseInstance")}, {"instanceId", str("ins-v2")}})
 	})
 	t.Run("releaseInstance unsubscribed", func(t *testing.T) {
-		w.clock.now = t0
+		w.clock.Set(t0)
 		other := w.active(Purchase{ProductID: "v2-once"}, "ins-v2-b")
 		u := w.ok(w.e.Unsubscribe(w.ctx, other.Key))
 		checkParams(t, w.last(other.Key), "releaseInstance", []member{
@@ -293,12 +293,12 @@ func TestV2Params(t *testing.T) {
 		})
 	})
 	t.Run("refreshInstance TRIAL_TO_FORMAL", func(t *testing.T) {
-		w.clock.now = t0
+		w.clock.Set(t0)
 		trial := w.active(Purchase{ProductID: "v2-year", Trial: true}, "ins-v2-trial")
 		if want := t0.AddDate(0, 0, 14); !trial.ExpireAt.Equal(want) { // the product's 14 trial days
 			t.Errorf("trial expires %s, want %s", trial.ExpireAt, want)
 		}
-		w.clock.now = t0.Add(48 * time.Hour)
+		w.clock.Set(t0.Add(48 * time.Hour))
 		r := w.ok(w.e.ConvertTrial(w.ctx, trial.Key, Renewal{}))
 		checkParams(t, w.last(trial.Key), "refreshInstance", []member{
 			{"activity", str("refreshInstance")}, {"scene", str("TRIAL_TO_FORMAL")}, {"orderId", str(r.ID)}, {"orderLineId", str(r.ID + "-000001")},
@@ -306,7 +306,7 @@ func TestV2Params(t *testing.T) {
 		})
 	})
 	t.Run("getLicenseAsync", func(t *testing.T) {
-		w.clock.now = t0
+		w.clock.Set(t0)
 		lic := w.active(Purchase{ProductID: "v2-license"}, "ins-v2-lic")
 		m, err := w.e.RequestLicense(w.ctx, lic.Key, LicenseRequest{DeviceFingerprint: "AA:BB:CC"})
 		if err != nil {
@@ -334,13 +334,13 @@ func TestV2Params(t *testing.T) {
 // due now, addressed as the product is configured.
 func TestMessagesAreAddressedAndDue(t *testing.T) {
 	w := newWorld(t)
-	w.clock.now = t0.Add(90 * time.Minute)
+	w.clock.Set(t0.Add(90 * time.Minute))
 	o, inst := w.buy(Purchase{ProductID: "v2-year", CustomerID: "hwc-full"})
 	m := w.last(inst.Key)
 	want := simulator.Message{
 		ID: m.ID, Kind: "LIFECYCLE", Protocol: simulator.V2, Activity: "newInstance", Queue: o.LineID, ProductID: "v2-year",
 		OrderID: o.ID, OrderLineID: o.LineID, CustomerID: "hwc-full", URL: "http://merchant.test/v2", Params: m.Params,
-		Outcome: simulator.Pending, NextAttemptAt: w.clock.now, CreatedAt: w.clock.now,
+		Outcome: simulator.Pending, NextAttemptAt: w.clock.Now(), CreatedAt: w.clock.Now(),
 	}
 	if !strings.HasPrefix(m.ID, "m") || m.Kind != want.Kind || m.Protocol != want.Protocol || m.Queue != want.Queue || m.ProductID != want.ProductID ||
 		m.OrderID != want.OrderID || m.OrderLineID != want.OrderLineID || m.CustomerID != want.CustomerID || m.URL != want.URL ||

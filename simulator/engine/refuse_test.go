@@ -153,7 +153,7 @@ func TestRefusalsWriteAndSendNothing(t *testing.T) {
 		{"unsubscribeRenewal of a period begun", func(w *world) string {
 			key := w.activeKey("v2-month", false)()
 			w.ok(w.e.Renew(w.ctx, key, Renewal{}))
-			w.clock.now = w.clock.now.AddDate(0, 1, 1) // into the renewed month
+			w.clock.Set(w.clock.Now().AddDate(0, 1, 1)) // into the renewed month
 			return key
 		}, act("unsubscribeRenewal"), simulator.ECONFLICT, "instanceKey", "cannot be unsubscribed"},
 		{"freeze twice", (*world).frozenForViolation, act("freeze"), simulator.ECONFLICT, "instanceKey", "already frozen for a violation"},

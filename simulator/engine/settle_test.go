@@ -27,7 +27,7 @@ func TestSettlePurchase(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
 			o, inst := w.buy(Purchase{ProductID: "v2-year"})
-			w.clock.now = t0.Add(time.Hour)
+			w.clock.Set(t0.Add(time.Hour))
 			w.answer(w.last(inst.Key), c.outcome, c.body)
 			gotO, gotI := w.order(o.ID), w.instance(inst.Key)
 			if gotO.State != c.order || gotI.State != c.instance || gotI.ID != c.id {
@@ -35,7 +35,7 @@ func TestSettlePurchase(t *testing.T) {
 			}
 			// A settled order says when; the schedule starts once the instance exists.
 			settled := c.order != simulator.OrderProcessing
-			if settled != gotO.SettledAt.Equal(w.clock.now) {
+			if settled != gotO.SettledAt.Equal(w.clock.Now()) {
 				t.Errorf("settled at %v (order %s)", gotO.SettledAt, gotO.State)
 			}
 			wantNext := time.Time{}
@@ -232,9 +232,9 @@ func TestSettleDuplicateInstanceID(t *testing.T) {
 func TestFailedOrdersDelistTheProduct(t *testing.T) {
 	w := newWorld(t)
 	fail := func(at time.Time) {
-		w.clock.now = at
+		w.clock.Set(at)
 		_, inst := w.buy(Purchase{ProductID: "v2-year"})
-		w.clock.now = at.Add(3 * time.Hour)
+		w.clock.Set(at.Add(3 * time.Hour))
 		w.answer(w.last(inst.Key), simulator.OrderFailed, `boom`)
 	}
 	// Orders fail 3 hours after purchase: at 15:59 UTC on 31 January, still

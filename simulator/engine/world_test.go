@@ -8,14 +8,10 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
-
-// virtualClock is a scheduling clock the test moves by hand.
-type virtualClock struct{ now time.Time }
-
-func (c *virtualClock) Now() time.Time { return c.now }
 
 // t0 is 10:03:04 in Beijing, 15 January 2025.
 var t0 = time.Date(2025, 1, 15, 2, 3, 4, 0, time.UTC)
@@ -46,7 +42,7 @@ type world struct {
 	t      *testing.T
 	ctx    context.Context
 	e      *Engine
-	clock  *virtualClock
+	clock  *schedule.Virtual
 	store  *sqlite.DB
 	wakes  int // Notify calls
 	random *rand.ChaCha8
@@ -59,7 +55,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	w := &world{t: t, ctx: context.Background(), clock: &virtualClock{t0}, store: store, random: rand.NewChaCha8([32]byte{7})}
+	w := &world{t: t, ctx: context.Background(), clock: schedule.NewVirtual(t0), store: store, random: rand.NewChaCha8([32]byte{7})}
 	w.e = &Engine{Store: store, Clock: w.clock, Random: w.random, Notify: func() { w.wakes++ }}
 	if err := w.e.Load(w.ctx, testProducts, testCustomers); err != nil {
 		t.Fatal(err)
@@ -131,9 +127,9 @@ func (w *world) settle(m simulator.Message, outcome simulator.Outcome, body stri
 	m.Attempts++
 	m.Outcome, m.NextAttemptAt = outcome, time.Time{}
 	if m.FirstAttempt.IsZero() {
-		m.FirstAttempt = w.clock.now
+		m.FirstAttempt = w.clock.Now()
 	}
-	a := simulator.Attempt{MessageID: m.ID, N: m.Attempts, StartedAt: w.clock.now, FinishedAt: w.clock.now, Method: "POST", URL: m.URL,
+	a := simulator.Attempt{MessageID: m.ID, N: m.Attempts, StartedAt: w.clock.Now(), FinishedAt: w.clock.Now(), Method: "POST", URL: m.URL,
 		Status: 200, ResponseBody: []byte(body), Verdict: verdict}
 	return w.store.Update(w.ctx, func(tx simulator.Tx) error {
 		if err := tx.RecordAttempt(w.ctx, a, m); err != nil {
@@ -177,7 +173,7 @@ func (w *world) product(id string) simulator.Product    { return read(w, w.store
 // runDue moves the clock to at and makes the transitions due.
 func (w *world) runDue(at time.Time) int {
 	w.t.Helper()
-	w.clock.now = at
+	w.clock.Set(at)
 	n, err := w.e.RunDue(w.ctx)
 	if err != nil {
 		w.t.Fatal(err)
