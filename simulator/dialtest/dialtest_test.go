@@ -11,14 +11,10 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
+	sched "github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
-
-// virtualClock is a scheduling clock the test moves by hand.
-type virtualClock struct{ now time.Time }
-
-func (c *virtualClock) Now() time.Time { return c.now }
 
 const key = "dial-test-access-key"
 
@@ -27,7 +23,7 @@ type env struct {
 	t      testing.TB
 	path   string
 	store  *sqlite.DB
-	clock  *virtualClock
+	clock  *sched.Virtual
 	tester *Tester
 	// notified counts Notify calls.
 	notified int
@@ -36,7 +32,7 @@ type env struct {
 
 func newEnv(t testing.TB, products ...simulator.Product) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "kgsim.db"), clock: &virtualClock{cst(0, 0, 0)}}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "kgsim.db"), clock: sched.NewVirtual(cst(0, 0, 0))}
 	e.open()
 	for _, p := range products {
 		if err := e.store.PutProduct(context.Background(), p); err != nil {
@@ -70,7 +66,7 @@ func (e *env) restart() {
 // runDue moves the clock to at and starts the runs due.
 func (e *env) runDue(at time.Time) int {
 	e.t.Helper()
-	e.clock.now = at
+	e.clock.Set(at)
 	n, err := e.tester.RunDue(context.Background())
 	if err != nil {
 		e.t.Fatal(err)
@@ -203,7 +199,7 @@ func TestNextDue(t *testing.T) {
 		{cst(0, 16, 0), cst(1, 10, 0), false},
 	}
 	for _, s := range steps {
-		e.clock.now = s.now
+		e.clock.Set(s.now)
 		if s.run {
 			e.runDue(s.now)
 		}
@@ -274,7 +270,7 @@ func TestRunNow(t *testing.T) {
 	e := newEnv(t,
 		product("frozen", url, func(p *simulator.Product) { p.Status = simulator.FrozenHidden; p.DialTests = false }),
 		product("no-cases", url, func(p *simulator.Product) { p.DebugCases = nil }))
-	e.clock.now = cst(0, 12, 34)
+	e.clock.Set(cst(0, 12, 34))
 	run, err := e.tester.RunNow(ctx, "frozen")
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +296,7 @@ func TestBadCaseParamsNameTheCaseAndStopNoOtherRun(t *testing.T) {
 	e := newEnv(t,
 		product("P1", "http://127.0.0.1:1/produce", func(p *simulator.Product) { p.DebugCases[1].Params = []byte(`"not an object"`) }),
 		product("P2", "http://127.0.0.1:1/produce"))
-	e.clock.now = cst(0, 10, 0)
+	e.clock.Set(cst(0, 10, 0))
 	n, err := e.tester.RunDue(context.Background())
 	if simulator.ErrorCode(err) != simulator.EINVALID || !containsAll(err.Error(), "P1", "debugCases[1].params") {
 		t.Fatalf("error %v: want EINVALID naming the product and debugCases[1].params", err)
