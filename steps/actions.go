@@ -9,6 +9,7 @@ import (
 
 	"github.com/cucumber/godog"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/tidwall/gjson"
 )
@@ -362,27 +363,28 @@ func (w *world) latestOf(ctx context.Context, kind string) (simulator.Message, e
 func isKind(m simulator.Message, kind string) bool {
 	param := func(name string) string { return gjson.GetBytes(m.Params, name).String() }
 	conversion := param("scene") == string(simulator.TrialToFormal) || param("trialToFormal") == "1"
+	event := activity.Of(m).Event
 	switch kind {
 	case "purchase":
-		return m.Activity == "newInstance" || m.Activity == "getLicense"
+		return event == activity.Purchase
 	case "renewal":
-		return m.Activity == "refreshInstance" && !conversion
+		return event == activity.Renewal && !conversion
 	case "conversion":
-		return m.Activity == "refreshInstance" && conversion
+		return event == activity.Renewal && conversion
 	case "freeze":
-		return m.Activity == "expireInstance" || param("instanceStatus") == "FREEZE" || m.Activity == "updateInstanceStatus" && param("status") == "FREEZE"
+		return event == activity.Expiry || event == activity.StatusChange && (param("instanceStatus") == "FREEZE" || param("status") == "FREEZE")
 	case "unfreeze":
-		return param("instanceStatus") == "NORMAL" || m.Activity == "updateInstanceStatus" && param("status") == "UNFREEZE"
+		return event == activity.StatusChange && (param("instanceStatus") == "NORMAL" || param("status") == "UNFREEZE")
 	case "upgrade":
-		return m.Activity == "upgrade" || m.Activity == "upgradeInstance"
+		return event == activity.UpgradeEvent
 	case "change check":
-		return m.Activity == "changeInstanceCheck"
+		return event == activity.ChangeCheck
 	case "release":
-		return m.Activity == "releaseInstance"
+		return event == activity.Release
 	case "query":
-		return m.Activity == "queryInstance" && m.Kind != simulator.KindPoll
+		return event == activity.Query && m.Kind != simulator.KindPoll
 	case "License":
-		return m.Activity == "getLicenseAsync"
+		return event == activity.License
 	}
 	return false
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -170,7 +171,7 @@ func (w *world) decrypts(ctx context.Context) error {
 	}
 	body := gjson.ParseBytes(c.attempt.ResponseBody)
 	app, declared := body.Get("appInfo"), body.Get("encryptType")
-	if c.activity == "queryInstance" {
+	if c.spec().Event == activity.Query {
 		_, entry, err := w.queryEntry()
 		if err != nil {
 			return err

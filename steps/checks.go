@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
@@ -167,25 +169,28 @@ func (w *world) callSucceeds(ctx context.Context, kind string) error {
 	return w.fail(c, specOf(kind), w.hintFor(c), "the merchant did not acknowledge the %s callback (%s): %s", kind, m.Activity, c.attempt.Verdict)
 }
 
-// specOf is the spec section of a kind of callback.
+// specOf is the spec section of a kind of callback: its calls' rows.
 func specOf(kind string) string {
+	var events []activity.Event
 	switch kind {
 	case "renewal", "conversion":
-		return "callbacks.md §5.2, §5.10"
+		events = []activity.Event{activity.Renewal}
 	case "freeze", "unfreeze":
-		return "callbacks.md §5.3, §5.6, §5.11"
+		events = []activity.Event{activity.Expiry, activity.StatusChange}
 	case "upgrade":
-		return "callbacks.md §5.5, §5.13"
+		events = []activity.Event{activity.UpgradeEvent}
 	case "release":
-		return "callbacks.md §5.4, §5.12"
+		events = []activity.Event{activity.Release}
 	case "query":
-		return "callbacks.md §5.7, §5.9"
+		events = []activity.Event{activity.Query}
 	case "License":
-		return "callbacks.md §5.16, §5.17"
+		return activity.Sections(func(s activity.Spec) bool { return s.Name == activity.GetLicense || s.Name == activity.GetLicenseAsync })
 	case "change check":
-		return "callbacks.md §5.14"
+		events = []activity.Event{activity.ChangeCheck}
+	default:
+		return "callbacks.md §5"
 	}
-	return "callbacks.md §5"
+	return activity.Sections(func(s activity.Spec) bool { return slices.Contains(events, s.Event) })
 }
 
 // hint is the likely fix for a verdict, after the rule it is about
@@ -279,8 +284,21 @@ func accepts(c *call) bool {
 		return false
 	}
 	code := gjson.GetBytes(c.attempt.ResponseBody, "resultCode")
-	return code.Type == gjson.String && (code.Str == codeSuccess ||
-		code.Str == codeProcessing && (c.activity == "getLicenseAsync" || c.activity == "newInstance" && !strings.Contains(c.attempt.Method, "GET")))
+	return code.Type == gjson.String && (code.Str == codeSuccess || code.Str == codeProcessing && c.spec().Async != activity.NotAsync)
+}
+
+// spec is the row of a call's activity. The method tells the protocol:
+// V1 calls are GETs (callbacks.md §3.1), V2 calls and kit syncs POSTs.
+func (c *call) spec() activity.Spec {
+	if strings.Contains(c.attempt.Method, "GET") {
+		s, _ := activity.Lookup(simulator.V1, c.activity)
+		return s
+	}
+	if s, ok := activity.Lookup(simulator.V2, c.activity); ok {
+		return s
+	}
+	s, _ := activity.Lookup(simulator.Kit, c.activity)
+	return s
 }
 
 func (w *world) lastCall() (*call, error) {
@@ -357,7 +375,7 @@ func (w *world) controlled(ctx context.Context) error {
 	if _, ok := lookup(twin.params, "businessId"); ok {
 		twin.params = with(twin.params, "businessId", newID())
 	}
-	if cr.activity == "newInstance" || cr.activity == "getLicense" {
+	if spec, _ := activity.Lookup(cmp.Or(cr.protocol, w.product.Protocol), cr.activity); spec.Event == activity.Purchase {
 		twin.params = forNewOrder(twin.params, w.clock.Now())
 		if err := w.recordCrafted(ctx, twin.params); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
@@ -92,12 +93,11 @@ func flagOf(params []byte) string {
 
 // kitSpec is the spec section of a kit sync.
 func kitSpec(name string) string {
-	section := map[string]string{"tenantSync": "§4.1", "applicationSync": "§4.2, §6", "authSync": "§4.3",
-		"singleOrgSync": "§4.4", "allOrgSync": "§4.5"}[name]
-	if section == "" {
+	s, ok := activity.Lookup(simulator.Kit, name)
+	if !ok {
 		return "kit-sync.md §2, §3, §5"
 	}
-	return "kit-sync.md " + section + ", §2, §3, §5"
+	return s.Section + ", §2, §3, §5"
 }
 
 // kitHint is the likely fix for a kit sync's answer.
@@ -190,7 +190,7 @@ func (w *world) resendsSync(ctx context.Context, name, how string) error {
 // clientSecret that is no encryption under the merchant's public key:
 // random bytes of its length.
 func (w *world) undecryptableSecret(ctx context.Context) error {
-	m, err := w.latestSync(ctx, "applicationSync")
+	m, err := w.latestSync(ctx, string(activity.ApplicationSync))
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (w *world) deletesUnknownTenant(ctx context.Context) error {
 		ms = with(ms, kv[0], kv[1])
 	}
 	ms = append(ms, member{"flag", "0"}, member{"testFlag", "0"}, member{"timeStamp", `""`})
-	_, err = w.sendSync(ctx, simulator.Message{Activity: "tenantSync", URL: j.app.KitURL, Params: encode(ms)}, w.target.KitKey, 0, nil)
+	_, err = w.sendSync(ctx, simulator.Message{Activity: string(activity.TenantSync), URL: j.app.KitURL, Params: encode(ms)}, w.target.KitKey, 0, nil)
 	return err
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/tidwall/gjson"
 )
 
@@ -87,7 +88,7 @@ func startProxy(target string, clock simulator.Clock) (*proxy, error) {
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { hangUp(w) },
 	}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if activity := p.note(r); activity == "newInstance" && p.takeHold() {
+		if name := p.note(r); name == string(activity.NewInstance) && p.takeHold() {
 			p.hold(r)
 			return
 		}
