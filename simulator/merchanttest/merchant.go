@@ -30,6 +30,9 @@ import (
 type Merchant struct {
 	T   testing.TB
 	Key string // the product's access key: checks callbacks, signs answers
+	// ActivityKeys are the keys of the activities signed with another
+	// (orderNotify: a generic product's orderNotifyKey, callbacks.md §5.15).
+	ActivityKeys map[string]string
 	// Now is the merchant's clock, which checks the freshness of V2 and
 	// kit signatures and dates the calls; time.Now when nil.
 	Now func() time.Time
@@ -151,6 +154,15 @@ func (m *Merchant) Take() []Call {
 	return calls
 }
 
+// Activities returns the activity of each call received so far, in order.
+func (m *Merchant) Activities() []string {
+	var out []string
+	for _, c := range m.Calls() {
+		out = append(out, c.Activity)
+	}
+	return out
+}
+
 // Named returns the calls received so far of activity.
 func (m *Merchant) Named(activity string) []Call {
 	var out []Call
@@ -173,23 +185,16 @@ func (m *Merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet:
 		c.Protocol = simulator.V1
-		for k, v := range c.Query {
-			c.Params[k] = v[0]
-		}
-		if err := protocol.VerifyV1(m.Key, r.URL.RawQuery); err != nil {
-			c.Code, c.Err = CodeAuthFailed, err
-		}
 	case kit && r.Method == http.MethodPost:
 		c.Protocol = simulator.Kit
-		m.judgeKit(&c)
 	case r.Method == http.MethodPost:
 		c.Protocol = simulator.V2
-		if err := protocol.VerifyV2(m.Key, c.Query, body, c.At, protocol.FreshnessWindow); err != nil {
-			c.Code, c.Err = CodeAuthFailed, err
-		}
 	default:
 		http.Error(w, "not a call kgsim sends", http.StatusMethodNotAllowed)
 		return
+	}
+	for k, v := range c.Query {
+		c.Params[k] = v[0]
 	}
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
 		c.Params[k.Str] = v.String()
@@ -199,8 +204,18 @@ func (m *Merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return true
 	})
 	c.Activity = c.Params["activity"]
-	if c.Protocol == simulator.Kit {
+	switch c.Protocol {
+	case simulator.V1:
+		if err := protocol.VerifyV1(m.key(c.Activity), r.URL.RawQuery); err != nil {
+			c.Code, c.Err = CodeAuthFailed, err
+		}
+	case simulator.V2:
+		if err := protocol.VerifyV2(m.key(c.Activity), c.Query, body, c.At, protocol.FreshnessWindow); err != nil {
+			c.Code, c.Err = CodeAuthFailed, err
+		}
+	case simulator.Kit:
 		c.Activity = name
+		m.judgeKit(&c)
 	}
 	if c.Code == CodeAuthFailed {
 		m.T.Errorf("merchant: %s %s does not verify: %v", c.Protocol, c.Activity, c.Err)
@@ -298,9 +313,16 @@ func (m *Merchant) answer(w http.ResponseWriter, c Call, reply Reply) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	if c.Protocol != simulator.Kit && !reply.Unsigned {
-		w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(m.Key, out)))
+		w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(m.key(c.Activity), out)))
 	}
 	w.Write(out)
+}
+
+func (m *Merchant) key(activity string) string {
+	if k, ok := m.ActivityKeys[activity]; ok {
+		return k
+	}
+	return m.Key
 }
 
 // appInfo is where the merchant's instance id is used.
