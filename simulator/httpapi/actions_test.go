@@ -42,7 +42,7 @@ func TestInstanceActions(t *testing.T) {
 		{lic, "license", `{"deviceFingerprint":"hw-1"}`, "", "getLicenseAsync", "ACTIVE", "getLicenseAsync"},
 	}
 	for _, s := range steps {
-		before := len(w.merchant.activities())
+		before := len(w.merchant.Activities())
 		a := w.must(http.StatusOK, "POST", "/admin/v1/instances/"+s.key+"/"+s.action, s.body)
 		if got := a.get("order.kind").String(); got != s.order {
 			t.Errorf("%s: order kind %q, want %q: %s", s.action, got, s.order, a.body)
@@ -57,7 +57,7 @@ func TestInstanceActions(t *testing.T) {
 		if got := w.must(http.StatusOK, "GET", "/admin/v1/instances/"+s.key, "").get("state").String(); got != s.state {
 			t.Errorf("%s: instance %s, want %s", s.action, got, s.state)
 		}
-		if got := w.merchant.activities()[before:]; !slices.Contains(got, s.sent) {
+		if got := w.merchant.Activities()[before:]; !slices.Contains(got, s.sent) {
 			t.Errorf("%s: merchant received %v, want %s among them", s.action, got, s.sent)
 		}
 	}

@@ -145,7 +145,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	tb.open("/console/products")
 	tb.shot("products", "商品", "Test p1", "在售", "****")
 
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	tb.open("/console/orders?buy=p1")
 	tb.do("fill in the purchase",
 		chromedp.SetValue(id("buy-periodNumber"), "1"),
@@ -183,7 +183,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	tb.do("open the message", chromedp.Click(`#message-table tbody a[href^="/console/messages/"]`), chromedp.WaitVisible(id("restart")))
 	tb.shot("message", "第 3 次调用", "调测失败,接口响应httpCode=503", "HTTP 503", "签名输入", "<accessKey>")
 
-	w.merchant.down.Store(false)
+	w.merchant.Down(false)
 	tb.submit("restart", "flash")
 	tb.shot("message-restarted", "已重新启动", "重新启动后成功", "第 4 次调用", "SUCCESS")
 

@@ -45,12 +45,12 @@ func TestConsoleDebuggerInABrowser(t *testing.T) {
 		t.Errorf("the saved case's orderId = %q, want the edited one", got)
 	}
 
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	tb.do("pick queryInstance", chromedp.SetValue(id("debug-activity"), "queryInstance"), chromedp.Click(id("debug-fill")),
 		chromedp.WaitNotPresent(id("call")), chromedp.WaitVisible(id("debug-params")))
 	tb.submit("debug-send", "call")
 	tb.shot("debugger-failed", "HTTP_STATUS", "调测失败,接口响应httpCode=503,请检查服务器日志,定位失败原因.", "maintenance")
-	w.merchant.down.Store(false)
+	w.merchant.Down(false)
 
 	tb.open("/console/debugger?product=lic&activity=getLicenseAsync")
 	tb.do("save getLicenseAsync first", chromedp.Click(id("debug-save")),

@@ -54,7 +54,7 @@ func TestConsoleDebugger(t *testing.T) {
 		t.Errorf("an activity the product lacks is not refused by name:\n%s", text(got.body))
 	}
 	b.post(http.StatusNotFound, "/console/debugger", url.Values{"product": {"nope"}, "activity": {"newInstance"}, "params": {"{}"}})
-	if got := w.merchant.activities(); len(got) != 0 {
+	if got := w.merchant.Activities(); len(got) != 0 {
 		t.Fatalf("refused forms reached the merchant: %v", got)
 	}
 
@@ -70,7 +70,7 @@ func TestConsoleDebugger(t *testing.T) {
 		t.Errorf("the product has %d debug cases, want 1", n)
 	}
 
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	failed := b.follow("/console/debugger", url.Values{"product": {"p1"}, "activity": {"queryInstance"}, "params": {`{"instanceId":"i-1"}`}, "save": {"1"}})
 	failed.has(t, "调测未通过，未保存用例", "HTTP_STATUS", "调测失败,接口响应httpCode=503,请检查服务器日志,定位失败原因.", "maintenance")
 
@@ -79,7 +79,7 @@ func TestConsoleDebugger(t *testing.T) {
 
 	forged := url.Values{"product": {"p1"}, "activity": {"queryInstance"}, "params": {`{"instanceId":"i-1"}`}, "csrf": {"forged"}}
 	b.post(http.StatusForbidden, "/console/debugger", forged).has(t, "CSRF")
-	if n := len(w.merchant.activities()); n != 2 {
+	if n := len(w.merchant.Activities()); n != 2 {
 		t.Errorf("the merchant got %d calls, want the 2 sent from the page", n)
 	}
 }

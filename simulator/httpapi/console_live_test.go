@@ -79,7 +79,7 @@ func TestConsoleEvents(t *testing.T) {
 		t.Fatalf("first message: event %q id %q, want no event and the state's id", event, id)
 	}
 
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1","periodNumber":1}`)
 	// The order's page is live (the purchase is pending) and names the
 	// state it shows.

@@ -26,7 +26,7 @@ func TestConsoleNoticeShowsTheConfiguredSender(t *testing.T) {
 		w := newWorldOn(t, schedule.NewVirtual(t0), Access{}, func(db *sqlite.DB) simulator.Store { return db },
 			func(cfg *Config) { cfg.MailFrom = c.from })
 		w.catalogue()
-		w.merchant.down.Store(true)
+		w.merchant.Down(true)
 		w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1","periodNumber":1}`)
 		w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
 		b := newBrowser(w)

@@ -163,7 +163,7 @@ func TestConsoleWithoutJavaScript(t *testing.T) {
 	b := newBrowser(w)
 
 	b.get(http.StatusOK, "/console/").has(t, "概览", "生产接口消息", "Test p1")
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	b.get(http.StatusOK, "/console/orders?buy=p1")
 	order := b.follow("/console/orders", url.Values{"productId": {"p1"}, "customerId": {"c1"}, "periodNumber": {"1"}, "amount": {"120.5"}})
 	order.has(t, "订单已提交", "处理中", "newInstance")
@@ -185,7 +185,7 @@ func TestConsoleWithoutJavaScript(t *testing.T) {
 		t.Errorf("a purchase within its 3 hours offers no restart:\n%s", text(m.body))
 	}
 
-	w.merchant.down.Store(false)
+	w.merchant.Down(false)
 	restarted := b.follow(msg+"/restart", nil)
 	restarted.has(t, "已重新启动", "重新启动后成功", "第 4 次调用", "SUCCESS")
 	if !strings.Contains(restarted.body, `id="no-restart"`) {
@@ -504,14 +504,14 @@ func TestConsoleActionsByFormPost(t *testing.T) {
 		{trial, "convert-trial", url.Values{"periodNumber": {"1"}}, "ACTIVE", "refreshInstance"},
 		{lic, "license", url.Values{"deviceFingerprint": {"hw-1"}}, "ACTIVE", "getLicenseAsync"},
 	} {
-		before := len(w.merchant.activities())
+		before := len(w.merchant.Activities())
 		b.get(http.StatusOK, "/console/instances/"+s.key)
 		b.follow("/console/instances/"+s.key+"/"+s.action, s.form).has(t, "操作已提交")
 		b.follow("/console/clock", url.Values{"by": {"1m"}})
 		if got := w.must(http.StatusOK, "GET", "/admin/v1/instances/"+s.key, "").get("state").String(); got != s.state {
 			t.Errorf("%s: instance %s, want %s", s.action, got, s.state)
 		}
-		if got := w.merchant.activities()[before:]; !slices.Contains(got, s.sent) {
+		if got := w.merchant.Activities()[before:]; !slices.Contains(got, s.sent) {
 			t.Errorf("%s: the merchant received %v, want %s among them", s.action, got, s.sent)
 		}
 	}

@@ -48,12 +48,12 @@ func TestDebuggerSendsSavesAndTheDialTestReplays(t *testing.T) {
 	if sent.get("message.kind").String() != "DEBUG" || sent.get("debugger.debugCases.#").Int() != 1 {
 		t.Errorf("sent = %s", sent.body)
 	}
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"newInstance"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"newInstance"}) {
 		t.Fatalf("the merchant got %v, want one newInstance", got)
 	}
 	// The merchant's instanceId fills the next forms in.
 	refresh := w.must(http.StatusOK, "GET", "/admin/v1/products/p1/debugger/refreshInstance", "")
-	if got, want := refresh.get("params.instanceId").String(), "inst-"+params.Get("orderLineId").String(); got != want {
+	if got, want := refresh.get("params.instanceId").String(), "ins-"+params.Get("orderId").String(); got != want {
 		t.Errorf("refreshInstance's instanceId = %q, want %q, the answer to the saved purchase", got, want)
 	}
 
@@ -64,7 +64,7 @@ func TestDebuggerSendsSavesAndTheDialTestReplays(t *testing.T) {
 	if probes.get("messages.#").Int() != 1 || probe.Get("orderId").String() != params.Get("orderId").String() || probe.Get("testFlag").String() != "1" {
 		t.Fatalf("dial-test probes = %s", probes.body)
 	}
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"newInstance", "newInstance"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"newInstance", "newInstance"}) {
 		t.Errorf("the merchant got %v, want the debugger's call and the dial test's", got)
 	}
 }
@@ -74,7 +74,7 @@ func TestDebuggerSendsSavesAndTheDialTestReplays(t *testing.T) {
 func TestDebuggerFailedCallIsShownNotSaved(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
 	w.catalogue()
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	sent := w.must(http.StatusCreated, "POST", "/admin/v1/products/p1/debugger", `{"activity":"queryInstance","params":{"instanceId":"i-1"},"save":true}`)
 	if sent.get("attempt.verdict").String() != "HTTP_STATUS" || sent.get("attempt.debuggerMessage").String() != "调测失败,接口响应httpCode=503,请检查服务器日志,定位失败原因." {
 		t.Errorf("attempt = %s", sent.get("attempt").Raw)
@@ -113,7 +113,7 @@ func TestDebuggerRefusesBadInput(t *testing.T) {
 	w.must(http.StatusBadRequest, "GET", "/admin/v1/products/p1/debugger/getLicenseAsync", "")
 	w.must(http.StatusBadRequest, "DELETE", "/admin/v1/products/p1/debug-cases/x", "")
 	w.must(http.StatusNotFound, "DELETE", "/admin/v1/products/p1/debug-cases/0", "")
-	if got := w.merchant.activities(); len(got) != 0 {
+	if got := w.merchant.Activities(); len(got) != 0 {
 		t.Errorf("refused calls reached the merchant: %v", got)
 	}
 	if n := w.must(http.StatusOK, "GET", "/admin/v1/messages?kind=DEBUG", "").get("messages.#").Int(); n != 0 {
@@ -155,7 +155,7 @@ func TestDebuggerLicenseFiveCases(t *testing.T) {
 	if cases != `["newInstance","queryInstance","refreshInstance","releaseInstance"]` {
 		t.Errorf("cases after deleting the fifth = %s", cases)
 	}
-	if n := len(w.merchant.activities()); n != 6 {
+	if n := len(w.merchant.Activities()); n != 6 {
 		t.Errorf("the merchant got %d calls, want 6: refusals send nothing", n)
 	}
 }

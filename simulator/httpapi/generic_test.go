@@ -18,7 +18,7 @@ import (
 func TestGenericProduct(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
 	w.secrets = append(w.secrets, orderNotifyKey)
-	w.merchant.echo = true
+	w.echo()
 	generic := `,"interfaceType":"generic","orderNotifyKey":"` + orderNotifyKey + `"`
 	p := w.must(http.StatusCreated, "PUT", "/admin/v1/products/g1", w.productJSON("g1", generic))
 	if got := p.get("orderNotifyKey").String(); got != "****"+orderNotifyKey[len(orderNotifyKey)-2:] {
@@ -49,7 +49,7 @@ func TestGenericProduct(t *testing.T) {
 	bought := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"g1","customerId":"c1","periodNumber":1,"amount":"120.5"}`)
 	orderID, key := bought.get("order.orderId").String(), bought.get("instance.instanceKey").String()
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"orderNotify"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"orderNotify"}) {
 		t.Errorf("merchant received %v, want one orderNotify", got)
 	}
 	if s := w.must(http.StatusOK, "GET", "/admin/v1/orders/"+orderID, "").get("state").String(); s != "COMPLETED" {

@@ -29,7 +29,7 @@ func TestBuyAdvanceAndReadTheCallback(t *testing.T) {
 	if s := bought.get("order.state").String(); s != "PROCESSING" {
 		t.Errorf("a new order is %s, want PROCESSING before its callback", s)
 	}
-	if len(w.merchant.activities()) != 0 {
+	if len(w.merchant.Activities()) != 0 {
 		t.Fatal("a callback went out before the clock moved")
 	}
 
@@ -41,7 +41,7 @@ func TestBuyAdvanceAndReadTheCallback(t *testing.T) {
 	if adv.get("to").Time() != t0.Add(90*time.Minute) || adv.get("now").Time() != t0.Add(90*time.Minute) || adv.get("work").Int() < 1 {
 		t.Errorf("advance answered %s", adv.body)
 	}
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"newInstance"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"newInstance"}) {
 		t.Errorf("merchant received %v, want one newInstance", got)
 	}
 
@@ -50,7 +50,7 @@ func TestBuyAdvanceAndReadTheCallback(t *testing.T) {
 		t.Errorf("order state %s after the acknowledged callback, want COMPLETED", s)
 	}
 	inst := w.must(http.StatusOK, "GET", "/admin/v1/instances/"+key, "")
-	if inst.get("state").String() != "ACTIVE" || inst.get("instanceId").String() != "inst-"+key {
+	if inst.get("state").String() != "ACTIVE" || inst.get("instanceId").String() != "ins-"+orderID {
 		t.Errorf("instance %s, want ACTIVE with the merchant's instanceId", inst.body)
 	}
 	if n := w.must(http.StatusOK, "GET", "/admin/v1/instances?state=ACTIVE&productId=p1", "").get("instances.#").Int(); n != 1 {
@@ -93,7 +93,7 @@ func TestRestartAStoppedMessage(t *testing.T) {
 	w.catalogue()
 	key := w.active().Get("instanceKey").String()
 
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	renewed := w.must(http.StatusOK, "POST", "/admin/v1/instances/"+key+"/renew", `{"periodNumber":1}`)
 	renewal := renewed.get("order.orderId").String()
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"2h"}`)
@@ -116,7 +116,7 @@ func TestRestartAStoppedMessage(t *testing.T) {
 	if r.get("attempt.verdict").String() != "HTTP_STATUS" || r.get("message.outcome").String() != "STOPPED_AWAITING_MANUAL_RESTART" {
 		t.Errorf("restart against a merchant still down: %s", r.body)
 	}
-	w.merchant.down.Store(false)
+	w.merchant.Down(false)
 	r = w.must(http.StatusOK, "POST", "/admin/v1/messages/"+id+"/restart", "{}")
 	if r.get("attempt.verdict").String() != "SUCCESS" || r.get("message.outcome").String() != "SUCCEEDED_AFTER_RESTART" {
 		t.Errorf("restart against a merchant back up: %s", r.body)
@@ -161,7 +161,7 @@ func TestDialTestRunNow(t *testing.T) {
 	if runs.get("runs.#").Int() != 1 || !runs.get("runs.0.done").Bool() || !runs.get("runs.0.passed").Bool() {
 		t.Errorf("runs after delivery: %s", runs.body)
 	}
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"newInstance"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"newInstance"}) {
 		t.Errorf("merchant received %v, want the one saved case", got)
 	}
 	w.must(http.StatusNotFound, "GET", "/admin/v1/products/nope/dial-tests", "")
@@ -193,7 +193,7 @@ func TestProductStatusAction(t *testing.T) {
 	got := w.must(http.StatusOK, "GET", "/admin/v1/products/p1", "")
 	w.must(http.StatusOK, "PUT", "/admin/v1/products/p1", string(got.body))
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
-	if got := w.merchant.activities(); !slices.Equal(got, []string{"newInstance"}) {
+	if got := w.merchant.Activities(); !slices.Equal(got, []string{"newInstance"}) {
 		t.Errorf("after putting the product back, the merchant received %v (a lost key fails the signature)", got)
 	}
 	if n := w.must(http.StatusOK, "GET", "/admin/v1/products", "").get("products.#").Int(); n != 1 {
@@ -206,7 +206,7 @@ func TestProductStatusAction(t *testing.T) {
 // call, and the log too.
 func TestAccessKeyNeverShown(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
-	w.merchant.echo = true
+	w.echo()
 	w.catalogue()
 	o := w.active()
 	key := o.Get("instanceKey").String()

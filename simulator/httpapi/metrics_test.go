@@ -58,7 +58,7 @@ func TestMetrics(t *testing.T) {
 	w.catalogue()
 	// The merchant is down for the first attempt and back for the retry
 	// an hour later (newInstance: T0, +1h, +2h, +3h).
-	w.merchant.down.Store(true)
+	w.merchant.Down(true)
 	bought := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1"}`)
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"30m"}`)
 	for range 2 {
@@ -105,7 +105,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 
-	w.merchant.down.Store(false)
+	w.merchant.Down(false)
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1h"}`)
 	fams = w.scrape()
 	for _, c := range []struct {

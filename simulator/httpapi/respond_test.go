@@ -48,7 +48,7 @@ func TestAPurchaseAnswerReadsNoCatalogue(t *testing.T) {
 		reads = &catalogueReads{Store: db}
 		return reads
 	})
-	w.merchant.echo = true
+	w.echo()
 	w.catalogue()
 	before := reads.n.Load()
 	a := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1","periodNumber":1}`)

@@ -65,7 +65,7 @@ func TestOpenAPIBesideTheGuardedAdminAPI(t *testing.T) {
 	w.must(http.StatusCreated, "POST", "/admin/v1/customers", `{"customerId":"c1","customerName":"Acme Ltd"}`)
 	order := w.must(http.StatusCreated, "POST", "/admin/v1/orders", `{"productId":"p1","customerId":"c1"}`).get("order")
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1m"}`)
-	instanceID := "inst-" + order.Get("orderLineId").String()
+	instanceID := "ins-" + order.Get("orderId").String()
 
 	now := time.Now().UTC()
 	body := `{"usage_records":[{"begin_time":"` + now.Add(-2*time.Hour).Format("20060102T150405Z") + `","end_time":"` +

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,8 +24,8 @@ import (
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
 	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/openapi"
-	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
@@ -43,62 +41,16 @@ const accessKey = "kgsim-test-key-8f2c41d9e7b6a053"
 // (callbacks.md §5.15).
 const orderNotifyKey = "kgsim-notify-key-3b9e51c7a2d84f60"
 
-// merchant is a V2 production interface that checks every callback's
-// signature and answers as the spec asks, or 503 while it is down. echo
-// makes it misbehave: the key comes back in its answers and as the
-// instanceId.
-type merchant struct {
-	t        testing.TB
-	down     atomic.Bool
-	echo     bool
-	mu       sync.Mutex
-	received []string // activity of each signed request
-}
-
-func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		m.t.Errorf("merchant: reading the callback: %v", err)
-		return
+// echo makes the world's merchant misbehave: the key comes back in its
+// answers and as the instanceId.
+func (w *world) echo() {
+	leak := func(key string, fields map[string]any) merchanttest.Reply {
+		fields["resultMsg"] = "your key is " + key
+		return merchanttest.Reply{Fields: fields, Header: http.Header{"X-Debug-Key": {key}}}
 	}
-	activity := gjson.GetBytes(body, "activity").String()
-	key := accessKey
-	if activity == "orderNotify" {
-		key = orderNotifyKey
-	}
-	if err := protocol.VerifyV2(key, r.URL.Query(), body, time.Now(), time.Minute); err != nil {
-		m.t.Errorf("merchant: the callback does not verify: %v", err)
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	m.mu.Lock()
-	m.received = append(m.received, activity)
-	m.mu.Unlock()
-	if m.down.Load() {
-		http.Error(w, "maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	answer := map[string]any{"resultCode": "000000", "resultMsg": "success."}
-	if activity == "newInstance" {
-		answer["instanceId"] = "inst-" + gjson.GetBytes(body, "orderLineId").String()
-		if m.echo {
-			answer["instanceId"] = accessKey
-		}
-	}
-	if m.echo {
-		answer["resultMsg"] = "your key is " + key
-		w.Header().Set("X-Debug-Key", key)
-	}
-	out, _ := json.Marshal(answer)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set(protocol.BodySignHeaderName, protocol.BodySignHeader(protocol.BodySign(key, out)))
-	w.Write(out)
-}
-
-func (m *merchant) activities() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.received...)
+	w.merchant.Answer("", leak(accessKey, map[string]any{}))
+	w.merchant.Answer("newInstance", leak(accessKey, map[string]any{"instanceId": accessKey}))
+	w.merchant.Answer("orderNotify", leak(orderNotifyKey, map[string]any{}))
 }
 
 // world is a running kgsim, wired as kgsim serve wires it but on a virtual
@@ -106,7 +58,7 @@ func (m *merchant) activities() []string {
 type world struct {
 	t        testing.TB
 	store    *sqlite.DB
-	merchant *merchant
+	merchant *merchanttest.Merchant // V2, checking every callback's signature
 	mURL     string
 	// kit is the merchant's side of the kit syncs, at kitURL.
 	kit    *kittest.Merchant
@@ -159,9 +111,8 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	}
 	t.Cleanup(func() { db.Close() })
 	store := wrap(db)
-	m := &merchant{t: t}
-	ms := httptest.NewServer(m)
-	t.Cleanup(ms.Close)
+	m := &merchanttest.Merchant{T: t, Key: accessKey, ActivityKeys: map[string]string{"orderNotify": orderNotifyKey}}
+	mURL := m.Start()
 
 	km := &kittest.Merchant{KitKey: kitKey, Key: kittest.Key(t)}
 	ks := httptest.NewServer(km)
@@ -196,7 +147,7 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	w := &world{t: t, store: db, merchant: m, mURL: ms.URL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
+	w := &world{t: t, store: db, merchant: m, mURL: mURL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
 	if access.Token != "" {
 		w.secrets = append(w.secrets, access.Token)
 	}
