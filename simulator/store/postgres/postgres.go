@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 )
 
 //go:embed migrations/*.sql
@@ -79,7 +79,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", Redact(url), err)
 	}
-	return &DB{store: store{pool: pool, health: &health{}}}, nil
+	return &DB{store: store{pool: pool, health: &health{}}.in(nil)}, nil
 }
 
 // Redact returns url without its password, for messages.
@@ -166,9 +166,24 @@ func (d *DB) Close() error {
 // store implements simulator.Tx over the pool, each call its own
 // transaction, or inside a transaction of Update.
 type store struct {
-	pool   *pgxpool.Pool
-	tx     pgx.Tx // nil outside a transaction
-	health *health
+	record.Tables // reached through this store: set by in
+	pool          *pgxpool.Pool
+	tx            pgx.Tx // nil outside a transaction
+	health        *health
+}
+
+// in returns s inside tx, or outside a transaction if tx is nil, with
+// its tables reached through it.
+func (s store) in(tx pgx.Tx) store {
+	s.tx = tx
+	s.Tables = record.NewTables(conn{s}, dialect())
+	return s
+}
+
+// dialect is how PostgreSQL says what the two back ends say differently:
+// LIMIT NULL is none.
+func dialect() record.Dialect {
+	return record.Dialect{Limit: "?::bigint", Unlimited: nil}
 }
 
 // atomic runs fn with several statements as one transaction: a new one,
@@ -184,7 +199,7 @@ func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	// The deferred rollback also undoes a panicking fn's writes; after a
 	// commit it does nothing.
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	s.tx = tx
+	s = s.in(tx)
 	if err := fn(s); err != nil {
 		return s.health.fail(err)
 	}
@@ -289,33 +304,43 @@ func numbered(query string) string {
 	return b.String()
 }
 
-type scanner interface{ Scan(dest ...any) error }
+// conn is how the records' tables reach the database through s.
+type conn struct{ s store }
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.s.exec(ctx, query, args...)
+	return res.tag.RowsAffected(), err
+}
+
+func (c conn) ExecUnique(ctx context.Context, conflict error, query string, args ...any) error {
+	_, err := c.s.execSaved(ctx, query, args...)
+	return unique(err, conflict)
+}
+
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) record.Row {
+	return c.s.queryRow(ctx, query, args...)
+}
+
+func (c conn) Query(ctx context.Context, query string, args ...any) (record.Rows, error) {
+	return c.s.query(ctx, query, args...)
+}
+
+func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
+	return c.s.atomic(ctx, func(s store) error { return fn(conn{s}) })
+}
+
+func (c conn) Fail(err error) error { return c.s.health.fail(err) }
+
+type scanner = record.Row
 
 // one reads the single row query returns; notFound is the error for none.
 func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return v, notFound
-	}
-	return v, s.health.fail(err)
+	return record.One(ctx, conn{s}, scan, notFound, query, args...)
 }
 
 // list reads every row query returns.
 func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, s.health.fail(err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, s.health.fail(err)
-		}
-		out = append(out, v)
-	}
-	return out, s.health.fail(rows.Err())
+	return record.List(ctx, conn{s}, scan, query, args...)
 }
 
 // where builds a listing's conditions from a filter, whose zero fields
@@ -374,37 +399,9 @@ func (w *where) sql(order string, limit int) (string, []any, error) {
 	return clause + " ORDER BY " + order + " LIMIT ?::bigint", append(w.args, lim), nil
 }
 
-// positive checks the limit of Due and DueInstances: they return at most
-// limit records, so 0 would return none.
-func positive(limit int) error {
-	if limit < 1 {
-		return simulator.Errorf(simulator.EINVALID, "limit", "%d: must be at least 1", limit)
-	}
-	return nil
-}
-
-// nanos stores a time as Unix nanoseconds, the zero time as 0, times
-// beyond the years 1678 to 2262 clamped to them (UnixNano would wrap).
-func nanos(t time.Time) int64 {
-	const maxSeconds = math.MaxInt64 / int64(time.Second)
-	switch sec := t.Unix(); {
-	case t.IsZero():
-		return 0
-	case sec >= maxSeconds:
-		return math.MaxInt64
-	case sec <= -maxSeconds:
-		return math.MinInt64 + 1
-	}
-	return t.UnixNano()
-}
-
-// fromNanos reads a time back in UTC, 0 as the zero time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func positive(limit int) error    { return record.Positive(limit) }
+func nanos(t time.Time) int64     { return record.Nanos(t) }
+func fromNanos(n int64) time.Time { return record.FromNanos(n) }
 
 // exists returns none, the caller's error, when a write touched no row.
 func exists(res result, none error) error {

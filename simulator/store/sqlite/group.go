@@ -93,7 +93,7 @@ func (g *group) commit(s store, batch []*member) {
 		failAll(batch, s.health.fail(err))
 		return
 	}
-	s.tx = tx
+	s = s.in(tx)
 	for i := 0; i < len(batch); i++ {
 		if err := runMember(s, batch[i]); err != nil {
 			// The transaction itself is broken (SQLite rolls it back

@@ -6,16 +6,15 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -90,7 +89,7 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}, memo: newMemo()}}, nil
+	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}, memo: newMemo()}.in(nil)}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -166,12 +165,29 @@ func (d *DB) Close() error {
 // store implements simulator.Tx over the DB, each call its own
 // transaction, or inside a transaction of Update.
 type store struct {
-	db     *sql.DB
-	tx     *sql.Tx // nil outside a transaction
-	hot    statements
-	health *health
-	group  *group
-	memo   *memo
+	record.Tables // reached through this store: set by in
+	db            *sql.DB
+	tx            *sql.Tx // nil outside a transaction
+	hot           statements
+	health        *health
+	group         *group
+	memo          *memo
+}
+
+// in returns s inside tx, or outside a transaction if tx is nil, with
+// its tables reached through it.
+func (s store) in(tx *sql.Tx) store {
+	s.tx = tx
+	s.Tables = record.NewTables(conn{s}, dialect())
+	return s
+}
+
+// dialect is how SQLite says what the two back ends say differently. A
+// limit is ?+0 for the reason the outbox's is (outbox.go): a listing
+// would otherwise be parsed twice whenever its limit differs from the
+// one it was prepared with. LIMIT -1 is none.
+func dialect() record.Dialect {
+	return record.Dialect{Limit: "?+0", Unlimited: -1}
 }
 
 // atomic runs fn with several statements as one transaction: a new one
@@ -271,33 +287,52 @@ func (p prepared) QueryRowContext(ctx context.Context, _ string, args ...any) *s
 	return p.st.QueryRowContext(ctx, args...)
 }
 
-type scanner interface{ Scan(dest ...any) error }
+// conn is how the records' tables reach the database through s.
+type conn struct{ s store }
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.s.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c conn) ExecUnique(ctx context.Context, conflict error, query string, args ...any) error {
+	_, err := c.s.exec(ctx, query, args...)
+	return unique(err, conflict)
+}
+
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) record.Row {
+	return c.s.queryRow(ctx, query, args...)
+}
+
+func (c conn) Query(ctx context.Context, query string, args ...any) (record.Rows, error) {
+	r, err := c.s.query(ctx, query, args...)
+	return rows{r}, err
+}
+
+func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
+	return c.s.atomic(ctx, func(s store) error { return fn(conn{s}) })
+}
+
+func (c conn) Fail(err error) error { return c.s.health.fail(err) }
+
+// rows are database/sql's, closed without an error to check: Err has it.
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { r.Rows.Close() }
+
+type scanner = record.Row
 
 // one reads the single row query returns; notFound is the error for none.
 func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, notFound
-	}
-	return v, s.health.fail(err)
+	return record.One(ctx, conn{s}, scan, notFound, query, args...)
 }
 
 // list reads every row query returns.
 func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, s.health.fail(err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, s.health.fail(err)
-		}
-		out = append(out, v)
-	}
-	return out, s.health.fail(rows.Err())
+	return record.List(ctx, conn{s}, scan, query, args...)
 }
 
 // where builds a listing's conditions from a filter, whose zero fields
@@ -355,39 +390,9 @@ func (w *where) sql(order string, limit int) (string, []any, error) {
 	return clause + " ORDER BY " + order + " LIMIT ?+0", append(w.args, limit), nil
 }
 
-// positive checks the limit of Due and DueInstances: they return at most
-// limit records, so 0 would return none.
-func positive(limit int) error {
-	if limit < 1 {
-		return simulator.Errorf(simulator.EINVALID, "limit", "%d: must be at least 1", limit)
-	}
-	return nil
-}
-
-// nanos stores a time as Unix nanoseconds, the zero time as 0. Unix
-// nanoseconds cover the years 1678 to 2262; beyond them UnixNano wraps
-// around, so a far-future "now" (find the next due message) would read as
-// a date in the past: such times are clamped to the range instead.
-func nanos(t time.Time) int64 {
-	const maxSeconds = math.MaxInt64 / int64(time.Second)
-	switch sec := t.Unix(); {
-	case t.IsZero():
-		return 0
-	case sec >= maxSeconds:
-		return math.MaxInt64
-	case sec <= -maxSeconds:
-		return math.MinInt64 + 1
-	}
-	return t.UnixNano()
-}
-
-// fromNanos reads a time back in UTC, 0 as the zero time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func positive(limit int) error    { return record.Positive(limit) }
+func nanos(t time.Time) int64     { return record.Nanos(t) }
+func fromNanos(n int64) time.Time { return record.FromNanos(n) }
 
 // exists returns none, the caller's error, when a write touched no row.
 func exists(res sql.Result, none error) error {
