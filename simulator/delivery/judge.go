@@ -86,13 +86,20 @@ var maxLength = []struct {
 	{"info.#.appInfo.password", 128}, {"info.#.appInfo.memo", 1024},
 }
 
-// Judge applies the marketplace's checks to an answer in the order of
-// callbacks.md §8 and stops at the first failure. Kit syncs are judged by
-// their own rules (kit-sync.md §3).
+// Judge applies the marketplace's checks to an answer by the rules of the
+// call's protocol: a callback's in the order of callbacks.md §8, stopping
+// at the first failure; a kit sync's by kit-sync.md §3.
 func Judge(c Call, a Answer) Judgement {
-	if c.Protocol == simulator.Kit {
-		return judgeKit(c, a)
+	d := dialectOf(c.Protocol)
+	if d == nil {
+		return Judgement{Verdict: simulator.Unreachable, Detail: fmt.Sprintf("protocol %q is neither v1, v2 nor kit: kgsim cannot call it", c.Protocol)}
 	}
+	return d.judge(c, a)
+}
+
+// judgeCallback judges a V1 or V2 callback's answer; bodySign makes a
+// missing Body-Sign a failure rather than a warning.
+func judgeCallback(c Call, a Answer, bodySign bool) Judgement {
 	if j, failed := transportFailure(a); failed {
 		return j
 	}
@@ -110,7 +117,7 @@ func Judge(c Call, a Answer) Judgement {
 	const bodySignMessage = "调测失败,生产接口响应头缺少Body-Sign,或Body-Sign格式错误."
 	header := a.Header.Get(protocol.BodySignHeaderName)
 	switch {
-	case c.Protocol == simulator.V1 || header != "" || c.RequireV2BodySign:
+	case bodySign || header != "":
 		err := protocol.VerifyBodySign(c.AccessKey, header, a.Body)
 		if _, ok := errors.AsType[*protocol.Mismatch](err); ok {
 			return fail(simulator.BodySignMismatch, bodySignMessage, err.Error())
