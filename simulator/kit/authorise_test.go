@@ -42,7 +42,7 @@ func TestAuthorisingAUserForAnUnboundAppBindsItAsACredentialTest(t *testing.T) {
 			calls := w.merchant.Calls()
 			for _, c := range calls {
 				if c.Err != nil || gjson.GetBytes(c.Body, "testFlag").Int() != 1 || gjson.GetBytes(c.Body, "instanceId").String() != "" {
-					t.Errorf("%s: %v %s", c.Name, c.Err, c.Body)
+					t.Errorf("%s: %v %s", c.Activity, c.Err, c.Body)
 				}
 			}
 			if got := gjson.GetBytes(calls[3].Body, "userList.#.userName").String(); got != `["zhangsan"]` {

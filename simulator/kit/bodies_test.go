@@ -9,7 +9,7 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -113,17 +113,17 @@ func TestEveryBodyFollowsItsTableMemberByMember(t *testing.T) {
 		ts := gjson.GetBytes(c.Body, "timeStamp").Raw
 		sent, err := time.ParseInLocation(`"20060102150405.000"`, ts[:15]+"."+ts[15:], time.FixedZone("UTC+8", 8*3600))
 		if !kitTime.MatchString(ts) || err != nil || sent.Before(before.Truncate(time.Millisecond)) || sent.After(time.Now()) {
-			t.Errorf("%s timeStamp %s (%v): want the time of the request as yyyyMMddHHmmssSSS in UTC+8", c.Name, ts, err)
+			t.Errorf("%s timeStamp %s (%v): want the time of the request as yyyyMMddHHmmssSSS in UTC+8", c.Activity, ts, err)
 		}
 		if ct := c.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
-			t.Errorf("%s Content-Type %q", c.Name, ct)
+			t.Errorf("%s Content-Type %q", c.Activity, ct)
 		}
 		if n := c.Header.Get("x-nonce"); !nonceForm.MatchString(n) {
-			t.Errorf("%s x-nonce %q: want 64 upper-case hex digits", c.Name, n)
+			t.Errorf("%s x-nonce %q: want 64 upper-case hex digits", c.Activity, n)
 		}
 		// Document layout: the table's order with ": " and ", " (§2.2).
 		if want := `{"instanceId": "inst-1", `; !strings.HasPrefix(string(c.Body), want) {
-			t.Errorf("%s body %.40s...: want it to start %s", c.Name, c.Body, want)
+			t.Errorf("%s body %.40s...: want it to start %s", c.Activity, c.Body, want)
 		}
 	}
 }
@@ -136,8 +136,8 @@ func TestTheCanonicalLayoutSendsTheSignedBytes(t *testing.T) {
 	w.deliver()
 	for _, c := range w.merchant.Calls() {
 		canonical, err := protocol.CanonicalJSON(c.Body, protocol.SortAllLevels)
-		if err != nil || string(canonical) != string(c.Body) || c.Code != kittest.CodeSuccess {
-			t.Errorf("%s sent %s, answered %s (%v)", c.Name, c.Body, c.Code, err)
+		if err != nil || string(canonical) != string(c.Body) || c.Code != merchanttest.CodeSuccess {
+			t.Errorf("%s sent %s, answered %s (%v)", c.Activity, c.Body, c.Code, err)
 		}
 	}
 }
@@ -153,8 +153,8 @@ func TestACredentialTestBindingCarriesTestDataWithoutAnInstance(t *testing.T) {
 	w.deliver()
 	for _, c := range w.merchant.Calls() {
 		body := gjson.ParseBytes(c.Body)
-		if body.Get("instanceId").Raw != `""` || body.Get("testFlag").Raw != "1" || c.Name == "tenantSync" && body.Get("orderId").Raw != `""` {
-			t.Errorf("%s: %s; want instanceId and orderId \"\" and testFlag 1 (kit-sync.md §7)", c.Name, c.Body)
+		if body.Get("instanceId").Raw != `""` || body.Get("testFlag").Raw != "1" || c.Activity == "tenantSync" && body.Get("orderId").Raw != `""` {
+			t.Errorf("%s: %s; want instanceId and orderId \"\" and testFlag 1 (kit-sync.md §7)", c.Activity, c.Body)
 		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -44,8 +44,8 @@ func TestBindingSendsItsChainInOrderWithTheSecretTheTokenEndpointTakes(t *testin
 	calls := w.merchant.Calls()
 	equal(t, "received", callNames(calls), []string{"tenantSync", "applicationSync", "allOrgSync", "authSync"})
 	for _, c := range calls {
-		if c.Err != nil || c.Code != kittest.CodeSuccess {
-			t.Errorf("%s: the merchant refused it: %s %v", c.Name, c.Code, c.Err)
+		if c.Err != nil || c.Code != merchanttest.CodeSuccess {
+			t.Errorf("%s: the merchant refused it: %s %v", c.Activity, c.Code, c.Err)
 		}
 	}
 	equal(t, "outcomes", w.outcomes(sent), []simulator.Outcome{simulator.Succeeded, simulator.Succeeded, simulator.Succeeded, simulator.Succeeded})
@@ -72,7 +72,7 @@ func TestBindingSendsItsChainInOrderWithTheSecretTheTokenEndpointTakes(t *testin
 func TestAFailedSyncHoldsTheRestOfItsChainUntilRestarted(t *testing.T) {
 	w := newWorld(t)
 	w.acme()
-	w.merchant.Answer("tenantSync", 500, "")
+	w.merchant.Answer("tenantSync", merchanttest.Reply{Status: 500})
 	_, sent := w.bind("acme", "zhangsan01")
 	if n := w.deliver(); n != 1 {
 		t.Fatalf("%d attempts, want 1: the chain stops at the failure", n)
@@ -100,7 +100,7 @@ func TestAFailedSyncHoldsTheRestOfItsChainUntilRestarted(t *testing.T) {
 		t.Errorf("notice %s %s to %v:\n%s", n.Kind, n.ProductID, n.To, n.Body)
 	}
 
-	w.merchant.Answer("tenantSync", 0, "")
+	w.merchant.Answer("tenantSync")
 	a, err := w.deliverer.Restart(w.ctx, sent[0].ID)
 	if err != nil || a.Verdict != simulator.Success {
 		t.Fatalf("restart: %v %s %s", err, a.Verdict, a.Detail)
@@ -123,7 +123,7 @@ func TestAMerchantThatCannotDecryptTheSecretIsToldSo(t *testing.T) {
 		t.Fatalf("%d attempts, want tenantSync and the failing applicationSync", n)
 	}
 	calls := w.merchant.Named("applicationSync")
-	if len(calls) != 1 || calls[0].Code != kittest.CodeSecretUndecryptable {
+	if len(calls) != 1 || calls[0].Code != merchanttest.CodeSecretUndecryptable {
 		t.Fatalf("applicationSync calls %+v, want one answered 000101", calls)
 	}
 	as, err := w.store.Attempts(w.ctx, sent[1].ID)
@@ -150,10 +150,10 @@ func TestAMerchantThatCannotDecryptTheSecretIsToldSo(t *testing.T) {
 func TestARestartResendsTheSameSyncFreshlySigned(t *testing.T) {
 	w := newWorld(t)
 	tn := w.acme()
-	w.merchant.Answer("applicationSync", 0, "000005")
+	w.merchant.Answer("applicationSync", merchanttest.Reply{Code: "000005"})
 	_, sent := w.bind("acme", "zhangsan01")
 	w.deliver()
-	w.merchant.Answer("applicationSync", 0, "")
+	w.merchant.Answer("applicationSync")
 	if _, err := w.deliverer.Restart(w.ctx, sent[1].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestARestartResendsTheSameSyncFreshlySigned(t *testing.T) {
 			t.Errorf("%s is the same on the resend: %s", h, first.Header.Get(h))
 		}
 	}
-	if again.Code != kittest.CodeSuccess || again.Secret != first.Secret {
+	if again.Code != merchanttest.CodeSuccess || again.Secret != first.Secret {
 		t.Errorf("resend answered %s, decrypted %q; first decrypted %q", again.Code, again.Secret, first.Secret)
 	}
 	// The same body but for the time of the request (kit-sync.md §8),

@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/tidwall/gjson"
 )
 
 // after runs one action on a bound, delivered tenant and returns the calls
 // the merchant got for it, each accepted.
-func (w *world) after(action func() ([]simulator.Message, error)) []kittest.Call {
+func (w *world) after(action func() ([]simulator.Message, error)) []merchanttest.Call {
 	w.t.Helper()
 	before := len(w.merchant.Calls())
 	sent, err := action()
@@ -22,8 +22,8 @@ func (w *world) after(action func() ([]simulator.Message, error)) []kittest.Call
 	}
 	calls := w.merchant.Calls()[before:]
 	for _, c := range calls {
-		if c.Code != kittest.CodeSuccess {
-			w.t.Errorf("%s answered %s: %v", c.Name, c.Code, c.Err)
+		if c.Code != merchanttest.CodeSuccess {
+			w.t.Errorf("%s answered %s: %v", c.Activity, c.Code, c.Err)
 		}
 	}
 	return calls
@@ -31,9 +31,9 @@ func (w *world) after(action func() ([]simulator.Message, error)) []kittest.Call
 
 // expectCall checks that calls is one call named name whose members at
 // the gjson paths have the raw JSON values given.
-func expectCall(t *testing.T, what string, calls []kittest.Call, name string, members ...string) {
+func expectCall(t *testing.T, what string, calls []merchanttest.Call, name string, members ...string) {
 	t.Helper()
-	if len(calls) != 1 || calls[0].Name != name {
+	if len(calls) != 1 || calls[0].Activity != name {
 		t.Errorf("%s: calls %v, want one %s", what, callNames(calls), name)
 		return
 	}
@@ -127,7 +127,7 @@ func TestEachLaterChangeSendsItsCall(t *testing.T) {
 	equal(t, "unbind", callNames(calls), []string{"applicationSync", "tenantSync"})
 	for _, c := range calls {
 		if f := gjson.GetBytes(c.Body, "flag").Raw; f != "0" {
-			t.Errorf("unbind %s flag %s, want 0", c.Name, f)
+			t.Errorf("unbind %s flag %s, want 0", c.Activity, f)
 		}
 	}
 	if _, err := w.store.Client(w.ctx, tn.ID, app); simulator.ErrorCode(err) != simulator.ENOTFOUND {

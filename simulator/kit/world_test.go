@@ -3,7 +3,6 @@ package kit
 import (
 	"context"
 	"math/rand/v2"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -35,7 +34,7 @@ type world struct {
 	clock     *schedule.Virtual
 	console   *Console
 	deliverer *delivery.Deliverer
-	merchant  *kittest.Merchant
+	merchant  *merchanttest.Merchant
 	app       simulator.App
 	wakes     int
 }
@@ -48,10 +47,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	key := kittest.Key(t)
-	m := &kittest.Merchant{KitKey: kitKey, Key: key}
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
+	key := merchanttest.Key(t)
+	m := &merchanttest.Merchant{T: t, Key: basicKey, KitKey: kitKey, Private: key}
+	url := m.Start()
 
 	w := &world{t: t, ctx: ctx, store: store, clock: schedule.NewVirtual(t0), merchant: m}
 	w.console = &Console{Store: store, Clock: w.clock, Random: rand.NewChaCha8([32]byte{6}), Base: simBase, Notify: func() { w.wakes++ }}
@@ -61,7 +59,7 @@ func newWorld(t *testing.T) *world {
 	}
 	err = store.PutProduct(ctx, simulator.Product{
 		ID: "P1", SKUCode: "S1", Name: "Joint office", ChargingMode: simulator.Period, PeriodType: "month",
-		URL: srv.URL + "/produce", Protocol: simulator.V2, AccessKey: basicKey, NoticeTo: []string{"ops@merchant.test"},
+		URL: url + "/produce", Protocol: simulator.V2, AccessKey: basicKey, NoticeTo: []string{"ops@merchant.test"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +69,8 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.app, err = w.console.AddApp(ctx, simulator.App{
-		ID: "APP-1", Name: "Joint office", ProductID: "P1", RedirectURIs: []string{srv.URL + "/callback"},
-		PublicKeyPEM: string(pub), KitURL: srv.URL, KitKey: kitKey,
+		ID: "APP-1", Name: "Joint office", ProductID: "P1", RedirectURIs: []string{url + "/callback"},
+		PublicKeyPEM: string(pub), KitURL: url, KitKey: kitKey,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,10 +128,10 @@ func activities(ms []simulator.Message) []string {
 	return out
 }
 
-func callNames(cs []kittest.Call) []string {
+func callNames(cs []merchanttest.Call) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
-		out[i] = c.Name
+		out[i] = c.Activity
 	}
 	return out
 }
