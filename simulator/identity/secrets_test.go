@@ -25,8 +25,8 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/httpapi"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/market"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
@@ -181,18 +181,17 @@ func TestNoSecretInLogsMetricsOrNotices(t *testing.T) {
 	m.admin(http.StatusCreated, "POST", "/admin/v1/orders", map[string]any{"productId": "p1", "customerId": "c1", "periodNumber": 1, "amount": "120.5"})
 
 	// The app, with its kit; authSync fails, for a kit notice.
-	kit := &kittest.Merchant{KitKey: plantedKitKey, Key: kittest.Key(t)}
-	kit.Answer("authSync", http.StatusInternalServerError, "")
-	ks := httptest.NewServer(kit)
-	t.Cleanup(ks.Close)
-	pem, err := protocol.MarshalPublicKeyPEM(&kit.Key.PublicKey)
+	kit := &merchanttest.Merchant{T: t, KitKey: plantedKitKey, Private: merchanttest.Key(t)}
+	kit.Answer("authSync", merchanttest.Reply{Status: http.StatusInternalServerError})
+	kitURL := kit.Start()
+	pem, err := protocol.MarshalPublicKeyPEM(&kit.Private.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	callback, service := merchant.URL+"/callback", merchant.URL+"/cas"
 	m.admin(http.StatusCreated, "POST", "/admin/v1/apps", map[string]any{"appId": "APP-1", "productId": "p1", "clientId": "acme-client",
 		"clientSecret": plantedSecret, "redirectUris": []string{callback}, "casServices": []string{service}, "publicKeyPem": string(pem),
-		"kitUrl": ks.URL, "kitKey": plantedKitKey})
+		"kitUrl": kitURL, "kitKey": plantedKitKey})
 	m.admin(http.StatusCreated, "POST", "/admin/v1/users", map[string]any{"tenant": "acme", "userName": "zhangsan", "password": plantedPassword,
 		"apps": []string{"acme-client"}})
 	m.admin(http.StatusOK, "POST", "/admin/v1/clock/advance", map[string]any{"by": "1m"})
