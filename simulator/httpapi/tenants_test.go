@@ -16,7 +16,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
@@ -27,7 +27,7 @@ const kitKey = "kgsim-kit-key-5d1e0c77a9f3b2e4"
 // publicKeyJSON is the merchant's public key as a JSON string.
 func (w *world) publicKeyJSON() string {
 	w.t.Helper()
-	pem, err := protocol.MarshalPublicKeyPEM(&w.kit.Key.PublicKey)
+	pem, err := protocol.MarshalPublicKeyPEM(&w.kit.Private.PublicKey)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -86,8 +86,8 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("the merchant got %d kit calls, want 4", len(calls))
 	}
 	for _, c := range calls {
-		if c.Code != kittest.CodeSuccess {
-			t.Errorf("%s answered %s: %v", c.Name, c.Code, c.Err)
+		if c.Code != merchanttest.CodeSuccess {
+			t.Errorf("%s answered %s: %v", c.Activity, c.Code, c.Err)
 		}
 	}
 	stored, err := w.store.Client(context.Background(), tenantID, "APP-1")
@@ -130,9 +130,9 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 
 	var got []string
 	for _, c := range w.kit.Calls()[4:] {
-		got = append(got, c.Name+"/"+gjson.GetBytes(c.Body, "flag").Raw)
-		if c.Code != kittest.CodeSuccess {
-			t.Errorf("%s answered %s: %v", c.Name, c.Code, c.Err)
+		got = append(got, c.Activity+"/"+gjson.GetBytes(c.Body, "flag").Raw)
+		if c.Code != merchanttest.CodeSuccess {
+			t.Errorf("%s answered %s: %v", c.Activity, c.Code, c.Err)
 		}
 	}
 	want := "authSync/1 singleOrgSync/1 authSync/2 applicationSync/2 authSync/3 authSync/0 singleOrgSync/0 applicationSync/0 tenantSync/0"
@@ -191,7 +191,7 @@ func TestAnUndecryptableSecretThroughTheAdminAPI(t *testing.T) {
 	w.must(http.StatusOK, "POST", "/admin/v1/clock/advance", `{"by":"1s"}`)
 	got := []string{}
 	for _, c := range w.kit.Calls() {
-		got = append(got, c.Name+"/"+c.Code)
+		got = append(got, c.Activity+"/"+c.Code)
 	}
 	if want := "tenantSync/000000 applicationSync/000101 applicationSync/000000 allOrgSync/000000"; strings.Join(got, " ") != want {
 		t.Errorf("calls %s, want %s", strings.Join(got, " "), want)

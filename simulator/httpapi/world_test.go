@@ -23,7 +23,6 @@ import (
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
-	"github.com/kgsim/kgsim/simulator/kit/kittest"
 	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/openapi"
 	"github.com/kgsim/kgsim/simulator/schedule"
@@ -61,7 +60,7 @@ type world struct {
 	merchant *merchanttest.Merchant // V2, checking every callback's signature
 	mURL     string
 	// kit is the merchant's side of the kit syncs, at kitURL.
-	kit    *kittest.Merchant
+	kit    *merchanttest.Merchant
 	kitURL string
 	api    *httptest.Server
 	logs   *syncBuffer
@@ -114,9 +113,8 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	m := &merchanttest.Merchant{T: t, Key: accessKey, ActivityKeys: map[string]string{"orderNotify": orderNotifyKey}}
 	mURL := m.Start()
 
-	km := &kittest.Merchant{KitKey: kitKey, Key: kittest.Key(t)}
-	ks := httptest.NewServer(km)
-	t.Cleanup(ks.Close)
+	km := &merchanttest.Merchant{T: t, KitKey: kitKey, Private: merchanttest.Key(t)}
+	kitURL := km.Start()
 
 	reg := prometheus.NewRegistry()
 	e := &engine.Engine{Store: store, Clock: clock}
@@ -147,7 +145,7 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	w := &world{t: t, store: db, merchant: m, mURL: mURL, kit: km, kitURL: ks.URL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
+	w := &world{t: t, store: db, merchant: m, mURL: mURL, kit: km, kitURL: kitURL, api: api, logs: logs, secrets: []string{kitKey}, token: access.Token}
 	if access.Token != "" {
 		w.secrets = append(w.secrets, access.Token)
 	}
