@@ -17,12 +17,35 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// Tx is the part of the store delivery touches: the outbox, the products
+// and kit apps whose keys sign the messages, and the failure notices it
+// raises. What a Settler writes in the same transaction is the settler's.
+type Tx interface {
+	simulator.OutboxTx
+	signers
+	simulator.NoticesTx
+}
+
+// signers is where the keys that sign messages are read: products, and
+// the apps of kit syncs.
+type signers interface {
+	simulator.CatalogueTx
+	simulator.IdentityTx
+}
+
+// Store is delivery's store: its Tx, one method at a time or grouped in
+// one transaction.
+type Store interface {
+	Tx
+	simulator.Updater
+}
+
 // Deliverer attempts the messages that are due, records every attempt and
 // schedules the next one from the message's policy. Its zero value is not
 // usable: Store, Sender, Clock and Wall are required. It must not be
 // copied once used.
 type Deliverer struct {
-	Store  simulator.Store
+	Store  Store
 	Sender *Sender
 	Clock  simulator.Clock  // schedules attempts
 	Wall   func() time.Time // signs them
@@ -75,7 +98,7 @@ func (d *Deliverer) attempt(ctx context.Context, m simulator.Message, products *
 // an attempt's cost on a backlog and still applies a key or setting
 // changed in the store from the next batch on; Restart reads it afresh.
 type products struct {
-	store simulator.Tx
+	store signers
 	mu    sync.Mutex
 	byID  map[string]simulator.Product
 }
@@ -213,7 +236,7 @@ func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt)
 // failed attempt's notice is about a alone (it references the earlier
 // attempts, stored with m, rather than copying them); only the final
 // notice, raised once, reads every attempt back to list them.
-func (d *Deliverer) notify(ctx context.Context, tx simulator.Tx, p simulator.Product, m simulator.Message, a simulator.Attempt, kinds []simulator.NoticeKind, now time.Time) error {
+func (d *Deliverer) notify(ctx context.Context, tx Tx, p simulator.Product, m simulator.Message, a simulator.Attempt, kinds []simulator.NoticeKind, now time.Time) error {
 	if len(kinds) == 0 {
 		return nil
 	}

@@ -63,7 +63,7 @@ func (f *merchants) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // enqueueFor enqueues n purchases to host, each an instance (queue) of its
 // own, due at due.
-func enqueueFor(t *testing.T, s simulator.Store, host string, n int, due time.Time) []simulator.Message {
+func enqueueFor(t *testing.T, s simulator.OutboxTx, host string, n int, due time.Time) []simulator.Message {
 	t.Helper()
 	var ms []simulator.Message
 	for i := range n {
@@ -192,7 +192,7 @@ func TestHangingMerchantOnTheVirtualClock(t *testing.T) {
 // fullStore fails every transaction while full, as SQLite does on a full
 // disk.
 type fullStore struct {
-	simulator.Store
+	Store
 	mu   sync.Mutex
 	full bool
 }

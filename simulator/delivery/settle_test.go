@@ -39,11 +39,15 @@ func (s *orderSettler) Settle(ctx context.Context, tx simulator.Tx, m simulator.
 	return tx.PutOrder(ctx, o)
 }
 
+// orders are the orders the settler keeps, in the deliverer's store:
+// not delivery's part of it.
+func orders(d *Deliverer) simulator.OrdersTx { return d.Store.(simulator.OrdersTx) }
+
 func putOrder(t *testing.T, d *Deliverer, id string) {
 	t.Helper()
 	o := simulator.Order{ID: id, LineID: id + "-000001", Kind: simulator.NewPurchase, InstanceKey: id + "-000001",
 		ProductID: "P1", SKUCode: "S1", CustomerID: "C1", State: simulator.OrderProcessing, CreatedAt: t0}
-	if err := d.Store.PutOrder(context.Background(), o); err != nil {
+	if err := orders(d).PutOrder(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -63,7 +67,7 @@ func TestSettlersCommitWithTheAttempt(t *testing.T) {
 	if want := []simulator.Outcome{simulator.Pending, simulator.Succeeded}; !slices.Equal(s.seen, want) {
 		t.Errorf("the settler saw outcomes %v, want %v", s.seen, want)
 	}
-	if o, _ := d.Store.Order(ctx, "CS1"); o.State != simulator.OrderCompleted {
+	if o, _ := orders(d).Order(ctx, "CS1"); o.State != simulator.OrderCompleted {
 		t.Errorf("order %s, want COMPLETED", o.State)
 	}
 }
