@@ -31,7 +31,7 @@ type httpMetrics struct {
 // MaxRequestsInFlight bounds how many run at once.
 const outboxTimeout = 2 * time.Second
 
-func newHTTPMetrics(reg prometheus.Registerer, store simulator.Store, log *slog.Logger) (*httpMetrics, error) {
+func newHTTPMetrics(reg prometheus.Registerer, store simulator.OutboxTx, log *slog.Logger) (*httpMetrics, error) {
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kgsim_http_requests_total",
