@@ -16,6 +16,8 @@ import (
 	"errors"
 	"math"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator"
 )
 
 // Conn runs the queries of Tables: a back end's database, or the
@@ -100,6 +102,17 @@ func List[T any](ctx context.Context, c Conn, scan func(Row) (T, error), query s
 		out = append(out, v)
 	}
 	return out, c.Fail(rows.Err())
+}
+
+// required returns an EINVALID error for the first empty value, named by
+// the field before it: required("tenantId", t.ID, "tenantCode", t.Code).
+func required(what string, fieldsAndValues ...string) error {
+	for i := 0; i+1 < len(fieldsAndValues); i += 2 {
+		if fieldsAndValues[i+1] == "" {
+			return simulator.Errorf(simulator.EINVALID, fieldsAndValues[i], "is required to store %s", what)
+		}
+	}
+	return nil
 }
 
 // exists returns none, the caller's error, when a write changed no row.
