@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/vectors"
 	"github.com/tidwall/gjson"
@@ -36,7 +37,7 @@ func (m *Merchant) judgeKit(c *Call) {
 		c.Code, c.Err = CodeBadRequest, errors.New("the body is not a JSON object")
 		return
 	}
-	if c.Activity != "applicationSync" {
+	if c.Activity != string(activity.ApplicationSync) {
 		return
 	}
 	hash := m.OAEPHash

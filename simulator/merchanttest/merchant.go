@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
@@ -112,19 +113,19 @@ func (m *Merchant) Start() string {
 	return srv.URL
 }
 
-// Answer scripts the calls of activity (every activity without a script
-// of its own when activity is empty): each takes the next of replies, the
-// last one again and again. No replies returns to a correct merchant's
+// Answer scripts the calls of the activity name (every activity without a
+// script of its own when name is empty): each takes the next of replies,
+// the last one again and again. No replies returns to a correct merchant's
 // answers.
-func (m *Merchant) Answer(activity string, replies ...Reply) {
+func (m *Merchant) Answer(name string, replies ...Reply) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.scripts == nil {
 		m.scripts = map[string][]Reply{}
 	}
-	m.scripts[activity] = replies
+	m.scripts[name] = replies
 	if len(replies) == 0 {
-		delete(m.scripts, activity)
+		delete(m.scripts, name)
 	}
 }
 
@@ -163,11 +164,11 @@ func (m *Merchant) Activities() []string {
 	return out
 }
 
-// Named returns the calls received so far of activity.
-func (m *Merchant) Named(activity string) []Call {
+// Named returns the calls received so far of the activity name.
+func (m *Merchant) Named(name string) []Call {
 	var out []Call
 	for _, c := range m.Calls() {
-		if c.Activity == activity {
+		if c.Activity == name {
 			out = append(out, c)
 		}
 	}
@@ -257,10 +258,10 @@ func (m *Merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.answer(w, c, reply)
 }
 
-// next takes the reply scripted for the next call of activity; m.mu is
-// held.
-func (m *Merchant) next(activity string) Reply {
-	key := activity
+// next takes the reply scripted for the next call of the activity name;
+// m.mu is held.
+func (m *Merchant) next(name string) Reply {
+	key := name
 	replies, ok := m.scripts[key]
 	if !ok {
 		key = ""
@@ -295,11 +296,11 @@ func (m *Merchant) answer(w http.ResponseWriter, c Call, reply Reply) {
 	answer := map[string]any{"resultCode": c.Code, "resultMsg": msg}
 	if c.Protocol != simulator.Kit {
 		switch c.Activity {
-		case "newInstance":
+		case string(activity.NewInstance):
 			id := "ins-" + c.Params["orderId"]
 			answer["instanceId"] = id
 			answer["appInfo"] = appInfo(id)
-		case "queryInstance":
+		case string(activity.QueryInstance):
 			id := c.Params["instanceId"]
 			answer["info"] = []any{map[string]any{"instanceId": id, "appInfo": appInfo(id)}}
 		}
@@ -318,8 +319,8 @@ func (m *Merchant) answer(w http.ResponseWriter, c Call, reply Reply) {
 	w.Write(out)
 }
 
-func (m *Merchant) key(activity string) string {
-	if k, ok := m.ActivityKeys[activity]; ok {
+func (m *Merchant) key(name string) string {
+	if k, ok := m.ActivityKeys[name]; ok {
 		return k
 	}
 	return m.Key
