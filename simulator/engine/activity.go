@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/protocol"
 )
 
@@ -17,8 +18,10 @@ import (
 // whole order and the buyer (§5.1), V1 getLicense for a V1 License product
 // (§5.16, "parameters like V1 newInstance"), V2 the thin newInstance
 // (§5.8), or orderNotify for a product on the generic order notification
-// (§5.15). businessId is a placeholder: delivery replaces it on every
-// attempt ("每一次请求,businessId皆不一致").
+// (§5.15). businessId holds the order's ID only to keep the member's
+// place: the activity table's rows of newInstance and getLicense take a
+// fresh businessId on every attempt (Spec.FreshBusinessID), which
+// delivery.NewRequest draws ("每一次请求,businessId皆不一致").
 func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Order) (*params, error) {
 	if p.Generic() {
 		return orderNotify(o), nil
@@ -27,16 +30,16 @@ func (t *txn) purchase(p simulator.Product, c simulator.Customer, o simulator.Or
 		return t.richPurchase(p, c, o)
 	}
 	if p.Protocol == simulator.V2 {
-		return newParams("newInstance").
+		return newParams(activity.NewInstance).
 			str("orderId", o.ID).
 			str("orderLineId", o.LineID).
 			str("businessId", o.ID), nil
 	}
-	activity := "newInstance"
+	name := activity.NewInstance
 	if p.License {
-		activity = "getLicense"
+		name = activity.GetLicense
 	}
-	ps, err := t.buyer(newParams(activity), p, c, true)
+	ps, err := t.buyer(newParams(name), p, c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func (t *txn) richPurchase(p simulator.Product, c simulator.Customer, o simulato
 		raw("productInfo", list(product)).
 		str("createTime", expireTime(o.CreatedAt)).
 		str("expireTime", expireTime(o.ExpireTime))
-	return newParams("newInstance").
+	return newParams(activity.NewInstance).
 		raw("buyerInfo", buyer.bytes()).
 		raw("orderInfo", list(order)), nil
 }
@@ -135,7 +138,7 @@ func (t *txn) richPurchase(p simulator.Product, c simulator.Customer, o simulato
 // example; the merchant reads the rest through the order query. It has
 // no businessId.
 func orderNotify(o simulator.Order) *params {
-	return newParams("orderNotify").
+	return newParams(activity.OrderNotify).
 		str("orderId", o.ID).
 		str("orderLineId", o.LineID)
 }
@@ -154,7 +157,7 @@ func refresh(p simulator.Product, inst simulator.Instance, o simulator.Order) *p
 		productID = o.ProductID
 	}
 	if p.Protocol == simulator.V2 {
-		return newParams("refreshInstance").
+		return newParams(activity.RefreshInstance).
 			str("scene", string(o.Kind)).
 			str("orderId", o.ID).
 			str("orderLineId", o.LineID).
@@ -166,7 +169,7 @@ func refresh(p simulator.Product, inst simulator.Instance, o simulator.Order) *p
 	if o.Kind == simulator.TrialToFormal {
 		trialToFormal = "1"
 	}
-	return newParams("refreshInstance").
+	return newParams(activity.RefreshInstance).
 		str("orderId", o.ID).
 		str("instanceId", inst.ID).
 		str("productId", productID).
@@ -183,7 +186,7 @@ func expire(p simulator.Product, inst simulator.Instance) *params {
 	if p.Protocol == simulator.V2 {
 		return status(p, inst, true)
 	}
-	return newParams("expireInstance").
+	return newParams(activity.ExpireInstance).
 		str("instanceId", inst.ID).
 		str("orderId", inst.OrderID)
 }
@@ -196,7 +199,7 @@ func status(p simulator.Product, inst simulator.Instance, freeze bool) *params {
 		if freeze {
 			s = "FREEZE"
 		}
-		return newParams("updateInstanceStatus").
+		return newParams(activity.UpdateInstanceStatus).
 			str("instanceId", inst.ID).
 			str("status", s)
 	}
@@ -204,7 +207,7 @@ func status(p simulator.Product, inst simulator.Instance, freeze bool) *params {
 	if freeze {
 		s = "FREEZE"
 	}
-	return newParams("instanceStatus").
+	return newParams(activity.InstanceStatus).
 		str("instanceId", inst.ID).
 		str("instanceStatus", s)
 }
@@ -214,11 +217,11 @@ func status(p simulator.Product, inst simulator.Instance, freeze bool) *params {
 // unsubscribed (§5.12); unsub is nil for a release after retention.
 func release(p simulator.Product, inst simulator.Instance, unsub *simulator.Order) *params {
 	if p.Protocol == simulator.V1 {
-		return newParams("releaseInstance").
+		return newParams(activity.ReleaseInstance).
 			str("instanceId", inst.ID).
 			str("orderId", inst.OrderID)
 	}
-	ps := newParams("releaseInstance").str("instanceId", inst.ID)
+	ps := newParams(activity.ReleaseInstance).str("instanceId", inst.ID)
 	if unsub != nil {
 		ps.str("orderId", unsub.ID).str("orderLineId", unsub.LineID)
 	}
@@ -229,12 +232,12 @@ func release(p simulator.Product, inst simulator.Instance, unsub *simulator.Orde
 // spec (§5.5), V2 upgradeInstance with the upgrade order (§5.13).
 func upgrade(p simulator.Product, inst simulator.Instance, o simulator.Order) *params {
 	if p.Protocol == simulator.V2 {
-		return newParams("upgradeInstance").
+		return newParams(activity.UpgradeInstance).
 			str("instanceId", inst.ID).
 			str("orderId", o.ID).
 			str("orderLineId", o.LineID)
 	}
-	return newParams("upgrade").
+	return newParams(activity.Upgrade).
 		str("instanceId", inst.ID).
 		str("orderId", o.ID).
 		str("skuCode", o.SKUCode).
@@ -249,7 +252,7 @@ func upgrade(p simulator.Product, inst simulator.Instance, o simulator.Order) *p
 // newInstance example has them.
 func changeCheck(inst simulator.Instance, o simulator.Order) *params {
 	info := newObject().str("skuCode", o.SKUCode).str("productId", o.ProductID).num("linearValue", o.LinearAmount)
-	return newParams("changeInstanceCheck").
+	return newParams(activity.ChangeInstanceCheck).
 		str("instanceId", inst.ID).
 		raw("productInfo", info.bytes())
 }
@@ -257,13 +260,13 @@ func changeCheck(inst simulator.Instance, o simulator.Order) *params {
 // query is the buyer's "查询资源信息": queryInstance for one instance
 // (§5.7, §5.9).
 func query(inst simulator.Instance) *params {
-	return newParams("queryInstance").str("instanceId", inst.ID)
+	return newParams(activity.QueryInstance).str("instanceId", inst.ID)
 }
 
 // license asks a V2 License merchant for a License (§5.17): effective now,
 // until the instance's expiry for periodic products.
 func license(inst simulator.Instance, eventID, fingerprint string, now, expireAt time.Time) *params {
-	return newParams("getLicenseAsync").
+	return newParams(activity.GetLicenseAsync).
 		str("instanceId", inst.ID).
 		str("effectiveTime", licenseTime(now)).
 		str("expireTime", licenseTime(expireAt)).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 )
 
 // DebugActivities are the activities the seller center's debugger (调试)
@@ -18,20 +19,30 @@ import (
 func DebugActivities(p simulator.Product) []string {
 	if p.Generic() {
 		// Nothing follows the order notification (callbacks.md §5.15).
-		return []string{"orderNotify"}
+		return names(activity.OrderNotify)
 	}
 	if p.Protocol == simulator.V2 {
-		out := []string{"newInstance", "queryInstance", "refreshInstance", "updateInstanceStatus", "releaseInstance", "upgradeInstance", "changeInstanceCheck"}
+		out := names(activity.NewInstance, activity.QueryInstance, activity.RefreshInstance, activity.UpdateInstanceStatus,
+			activity.ReleaseInstance, activity.UpgradeInstance, activity.ChangeInstanceCheck)
 		if p.License {
-			out = append(out, "getLicenseAsync")
+			out = append(out, string(activity.GetLicenseAsync))
 		}
 		return out
 	}
-	purchase := "newInstance"
+	purchase := activity.NewInstance
 	if p.License {
-		purchase = "getLicense"
+		purchase = activity.GetLicense
 	}
-	return []string{purchase, "refreshInstance", "expireInstance", "releaseInstance", "upgrade", "instanceStatus", "queryInstance"}
+	return names(purchase, activity.RefreshInstance, activity.ExpireInstance, activity.ReleaseInstance, activity.Upgrade,
+		activity.InstanceStatus, activity.QueryInstance)
+}
+
+func names(ns ...activity.Name) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = string(n)
+	}
+	return out
 }
 
 // DebugParams returns an activity's parameters as the debugger fills its
@@ -41,10 +52,11 @@ func DebugActivities(p simulator.Product) []string {
 // about, the merchant's own ID; an empty one is filled with a placeholder
 // the merchant replaces by one it issued. The activity and testFlag are
 // left out: the debugger sets them (testFlag "1").
-func (e *Engine) DebugParams(p simulator.Product, activity, instanceID string, now time.Time) (json.RawMessage, error) {
-	if !slices.Contains(DebugActivities(p), activity) {
-		return nil, simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s%s); one of %v", activity, p.ID, p.Protocol, licenseWord(p), DebugActivities(p))
+func (e *Engine) DebugParams(p simulator.Product, name, instanceID string, now time.Time) (json.RawMessage, error) {
+	if !slices.Contains(DebugActivities(p), name) {
+		return nil, simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s%s); one of %v", name, p.ID, p.Protocol, licenseWord(p), DebugActivities(p))
 	}
+	spec, _ := activity.Lookup(p.Protocol, name)
 	// Not e.Random: it is read only inside transactions, and sample
 	// values need not repeat.
 	random := rand.Reader
@@ -69,27 +81,27 @@ func (e *Engine) DebugParams(p simulator.Product, activity, instanceID string, n
 	}
 	inst := simulator.Instance{ID: instanceID, ProductID: p.ID, OrderID: o.ID, OrderLineID: o.LineID, CustomerID: customer, ExpireAt: o.ExpireTime}
 	var ps *params
-	switch activity {
-	case "newInstance", "getLicense", "orderNotify":
+	switch spec.Event {
+	case activity.Purchase:
 		c := simulator.Customer{ID: customer, Name: "debug-buyer", UserID: user, UserName: "debug-user"}
 		if ps, err = (&txn{e: e, now: now}).purchase(p, c, o); err != nil {
 			return nil, err
 		}
-	case "refreshInstance":
+	case activity.Renewal:
 		ps = refresh(p, inst, o)
-	case "expireInstance":
+	case activity.Expiry:
 		ps = expire(p, inst)
-	case "instanceStatus", "updateInstanceStatus":
+	case activity.StatusChange:
 		ps = status(p, inst, true)
-	case "releaseInstance":
+	case activity.Release:
 		ps = release(p, inst, nil)
-	case "upgrade", "upgradeInstance":
+	case activity.UpgradeEvent:
 		ps = upgrade(p, inst, o)
-	case "changeInstanceCheck":
+	case activity.ChangeCheck:
 		ps = changeCheck(inst, o)
-	case "queryInstance":
+	case activity.Query:
 		ps = query(inst)
-	case "getLicenseAsync":
+	case activity.License:
 		event, err := sampleID(random)
 		if err != nil {
 			return nil, err
@@ -97,7 +109,7 @@ func (e *Engine) DebugParams(p simulator.Product, activity, instanceID string, n
 		ps = license(inst, event, "", now, inst.ExpireAt)
 	}
 	// Every builder starts with the activity; the rest is the form's.
-	prefix := append(append([]byte(`{"activity":`), quote(activity)...), ',')
+	prefix := append(append([]byte(`{"activity":`), quote(name)...), ',')
 	rest, ok := bytes.CutPrefix(ps.bytes(), prefix)
 	if !ok {
 		return json.RawMessage(`{}`), nil

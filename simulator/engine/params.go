@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/kgsim/kgsim/simulator/activity"
 )
 
 // params builds an activity's parameters: a JSON object whose members keep
@@ -11,14 +13,14 @@ import (
 // it as a V1 query or signs it as a V2 body. Empty optional members are
 // left out, never sent empty (§3.1).
 type params struct {
-	activity string
+	activity activity.Name
 	b        []byte
 }
 
 // newParams starts an activity's parameters with its name.
-func newParams(activity string) *params {
-	p := newObject().str("activity", activity)
-	p.activity = activity
+func newParams(name activity.Name) *params {
+	p := newObject().str("activity", string(name))
+	p.activity = name
 	return p
 }
 

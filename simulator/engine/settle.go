@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/tidwall/gjson"
 )
 
@@ -47,11 +48,11 @@ func (t *txn) settle(m simulator.Message, a simulator.Attempt) error {
 	}
 	succeeded := m.Outcome == simulator.Succeeded || m.Outcome == simulator.SucceededAfterRestart
 	switch {
-	case o.Kind == simulator.NewPurchase && succeeded && m.Activity == "orderNotify":
+	case o.Kind == simulator.NewPurchase && succeeded && activity.Is(m, activity.OrderNotify):
 		return t.notified(o)
 	case o.Kind == simulator.NewPurchase && succeeded:
 		return t.provisioned(o, m, a)
-	case m.Activity == "changeInstanceCheck" && succeeded:
+	case activity.Of(m).Event == activity.ChangeCheck && succeeded:
 		return t.changeAllowed(o)
 	case succeeded:
 		if err := t.completed(o); err != nil {
@@ -74,21 +75,23 @@ func (t *txn) settle(m simulator.Message, a simulator.Attempt) error {
 }
 
 // settles reports whether m is the callback that decides an order of kind:
-// the purchase's newInstance (or getLicense, or the poll after 000004),
+// the purchase's newInstance (or getLicense or orderNotify, or the poll
+// after 000004),
 // the upgrade's, the check and refresh of a renewal, the release of an
 // unsubscription. Other callbacks name an order for context only.
 func settles(kind simulator.OrderKind, m simulator.Message) bool {
+	event := activity.Of(m).Event
 	switch kind {
 	case simulator.NewPurchase:
-		return m.Activity == "newInstance" || m.Activity == "getLicense" || m.Activity == "orderNotify" || m.Kind == simulator.KindPoll
+		return event == activity.Purchase || m.Kind == simulator.KindPoll
 	case simulator.Upgrade:
-		return m.Activity == "upgrade" || m.Activity == "upgradeInstance"
+		return event == activity.UpgradeEvent
 	case simulator.Unsubscribe:
-		return m.Activity == "releaseInstance"
+		return event == activity.Release
 	case simulator.RenewalChange:
-		return m.Activity == "changeInstanceCheck" || m.Activity == "refreshInstance"
+		return event == activity.ChangeCheck || event == activity.Renewal
 	}
-	return m.Activity == "refreshInstance"
+	return event == activity.Renewal
 }
 
 func (t *txn) completed(o simulator.Order) error {
@@ -114,7 +117,7 @@ func (t *txn) provisioned(o simulator.Order, m simulator.Message, a simulator.At
 	switch {
 	case m.Kind == simulator.KindPoll:
 		id = m.InstanceID
-	case id == "" && m.Activity == "getLicense":
+	case id == "" && activity.Is(m, activity.GetLicense):
 		// A V1 License merchant keys its License on the order
 		// (callbacks.md §5.16); the instance is the order's.
 		id = o.ID

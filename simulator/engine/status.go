@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 )
 
 // An instance is frozen while a violation stands or its expiry has passed
@@ -105,7 +106,7 @@ func (e *Engine) Query(ctx context.Context, instanceKey string, others ...string
 			ids = append(ids, o.ID)
 		}
 		var err error
-		m, err = t.send(p, inst, inst.OrderID, inst.OrderLineID, newParams("queryInstance").str("instanceId", strings.Join(ids, ",")))
+		m, err = t.send(p, inst, inst.OrderID, inst.OrderLineID, newParams(activity.QueryInstance).str("instanceId", strings.Join(ids, ",")))
 		return err
 	})
 	return m, err
