@@ -341,7 +341,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 // database last saw it, or start (--start, else now) when that is later:
 // the clock never goes back, or retries and expiries scheduled for the
 // time it had reached would wait for it to come round again.
-func virtualStart(ctx context.Context, store simulator.Store, start time.Time) (time.Time, error) {
+func virtualStart(ctx context.Context, store simulator.ClockTx, start time.Time) (time.Time, error) {
 	kept, err := store.VirtualNow(ctx)
 	switch {
 	case simulator.ErrorCode(err) == simulator.ENOTFOUND:
