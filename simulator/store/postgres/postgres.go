@@ -343,60 +343,16 @@ func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), qu
 	return record.List(ctx, conn{s}, scan, query, args...)
 }
 
-// where builds a listing's conditions from a filter, whose zero fields
-// match everything.
-type where struct {
-	terms []string
-	args  []any
-}
+// where is a listing's record.Where in PostgreSQL's words.
+type where struct{ record.Where }
 
-// eq adds column = value unless value is empty.
-func (w *where) eq(column, value string) {
-	if value != "" {
-		w.add(column+" = ?", value)
-	}
-}
-
-func (w *where) add(term string, args ...any) {
-	w.terms = append(w.terms, term)
-	w.args = append(w.args, args...)
-}
-
-// page narrows a listing of table, ordered by cols (the last of them
-// unique), to the records after p.After, named by its key column, and
-// returns its ORDER BY, descending when p.Newest. A cursor is the last
-// record's values, looked up by key, so that a page starts where the last
-// one ended even while new records come in.
+func (w *where) eq(column, value string)      { w.Eq(column, value) }
+func (w *where) add(term string, args ...any) { w.Add(term, args...) }
 func (w *where) page(table, key string, cols []string, p simulator.Page) string {
-	tuple, order, op := strings.Join(cols, ", "), strings.Join(cols, ", "), ">"
-	if p.Newest {
-		order, op = strings.Join(cols, " DESC, ")+" DESC", "<"
-	}
-	if p.After != "" {
-		if len(cols) == 1 {
-			w.add(tuple+" "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
-		} else {
-			w.add("("+tuple+") "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
-		}
-	}
-	return order
+	return w.Page(table, key, cols, p)
 }
-
-// sql returns the WHERE clause, ORDER BY order and the LIMIT, with their
-// arguments. A limit of 0 means none: LIMIT NULL.
 func (w *where) sql(order string, limit int) (string, []any, error) {
-	if limit < 0 {
-		return "", nil, simulator.Errorf(simulator.EINVALID, "limit", "%d: must be 0 (no limit) or more", limit)
-	}
-	var lim any
-	if limit > 0 {
-		lim = int64(limit)
-	}
-	clause := ""
-	if len(w.terms) > 0 {
-		clause = " WHERE " + strings.Join(w.terms, " AND ")
-	}
-	return clause + " ORDER BY " + order + " LIMIT ?::bigint", append(w.args, lim), nil
+	return w.SQL(dialect(), order, limit)
 }
 
 func positive(limit int) error    { return record.Positive(limit) }

@@ -104,6 +104,15 @@ func List[T any](ctx context.Context, c Conn, scan func(Row) (T, error), query s
 	return out, c.Fail(rows.Err())
 }
 
+// Frequent are the queries of Tables that run for every purchase,
+// callback, open-API call or login: a back end whose driver parses a
+// query each time it runs may prepare them once.
+func Frequent() []string {
+	return []string{
+		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
+	}
+}
+
 // required returns an EINVALID error for the first empty value, named by
 // the field before it: required("tenantId", t.ID, "tenantCode", t.Code).
 func required(what string, fieldsAndValues ...string) error {

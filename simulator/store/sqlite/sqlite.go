@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -208,14 +207,13 @@ type statements map[string]*sql.Stmt
 
 func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
-	for _, query := range []string{
+	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
 		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
-		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
 		savepoint, rollbackTo, release,
-	} {
+	) {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
 			for _, st := range hot {
@@ -335,59 +333,16 @@ func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), qu
 	return record.List(ctx, conn{s}, scan, query, args...)
 }
 
-// where builds a listing's conditions from a filter, whose zero fields
-// match everything.
-type where struct {
-	terms []string
-	args  []any
-}
+// where is a listing's record.Where in SQLite's words.
+type where struct{ record.Where }
 
-// eq adds column = value unless value is empty.
-func (w *where) eq(column, value string) {
-	if value != "" {
-		w.add(column+" = ?", value)
-	}
-}
-
-func (w *where) add(term string, args ...any) {
-	w.terms = append(w.terms, term)
-	w.args = append(w.args, args...)
-}
-
-// page narrows a listing of table, ordered by cols (the last of them
-// unique), to the records after p.After, named by its key column, and
-// returns its ORDER BY, descending when p.Newest. The records' order is
-// their place in the listing: a cursor is the last record's values,
-// looked up by key, so that a page starts where the last one ended even
-// while new records come in.
+func (w *where) eq(column, value string)      { w.Eq(column, value) }
+func (w *where) add(term string, args ...any) { w.Add(term, args...) }
 func (w *where) page(table, key string, cols []string, p simulator.Page) string {
-	tuple, order, op := strings.Join(cols, ", "), strings.Join(cols, ", "), ">"
-	if p.Newest {
-		order, op = strings.Join(cols, " DESC, ")+" DESC", "<"
-	}
-	if p.After != "" {
-		w.add("("+tuple+") "+op+" (SELECT "+tuple+" FROM "+table+" WHERE "+key+" = ?)", p.After)
-	}
-	return order
+	return w.Page(table, key, cols, p)
 }
-
-// sql returns the WHERE clause, ORDER BY order and the LIMIT, with their
-// arguments. A limit of 0 means none.
 func (w *where) sql(order string, limit int) (string, []any, error) {
-	if limit < 0 {
-		return "", nil, simulator.Errorf(simulator.EINVALID, "limit", "%d: must be 0 (no limit) or more", limit)
-	}
-	if limit == 0 {
-		limit = -1
-	}
-	clause := ""
-	if len(w.terms) > 0 {
-		clause = " WHERE " + strings.Join(w.terms, " AND ")
-	}
-	// ?+0 for the reason the outbox's limit is (outbox.go): a listing
-	// would otherwise be parsed twice whenever its limit differs from the
-	// one it was prepared with.
-	return clause + " ORDER BY " + order + " LIMIT ?+0", append(w.args, limit), nil
+	return w.SQL(dialect(), order, limit)
 }
 
 func positive(limit int) error    { return record.Positive(limit) }
