@@ -210,7 +210,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
-		selectTenant, selectTenantByCode, selectClientByID, selectUser, selectAuthorisation, selectDepartment,
+		selectTenant, selectTenantByCode, selectClientByID,
 		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
 		savepoint, rollbackTo, release,
 	) {

@@ -1,4 +1,4 @@
-package sqlite
+package record
 
 import (
 	"context"
@@ -17,55 +17,52 @@ func noUser(tenantID, userName string) error {
 }
 
 // PutUser stores a user, replacing the one with its name in its tenant.
-func (s store) PutUser(ctx context.Context, u simulator.User) error {
+func (tb Tables) PutUser(ctx context.Context, u simulator.User) error {
 	if err := required("a user", "tenantId", u.TenantID, "userName", u.UserName); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	_, err := tb.c.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (tenant_id, user_name) DO UPDATE SET id = excluded.id, password_hash = excluded.password_hash,
 		name = excluded.name, email = excluded.email, mobile = excluded.mobile, role = excluded.role, org_code = excluded.org_code,
 		position = excluded.position, employee_code = excluded.employee_code, employee_type = excluded.employee_type,
 		work_place = excluded.work_place, entry_date = excluded.entry_date, created_at = excluded.created_at,
 		updated_at = excluded.updated_at`,
 		u.TenantID, u.UserName, u.ID, u.PasswordHash, u.Name, u.Email, u.Mobile, u.Role, u.OrgCode, u.Position, u.EmployeeCode,
-		u.EmployeeType, u.WorkPlace, u.EntryDate, nanos(u.CreatedAt), nanos(u.UpdatedAt))
+		u.EmployeeType, u.WorkPlace, u.EntryDate, Nanos(u.CreatedAt), Nanos(u.UpdatedAt))
 	return err
 }
 
-func scanUser(s scanner) (simulator.User, error) {
+func scanUser(r Row) (simulator.User, error) {
 	var u simulator.User
 	var created, updated int64
-	err := s.Scan(&u.TenantID, &u.UserName, &u.ID, &u.PasswordHash, &u.Name, &u.Email, &u.Mobile, &u.Role, &u.OrgCode, &u.Position,
+	err := r.Scan(&u.TenantID, &u.UserName, &u.ID, &u.PasswordHash, &u.Name, &u.Email, &u.Mobile, &u.Role, &u.OrgCode, &u.Position,
 		&u.EmployeeCode, &u.EmployeeType, &u.WorkPlace, &u.EntryDate, &created, &updated)
-	u.CreatedAt, u.UpdatedAt = fromNanos(created), fromNanos(updated)
+	u.CreatedAt, u.UpdatedAt = FromNanos(created), FromNanos(updated)
 	return u, err
 }
 
 // User returns a tenant's user by name.
-func (s store) User(ctx context.Context, tenantID, userName string) (simulator.User, error) {
-	return one(ctx, s, scanUser, noUser(tenantID, userName), selectUser, tenantID, userName)
+func (tb Tables) User(ctx context.Context, tenantID, userName string) (simulator.User, error) {
+	return One(ctx, tb.c, scanUser, noUser(tenantID, userName), selectUser, tenantID, userName)
 }
 
 // Users lists users in the order they were first stored.
-func (s store) Users(ctx context.Context, f simulator.UserFilter) ([]simulator.User, error) {
-	var w where
-	w.eq("tenant_id", f.TenantID)
-	w.eq("user_name", f.UserName)
-	w.eq("org_code", f.OrgCode)
-	clause, args, err := w.sql("seq", f.Limit)
+func (tb Tables) Users(ctx context.Context, f simulator.UserFilter) ([]simulator.User, error) {
+	var w Where
+	w.Eq("tenant_id", f.TenantID)
+	w.Eq("user_name", f.UserName)
+	w.Eq("org_code", f.OrgCode)
+	clause, args, err := w.SQL(tb.d, "seq", f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanUser, `SELECT `+userColumns+` FROM users`+clause, args...)
+	return List(ctx, tb.c, scanUser, `SELECT `+userColumns+` FROM users`+clause, args...)
 }
 
 // DeleteUser removes a user from its tenant.
-func (s store) DeleteUser(ctx context.Context, tenantID, userName string) error {
-	res, err := s.exec(ctx, `DELETE FROM users WHERE tenant_id = ? AND user_name = ?`, tenantID, userName)
-	if err != nil {
-		return err
-	}
-	return exists(res, noUser(tenantID, userName))
+func (tb Tables) DeleteUser(ctx context.Context, tenantID, userName string) error {
+	n, err := tb.c.Exec(ctx, `DELETE FROM users WHERE tenant_id = ? AND user_name = ?`, tenantID, userName)
+	return exists(n, err, noUser(tenantID, userName))
 }
 
 const authorisationColumns = `tenant_id, app_id, user_name, enabled, updated_at`
@@ -79,52 +76,49 @@ func noAuthorisation(tenantID, appID, userName string) error {
 
 // PutAuthorisation stores a user's authorisation for an app, replacing
 // the one before.
-func (s store) PutAuthorisation(ctx context.Context, a simulator.Authorisation) error {
+func (tb Tables) PutAuthorisation(ctx context.Context, a simulator.Authorisation) error {
 	if err := required("an authorisation", "tenantId", a.TenantID, "appId", a.AppID, "userName", a.UserName); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, `INSERT INTO authorisations (`+authorisationColumns+`) VALUES (?,?,?,?,?)
+	_, err := tb.c.Exec(ctx, `INSERT INTO authorisations (`+authorisationColumns+`) VALUES (?,?,?,?,?)
 		ON CONFLICT (tenant_id, app_id, user_name) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
-		a.TenantID, a.AppID, a.UserName, a.Enabled, nanos(a.UpdatedAt))
+		a.TenantID, a.AppID, a.UserName, a.Enabled, Nanos(a.UpdatedAt))
 	return err
 }
 
-func scanAuthorisation(s scanner) (simulator.Authorisation, error) {
+func scanAuthorisation(r Row) (simulator.Authorisation, error) {
 	var a simulator.Authorisation
 	var updated int64
-	err := s.Scan(&a.TenantID, &a.AppID, &a.UserName, &a.Enabled, &updated)
-	a.UpdatedAt = fromNanos(updated)
+	err := r.Scan(&a.TenantID, &a.AppID, &a.UserName, &a.Enabled, &updated)
+	a.UpdatedAt = FromNanos(updated)
 	return a, err
 }
 
 // Authorisation returns a user's authorisation for an app.
-func (s store) Authorisation(ctx context.Context, tenantID, appID, userName string) (simulator.Authorisation, error) {
-	return one(ctx, s, scanAuthorisation, noAuthorisation(tenantID, appID, userName), selectAuthorisation, tenantID, appID, userName)
+func (tb Tables) Authorisation(ctx context.Context, tenantID, appID, userName string) (simulator.Authorisation, error) {
+	return One(ctx, tb.c, scanAuthorisation, noAuthorisation(tenantID, appID, userName), selectAuthorisation, tenantID, appID, userName)
 }
 
 // Authorisations lists authorisations in the order they were first stored.
-func (s store) Authorisations(ctx context.Context, f simulator.AuthorisationFilter) ([]simulator.Authorisation, error) {
-	var w where
-	w.eq("tenant_id", f.TenantID)
-	w.eq("app_id", f.AppID)
-	w.eq("user_name", f.UserName)
+func (tb Tables) Authorisations(ctx context.Context, f simulator.AuthorisationFilter) ([]simulator.Authorisation, error) {
+	var w Where
+	w.Eq("tenant_id", f.TenantID)
+	w.Eq("app_id", f.AppID)
+	w.Eq("user_name", f.UserName)
 	if f.EnabledOnly {
-		w.add("enabled = 1")
+		w.Add("enabled = ?", true) // a boolean in both dialects' words
 	}
-	clause, args, err := w.sql("seq", f.Limit)
+	clause, args, err := w.SQL(tb.d, "seq", f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanAuthorisation, `SELECT `+authorisationColumns+` FROM authorisations`+clause, args...)
+	return List(ctx, tb.c, scanAuthorisation, `SELECT `+authorisationColumns+` FROM authorisations`+clause, args...)
 }
 
 // DeleteAuthorisation removes a user's authorisation for an app.
-func (s store) DeleteAuthorisation(ctx context.Context, tenantID, appID, userName string) error {
-	res, err := s.exec(ctx, `DELETE FROM authorisations WHERE tenant_id = ? AND app_id = ? AND user_name = ?`, tenantID, appID, userName)
-	if err != nil {
-		return err
-	}
-	return exists(res, noAuthorisation(tenantID, appID, userName))
+func (tb Tables) DeleteAuthorisation(ctx context.Context, tenantID, appID, userName string) error {
+	n, err := tb.c.Exec(ctx, `DELETE FROM authorisations WHERE tenant_id = ? AND app_id = ? AND user_name = ?`, tenantID, appID, userName)
+	return exists(n, err, noAuthorisation(tenantID, appID, userName))
 }
 
 const departmentColumns = `tenant_id, org_code, name, parent_code, created_at`
@@ -138,40 +132,37 @@ func noDepartment(tenantID, orgCode string) error {
 
 // PutDepartment stores a department, replacing the one with its code in
 // its tenant.
-func (s store) PutDepartment(ctx context.Context, d simulator.Department) error {
+func (tb Tables) PutDepartment(ctx context.Context, d simulator.Department) error {
 	if err := required("a department", "tenantId", d.TenantID, "orgCode", d.OrgCode); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, `INSERT INTO departments (`+departmentColumns+`) VALUES (?,?,?,?,?)
+	_, err := tb.c.Exec(ctx, `INSERT INTO departments (`+departmentColumns+`) VALUES (?,?,?,?,?)
 		ON CONFLICT (tenant_id, org_code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code,
 		created_at = excluded.created_at`,
-		d.TenantID, d.OrgCode, d.Name, d.ParentCode, nanos(d.CreatedAt))
+		d.TenantID, d.OrgCode, d.Name, d.ParentCode, Nanos(d.CreatedAt))
 	return err
 }
 
-func scanDepartment(s scanner) (simulator.Department, error) {
+func scanDepartment(r Row) (simulator.Department, error) {
 	var d simulator.Department
 	var created int64
-	err := s.Scan(&d.TenantID, &d.OrgCode, &d.Name, &d.ParentCode, &created)
-	d.CreatedAt = fromNanos(created)
+	err := r.Scan(&d.TenantID, &d.OrgCode, &d.Name, &d.ParentCode, &created)
+	d.CreatedAt = FromNanos(created)
 	return d, err
 }
 
 // Department returns a tenant's department by its code.
-func (s store) Department(ctx context.Context, tenantID, orgCode string) (simulator.Department, error) {
-	return one(ctx, s, scanDepartment, noDepartment(tenantID, orgCode), selectDepartment, tenantID, orgCode)
+func (tb Tables) Department(ctx context.Context, tenantID, orgCode string) (simulator.Department, error) {
+	return One(ctx, tb.c, scanDepartment, noDepartment(tenantID, orgCode), selectDepartment, tenantID, orgCode)
 }
 
 // Departments lists a tenant's departments in the order first stored.
-func (s store) Departments(ctx context.Context, tenantID string) ([]simulator.Department, error) {
-	return list(ctx, s, scanDepartment, `SELECT `+departmentColumns+` FROM departments WHERE tenant_id = ? ORDER BY seq`, tenantID)
+func (tb Tables) Departments(ctx context.Context, tenantID string) ([]simulator.Department, error) {
+	return List(ctx, tb.c, scanDepartment, `SELECT `+departmentColumns+` FROM departments WHERE tenant_id = ? ORDER BY seq`, tenantID)
 }
 
 // DeleteDepartment removes a tenant's department.
-func (s store) DeleteDepartment(ctx context.Context, tenantID, orgCode string) error {
-	res, err := s.exec(ctx, `DELETE FROM departments WHERE tenant_id = ? AND org_code = ?`, tenantID, orgCode)
-	if err != nil {
-		return err
-	}
-	return exists(res, noDepartment(tenantID, orgCode))
+func (tb Tables) DeleteDepartment(ctx context.Context, tenantID, orgCode string) error {
+	n, err := tb.c.Exec(ctx, `DELETE FROM departments WHERE tenant_id = ? AND org_code = ?`, tenantID, orgCode)
+	return exists(n, err, noDepartment(tenantID, orgCode))
 }
