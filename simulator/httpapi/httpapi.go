@@ -23,54 +23,12 @@
 // record is replaced by <accessKey>. Actions run to their end even if the
 // client goes away, and wake delivery for the callbacks they enqueued.
 //
-//	GET  /healthz                                   "ok" when the store answers and is healthy, 503 and why otherwise (not guarded)
-//	GET  /metrics                                   Prometheus text format (guarded as the admin API)
-//
-//	GET  /admin/v1/products                         {"products":[product]}
-//	GET  /admin/v1/products/{id}                    product
-//	PUT  /admin/v1/products/{id}                    product in, product out (201 when new)
-//	PUT  /admin/v1/products/{id}/status             {"status":"ON_SALE|FROZEN_HIDDEN|DELISTED","reason"} -> product
-//	POST /admin/v1/products/{id}/dial-tests         -> 201 dial run (its probes are delivered as due)
-//	GET  /admin/v1/products/{id}/dial-tests         ?since=RFC3339 -> {"runs":[run]}
-//	GET  /admin/v1/products/{id}/debugger           {"activities","debugCases","licenseRule"} the debugger (调试) offers
-//	GET  /admin/v1/products/{id}/debugger/{activity} ?instanceId -> {"activity","params","testFlag"} the form filled in
-//	POST /admin/v1/products/{id}/debugger           {"activity","params","save"} -> 201 {"attempt","message","saved","caseIndex","notSaved","debugger"}: one call, testFlag 1, to the product's URL
-//	DELETE /admin/v1/products/{id}/debug-cases/{index} -> the debugger without that case
-//	GET  /admin/v1/customers                        {"customers":[customer]}
-//	POST /admin/v1/customers                        customer in -> 201 customer (409 if it exists)
-//	GET  /admin/v1/customers/{id}                   customer
-//	GET  /admin/v1/orders                           ?productId&customerId&instanceKey&state&settledSince&order&cursor&limit -> {"orders":[order],"next"}
-//	POST /admin/v1/orders                           purchase in -> 201 {"order","instance"}
-//	GET  /admin/v1/orders/{id}                      order
-//	GET  /admin/v1/instances                        ?productId&customerId&instanceId&state&order&cursor&limit -> {"instances":[instance],"next"}
-//	GET  /admin/v1/instances/{key}                  instance
-//	POST /admin/v1/instances/{key}/renew            {"periodNumber","amount","productId"} -> {"order","instance"}
-//	POST /admin/v1/instances/{key}/convert-trial    as renew
-//	POST /admin/v1/instances/{key}/unsubscribe-renewal  -> {"order","instance"}
-//	POST /admin/v1/instances/{key}/change-spec      {"skuCode","productId","linearAmount","periodNumber"} -> {"order","instance"}
-//	POST /admin/v1/instances/{key}/upgrade          {"skuCode","productId","linearAmount"} -> {"order","instance"}
-//	POST /admin/v1/instances/{key}/unsubscribe      -> {"order","instance"}
-//	POST /admin/v1/instances/{key}/freeze           -> {"instance"}
-//	POST /admin/v1/instances/{key}/unfreeze         -> {"instance"}
-//	POST /admin/v1/instances/{key}/query            {"with":[key...]} -> {"message","instance"}
-//	POST /admin/v1/instances/{key}/license          {"deviceFingerprint"} -> {"message","instance"}
-//	GET  /admin/v1/messages                         ?kind&productId&orderId&queue&activity&instanceId&outcome&since&until&order&cursor&limit -> {"messages":[message],"next"} (since, until: created, RFC 3339)
-//	GET  /admin/v1/messages/{id}                    message with "attempts" (the call record's)
-//	POST /admin/v1/messages/{id}/restart            -> {"attempt","message"}
-//	GET  /admin/v1/notices                          ?productId&orderId&messageId&unmailed&since&order&cursor&limit -> {"notices":[notice without record],"next"}
-//	GET  /admin/v1/notices/{id}                     notice with "record" (JSON)
-//	GET  /admin/v1/clock                            {"now","virtual"}
-//	POST /admin/v1/clock/advance                    {"by":"3h"|"30d"} or {"to":RFC3339} -> {"from","to","instants","work","now"}; 409 on a real clock
-//	GET  /admin/v1/sellers                          {"sellers":[seller]}
-//	GET  /admin/v1/sellers/{id}                     seller
-//	PUT  /admin/v1/sellers/{id}                     {"name","ak","sk"} -> seller (201 when new; sk masked)
-//	GET  /admin/v1/usage                            ?instanceId&sellerId&order&cursor&limit -> {"records":[usage record],"next"}
-//	POST /admin/v1/licenses                         {"productId","orderId"} -> 201 License code, UNCLAIMED (orderId: a purchase of the product, or none)
-//	GET  /admin/v1/licenses                         ?productId&orderId&instanceKey&state&order&cursor&limit -> {"licenses":[code],"next"}
-//	GET  /admin/v1/licenses/{code}                  code
-//	POST /admin/v1/licenses/{code}/claim            -> code (UNCLAIMED to CLAIMED: the buyer received it)
-//	POST /admin/v1/licenses/{code}/expire           -> code (UNCLAIMED, CLAIMED or ACTIVATED to EXPIRED)
-//	POST /admin/v1/licenses/{code}/release          -> code (to RELEASED, final)
+// The routes are listed once, in adminRoutes and identityRoutes; README.md's
+// table of the admin API says what each takes and answers, and a test
+// (readme_test.go) checks that it describes every one of them and no other.
+// /healthz answers "ok" when the store answers and is healthy, 503 and why
+// otherwise, and is not guarded; /metrics is in the Prometheus text format,
+// guarded as the admin API.
 //
 // Joint operation (kit-sync.md): each change answers with the kit syncs it
 // enqueued ("syncs"). {tenant} is a tenantId or tenantCode; a tenant is
@@ -79,31 +37,8 @@
 // Client secrets, kit keys and passwords are never shown (kit keys
 // masked).
 //
-//	POST /admin/v1/apps                             {"appId","name","productId","clientId","clientSecret","redirectUris","casServices","publicKeyPem","kitUrl","kitKey"} -> 201 app
-//	GET  /admin/v1/apps                             ?productId&clientId&limit -> {"apps":[app]}
-//	GET  /admin/v1/apps/{appId}                     app
-//	POST /admin/v1/tenants                          {"tenantId","tenantCode","name","domainName"} -> 201 tenant
-//	GET  /admin/v1/tenants                          {"tenants":[tenant]}
-//	GET  /admin/v1/tenants/{tenant}                 tenant
-//	PUT  /admin/v1/tenants/{tenant}                 {"name","domainName"} -> {"tenant","syncs"} (tenantSync 2)
-//	GET  /admin/v1/tenants/{tenant}/apps            {"bindings":[binding]}
-//	POST /admin/v1/tenants/{tenant}/apps            {"appId","instanceKey"|"instanceId","orderId","testFlag","userNames"} -> 201 {"tenant","binding","syncs"}
-//	DELETE /admin/v1/tenants/{tenant}/apps/{appId}  -> {"syncs"} (applicationSync 0, tenantSync 0)
-//	POST /admin/v1/tenants/{tenant}/apps/{appId}/rotate-secret  -> {"binding","syncs"} (applicationSync 2)
-//	POST /admin/v1/tenants/{tenant}/apps/{appId}/grant          {"userNames"} -> {"tenant","bindings","syncs"} (authSync 1; binds an unbound app as a credential test)
-//	POST /admin/v1/tenants/{tenant}/apps/{appId}/revoke         {"userNames"} -> {"syncs"} (authSync 3)
-//	GET  /admin/v1/tenants/{tenant}/apps/{appId}/authorisations {"authorisations":[authorisation]}
-//	POST /admin/v1/users                            {"tenant","userName","password","name","email","mobile","role","orgCode",...,"apps":[clientId]} -> 201 {"tenant","user","bindings","syncs"}
-//	GET  /admin/v1/tenants/{tenant}/users           ?orgCode&limit -> {"users":[user]}
-//	GET  /admin/v1/tenants/{tenant}/users/{userName}  user
-//	PUT  /admin/v1/tenants/{tenant}/users/{userName}  profile -> {"user","syncs"} (authSync 2)
-//	DELETE /admin/v1/tenants/{tenant}/users/{userName}  -> {"syncs"} (authSync 0)
-//	GET  /admin/v1/tenants/{tenant}/departments     {"departments":[department]}
-//	PUT  /admin/v1/tenants/{tenant}/departments/{orgCode}  {"orgName","parentCode"} -> 201|200 {"department","syncs"} (singleOrgSync 1|2)
-//	DELETE /admin/v1/tenants/{tenant}/departments/{orgCode}  -> {"syncs"} (singleOrgSync 0)
-//
-// The identity provider's settings and faults (identity.md §5), with
-// Config.Identity. Settings are "echoState" (true|false), "casFormat"
+// The identity provider's settings and faults (identity.md §5) are
+// served with Config.Identity. Settings are "echoState" (true|false), "casFormat"
 // (JSON|XML), "invalidClientStatus" (401|403) and "codeLifetime",
 // "accessTokenLifetime", "refreshTokenLifetime", "ticketLifetime",
 // "sessionLifetime" (whole seconds from 1s to 366d: "300s", "2h",
@@ -119,14 +54,6 @@
 // until cleared; it spends nothing (a code sent then is exchanged once
 // cleared), one per endpoint, kept in memory only. Expiring a tenant's
 // logins ends every live code, ticket, SSO session and token of it now.
-//
-//	GET  /admin/v1/identity                         {"settings"}: the marketplace's
-//	GET  /admin/v1/tenants/{tenant}/identity        tenant settings
-//	PUT  /admin/v1/tenants/{tenant}/identity        {"echoState","casFormat",...} (absent or null: the marketplace's) -> tenant settings
-//	GET  /admin/v1/tenants/{tenant}/identity/faults {"faults":[{"tenantId","endpoint","status","delay","count","used","setAt"}]}
-//	POST /admin/v1/tenants/{tenant}/identity/faults {"endpoint":"token|userinfo|cas-validate","status","delay","count"} -> 201 fault (replacing the endpoint's)
-//	DELETE /admin/v1/tenants/{tenant}/identity/faults[/{endpoint}]  -> {"cleared":n}
-//	POST /admin/v1/tenants/{tenant}/identity/expire-logins  -> {"expired":n}
 //
 // The identity provider's routes (the unified login page, OAuth2 and CAS
 // under /t/{tenantCode}/api/v1) are mounted on the same router when
@@ -285,13 +212,20 @@ func (a *api) routes(reg *prometheus.Registry) {
 	// checks. (Not a subrouter's middleware: mux answers 404 instead of
 	// 405 for a subrouter's route asked with another method.)
 	guard := admit(a.gate.place, a.gate.bearer, jsonBody)
-	admin := func(path string, h handler, method string) {
-		r.Handle(v1+path, guard(a.idempotent(a.json(h)))).Methods(method)
+	routes := a.adminRoutes()
+	if a.identity != nil {
+		routes = append(routes, a.identityRoutes()...)
 	}
-	for _, rt := range []struct {
-		method, path string
-		h            handler
-	}{
+	for _, rt := range routes {
+		r.Handle(v1+rt.path, guard(a.idempotent(a.json(rt.h)))).Methods(rt.method)
+	}
+}
+
+// adminRoutes are the admin API's routes under /admin/v1, but for the
+// identity provider's (identityRoutes): the one list of them, which
+// README.md's table of the admin API is checked against (readme_test.go).
+func (a *api) adminRoutes() []route {
+	routes := []route{
 		{http.MethodGet, "/products", a.listProducts},
 		{http.MethodGet, "/products/{id}", a.getProduct},
 		{http.MethodPut, "/products/{id}", a.putProduct},
@@ -344,20 +278,11 @@ func (a *api) routes(reg *prometheus.Registry) {
 		{http.MethodGet, "/tenants/{tenant}/departments", tenantListing(a, "departments", a.listDepartments)},
 		{http.MethodPut, "/tenants/{tenant}/departments/{orgCode}", a.putDepartment},
 		{http.MethodDelete, "/tenants/{tenant}/departments/{orgCode}", a.deleteDepartment},
-	} {
-		admin(rt.path, rt.h, rt.method)
 	}
 	for name, act := range a.instanceActions() {
-		admin("/instances/{key}/"+name, a.instanceAction(act), http.MethodPost)
+		routes = append(routes, route{http.MethodPost, "/instances/{key}/" + name, a.instanceAction(act)})
 	}
-	for _, rt := range a.licenseRoutes() {
-		admin(rt.path, rt.h, rt.method)
-	}
-	if a.identity != nil {
-		for _, rt := range a.identityRoutes() {
-			admin(rt.path, rt.h, rt.method)
-		}
-	}
+	return append(routes, a.licenseRoutes()...)
 }
 
 // healthz answers "ok" when the store answers and is healthy: not
