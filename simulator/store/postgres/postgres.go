@@ -331,6 +331,15 @@ func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
 
 func (c conn) Fail(err error) error { return c.s.health.fail(err) }
 
+// unique turns a write refused by a UNIQUE or PRIMARY KEY constraint into
+// conflict, the caller's error naming the key.
+func unique(err, conflict error) error {
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok && e.Code == uniqueViolation {
+		return conflict
+	}
+	return err
+}
+
 type scanner = record.Row
 
 // one reads the single row query returns; notFound is the error for none.

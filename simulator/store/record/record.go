@@ -110,7 +110,7 @@ func List[T any](ctx context.Context, c Conn, scan func(Row) (T, error), query s
 func Frequent() []string {
 	return []string{
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
-		selectUser, selectAuthorisation, selectDepartment,
+		selectUser, selectAuthorisation, selectDepartment, selectTenant, selectTenantByCode, selectClientByID,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,7 +15,8 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/store/record"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	modernc "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -210,7 +212,6 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
-		selectTenant, selectTenantByCode, selectClientByID,
 		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
 		savepoint, rollbackTo, release,
 	) {
@@ -315,6 +316,18 @@ func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
 }
 
 func (c conn) Fail(err error) error { return c.s.health.fail(err) }
+
+// unique turns a write refused by a UNIQUE or PRIMARY KEY constraint into
+// conflict, the caller's error naming the key.
+func unique(err, conflict error) error {
+	if e, ok := errors.AsType[*modernc.Error](err); ok {
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return conflict
+		}
+	}
+	return err
+}
 
 // rows are database/sql's, closed without an error to check: Err has it.
 type rows struct{ *sql.Rows }
