@@ -24,7 +24,7 @@ func (m *Merchant) arrivals() chan *Held {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.arrived == nil {
-		m.arrived = make(chan *Held, 16)
+		m.arrived = make(chan *Held, 100)
 	}
 	return m.arrived
 }
@@ -53,7 +53,8 @@ func (m *Merchant) Holding() []Call {
 	return out
 }
 
-func (m *Merchant) releaseAll() {
+// ReleaseAll lets every call held right now be answered.
+func (m *Merchant) ReleaseAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, h := range m.holding {

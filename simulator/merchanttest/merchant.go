@@ -107,7 +107,7 @@ func (m *Merchant) Start() string {
 	m.T.Helper()
 	srv := httptest.NewServer(m)
 	m.T.Cleanup(func() {
-		m.releaseAll() // whatever a failed test left held
+		m.ReleaseAll() // whatever a failed test left held
 		srv.Close()
 	})
 	return srv.URL
@@ -244,7 +244,10 @@ func (m *Merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Unlock()
 	if h != nil {
-		m.arrivals() <- h
+		select {
+		case m.arrivals() <- h:
+		case <-h.release: // released before the test looked for it
+		}
 		<-h.release
 		m.mu.Lock()
 		for i, o := range m.holding {
