@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -96,8 +95,8 @@ func (ps *placed) buy(client *http.Client, base string) int64 {
 // the last start has.
 func killedMidPurchases(t *testing.T, db string) {
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	ps := &placed{acked: map[int]string{}, unsure: map[int]bool{}, refused: map[int]string{}}
 
 	// seenAt[k] is how many requests of each order the merchant had
@@ -122,9 +121,7 @@ func killedMidPurchases(t *testing.T, db string) {
 		close(stop) // the POSTs in flight go on: the kill answers them
 		p.cmd.Wait()
 		wg.Wait()
-		merchant.mu.Lock()
-		seenAt = append(seenAt, maps.Clone(merchant.seen))
-		merchant.mu.Unlock()
+		seenAt = append(seenAt, sentByOrder(merchant))
 		if ps.answered.Load() == 0 {
 			t.Fatalf("start %d answered no purchase\n%s", k, p.logText())
 		}
@@ -169,10 +166,10 @@ func killedMidPurchases(t *testing.T, db string) {
 	// process that sent it was killed before it recorded the answer: the
 	// order then has one attempt recorded, and the merchant received at
 	// most one request of it in each process's life.
-	sent := 0
+	sent, byOrder := 0, sentByOrder(merchant)
 	for _, o := range orders {
 		id := o.Get("orderId").Str
-		n := merchant.count(id)
+		n := byOrder[id]
 		sent += n
 		if n == 0 {
 			t.Errorf("order %s never reached the merchant", id)

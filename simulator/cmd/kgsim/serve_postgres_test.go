@@ -137,11 +137,11 @@ func completed(t *testing.T, p *process, ids []string) {
 func TestReplicasDeliverEachPurchaseOnce(t *testing.T) {
 	db := cluster.DB(t)
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	a := startProcess(t, replicaCmd(bin, db, fixtures, "20s"))
 	b := startProcess(t, replicaCmd(bin, db, fixtures, "20s"))
-	merchant.setStalled(true)
+	stall(merchant)
 	var ids []string
 	for i := range 20 {
 		p := a
@@ -154,12 +154,11 @@ func TestReplicasDeliverEachPurchaseOnce(t *testing.T) {
 		waitHeld(t, merchant)
 	}
 	time.Sleep(3 * replicaPoll) // each replica looks at the outbox again meanwhile
-	merchant.setStalled(false)
-	close(merchant.release)
+	unstall(merchant)
 	completed(t, a, ids)
 	completed(t, b, ids)
 	for _, id := range ids {
-		if n := merchant.count(id); n != 1 {
+		if n := sent(merchant, id); n != 1 {
 			t.Errorf("order %s reached the merchant %d times, want once", id, n)
 		}
 	}
@@ -174,8 +173,8 @@ func TestReplicasDeliverEachPurchaseOnce(t *testing.T) {
 func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
 	db := cluster.DB(t)
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	const timeout = 2 * time.Second     // the merchant answers at once, even on a slow machine
 	lease := 2*timeout + 10*time.Second // as kgsim serve takes them
 	a := startProcess(t, replicaCmd(bin, db, fixtures, timeout.String()))
@@ -195,7 +194,7 @@ func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
 	}
 	id := a.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str
 	deadline := time.Now().Add(30 * time.Second)
-	for merchant.count(id) == 0 {
+	for sent(merchant, id) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("order %s never reached the merchant", id)
 		}
@@ -207,7 +206,7 @@ func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
 	}
 	completed(t, a, []string{id})
 	completed(t, b, []string{id})
-	if n := merchant.count(id); n != 1 {
+	if n := sent(merchant, id); n != 1 {
 		t.Errorf("order %s reached the merchant %d times, want once\n%s\n%s", id, n, a.logText(), b.logText())
 	}
 }
@@ -218,10 +217,10 @@ func TestReplicasRenewLeaseWhileRecordingWaits(t *testing.T) {
 func TestReplicaKilledOtherDelivers(t *testing.T) {
 	db := cluster.DB(t)
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	a := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
-	merchant.setStalled(true)
+	stall(merchant)
 	var ids []string
 	for range 6 {
 		ids = append(ids, a.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
@@ -234,19 +233,18 @@ func TestReplicaKilledOtherDelivers(t *testing.T) {
 	// What A had sent before it died reached the merchant, and counts.
 	for {
 		select {
-		case id := <-merchant.held:
-			inFlight[id] = true
+		case h := <-merchant.Arrived():
+			inFlight[h.Call.Params["orderId"]] = true
 			continue
 		default:
 		}
 		break
 	}
-	merchant.setStalled(false)
-	close(merchant.release)
+	unstall(merchant)
 	b := startProcess(t, replicaCmd(bin, db, fixtures, "2s"))
 	completed(t, b, ids)
 	for _, id := range ids {
-		n := merchant.count(id)
+		n := sent(merchant, id)
 		switch {
 		case n == 0:
 			t.Errorf("order %s never reached the merchant", id)
@@ -350,8 +348,8 @@ func TestReplicasShareLogins(t *testing.T) {
 func TestServePostgresRestarted(t *testing.T) {
 	db := cluster.DB(t)
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	// A timeout longer than the merchant holds the attempts: a held
 	// attempt ends with the merchant's answer, not timed out before the
 	// outage (and then sent again on its schedule) on a slow machine.
@@ -365,7 +363,7 @@ func TestServePostgresRestarted(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	merchant.setStalled(true)
+	stall(merchant)
 	var before, after []string
 	for range 5 {
 		before = append(before, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
@@ -382,8 +380,7 @@ func TestServePostgresRestarted(t *testing.T) {
 	if status != http.StatusServiceUnavailable || time.Since(start) > 10*time.Second {
 		t.Errorf("a purchase while PostgreSQL is down: %d after %v: %s; want 503 at once\n%s", status, time.Since(start), body, p.logText())
 	}
-	merchant.setStalled(false)
-	close(merchant.release) // answered while the database is down
+	unstall(merchant) // answered while the database is down
 	if err := cluster.Up(); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +390,7 @@ func TestServePostgresRestarted(t *testing.T) {
 	completed(t, p, append(slices.Clone(before), after...))
 	again := 0
 	for _, id := range before {
-		n := merchant.count(id)
+		n := sent(merchant, id)
 		switch {
 		case !inFlight[id]:
 			t.Errorf("order %s: its attempt was not held by the merchant at the outage", id)
@@ -404,7 +401,7 @@ func TestServePostgresRestarted(t *testing.T) {
 		}
 	}
 	for _, id := range after {
-		if n := merchant.count(id); n != 1 {
+		if n := sent(merchant, id); n != 1 {
 			t.Errorf("order %s, placed after the database came back, reached the merchant %d times, want once", id, n)
 		}
 	}
@@ -503,8 +500,8 @@ func TestReplicasMailEachNoticeOnce(t *testing.T) {
 func TestServePostgresDiskFull(t *testing.T) {
 	db := cluster.DB(t)
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	p := startProcess(t, replicaCmd(bin, db, writeFixtures(t, srv.URL), "20s"))
+	merchant, merchantURL := newStallingMerchant(t)
+	p := startProcess(t, replicaCmd(bin, db, writeFixtures(t, merchantURL), "20s"))
 	const purchase = `{"productId":"P-CRASH","customerId":"c-1"}`
 	disk := cluster.SmallDisk(t, db) // no order yet: the orders' tables are empty
 	disk.Fill()
@@ -521,12 +518,11 @@ func TestServePostgresDiskFull(t *testing.T) {
 	}
 
 	// No attempt recorded yet: recording the first needs a block.
-	merchant.setStalled(true)
+	stall(merchant)
 	id := p.call(t, "POST", "/admin/v1/orders", purchase).Get("order.orderId").Str
 	waitHeld(t, merchant)
 	disk.Fill()
-	merchant.setStalled(false)
-	close(merchant.release)
+	unstall(merchant)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		h := p.send(t, "GET", "/healthz", "", "")
@@ -541,7 +537,7 @@ func TestServePostgresDiskFull(t *testing.T) {
 	// A queue held back after a failure goes again after 1 s, then 2 s,
 	// 4 s...: within 2 s at most two repeats; a loop would make hundreds.
 	time.Sleep(2 * time.Second)
-	if n := merchant.count(id); n > 3 {
+	if n := sent(merchant, id); n > 3 {
 		t.Errorf("order %s reached the merchant %d times in 2 s while its answer could not be recorded, want at most 3", id, n)
 	}
 	disk.Free()

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -24,8 +23,8 @@ import (
 	smtpd "github.com/emersion/go-smtp"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/notice"
-	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
@@ -45,51 +44,35 @@ func buildKgsim(t *testing.T) string {
 	return bin
 }
 
-// stallingMerchant is a V2 merchant that verifies every request and
+// newStallingMerchant is a V2 merchant that verifies every request and
 // provisions every order, except that while stalled it holds each request
-// until released. It counts the requests of each order.
-type stallingMerchant struct {
-	mu      sync.Mutex
-	stalled bool
-	release chan struct{}
-	held    chan string // an order whose request is being held
-	seen    map[string]int
+// until released.
+func newStallingMerchant(t *testing.T) (*merchanttest.Merchant, string) {
+	m := &merchanttest.Merchant{T: t, Key: crashKey}
+	return m, m.Start()
 }
 
-func newStallingMerchant(t *testing.T) (*stallingMerchant, *httptest.Server) {
-	m := &stallingMerchant{release: make(chan struct{}), held: make(chan string, 100), seen: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := protocol.VerifyV2(crashKey, r.URL.Query(), body, time.Now(), protocol.FreshnessWindow); err != nil {
-			t.Errorf("merchant: %v", err)
-		}
-		order := gjson.GetBytes(body, "orderId").Str
-		m.mu.Lock()
-		m.seen[order]++
-		stalled := m.stalled
-		m.mu.Unlock()
-		if stalled {
-			m.held <- order
-			<-m.release
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"resultCode":"000000","resultMsg":"ok","instanceId":"i-%s"}`, gjson.GetBytes(body, "orderLineId").Str)
-	}))
-	t.Cleanup(srv.Close)
-	return m, srv
+// stall makes the merchant hold every request from now on.
+func stall(m *merchanttest.Merchant) { m.Answer("", merchanttest.Reply{Hold: true}) }
+
+// unstall releases the requests held and answers every later one at once.
+func unstall(m *merchanttest.Merchant) {
+	m.Answer("")
+	m.ReleaseAll()
 }
 
-func (m *stallingMerchant) setStalled(s bool) {
-	m.mu.Lock()
-	m.stalled = s
-	m.mu.Unlock()
+// sentByOrder counts the requests of each order that reached the
+// merchant.
+func sentByOrder(m *merchanttest.Merchant) map[string]int {
+	n := map[string]int{}
+	for _, c := range m.Calls() {
+		n[c.Params["orderId"]]++
+	}
+	return n
 }
 
-func (m *stallingMerchant) count(order string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.seen[order]
-}
+// sent counts the requests of order that reached the merchant.
+func sent(m *merchanttest.Merchant, order string) int { return sentByOrder(m)[order] }
 
 // writeFixtures writes a catalogue of one V2 product at url.
 func writeFixtures(t *testing.T, url string) string {
@@ -203,11 +186,11 @@ func (p *process) call(t *testing.T, method, path, body string) gjson.Result {
 }
 
 // waitHeld waits until the merchant holds a request.
-func waitHeld(t *testing.T, m *stallingMerchant) string {
+func waitHeld(t *testing.T, m *merchanttest.Merchant) string {
 	t.Helper()
 	select {
-	case order := <-m.held:
-		return order
+	case h := <-m.Arrived():
+		return h.Call.Params["orderId"]
 	case <-time.After(30 * time.Second):
 		t.Fatal("no callback reached the merchant")
 		return ""
@@ -225,8 +208,8 @@ func TestKilledMidDeliveryLosesNothing(t *testing.T) {
 // db, SQLite's or PostgreSQL's.
 func killedMidDelivery(t *testing.T, db string) {
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 
 	p := startServe(t, bin, db, fixtures)
 	const orders = 20
@@ -234,7 +217,7 @@ func killedMidDelivery(t *testing.T, db string) {
 	for i := range orders {
 		if i == orders/2 {
 			// Half are delivered; the rest will be in flight or waiting.
-			merchant.setStalled(true)
+			stall(merchant)
 		}
 		ids = append(ids, p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str)
 		if i < orders/2 {
@@ -255,8 +238,7 @@ func killedMidDelivery(t *testing.T, db string) {
 	}
 	p.cmd.Wait()
 
-	merchant.setStalled(false)
-	close(merchant.release)
+	unstall(merchant)
 	p = startServe(t, bin, db, fixtures)
 	p.call(t, "POST", "/admin/v1/clock/advance", `{"by":"0s"}`)
 	completed := p.call(t, "GET", "/admin/v1/orders?state=COMPLETED&limit=1000", "").Get("orders").Array()
@@ -264,7 +246,7 @@ func killedMidDelivery(t *testing.T, db string) {
 		t.Fatalf("%d of %d orders completed after the restart\n%s", len(completed), orders, p.logText())
 	}
 	for _, id := range ids {
-		n := merchant.count(id)
+		n := sent(merchant, id)
 		switch {
 		case n == 0:
 			t.Errorf("order %s never reached the merchant", id)
@@ -278,11 +260,11 @@ func killedMidDelivery(t *testing.T, db string) {
 // exits.
 func TestSIGTERMFinishesTheAttemptInFlight(t *testing.T) {
 	bin := buildKgsim(t)
-	merchant, srv := newStallingMerchant(t)
-	fixtures := writeFixtures(t, srv.URL)
+	merchant, merchantURL := newStallingMerchant(t)
+	fixtures := writeFixtures(t, merchantURL)
 	db := filepath.Join(t.TempDir(), "kgsim.db")
 	p := startServe(t, bin, db, fixtures)
-	merchant.setStalled(true)
+	stall(merchant)
 	order := p.call(t, "POST", "/admin/v1/orders", `{"productId":"P-CRASH","customerId":"c-1"}`).Get("order.orderId").Str
 	waitHeld(t, merchant)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -294,7 +276,7 @@ func TestSIGTERMFinishesTheAttemptInFlight(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("kgsim did not start shutting down:\n%s", p.logText())
 	}
-	close(merchant.release)
+	unstall(merchant)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("kgsim serve exited with %v\n%s", err, p.logText())
 	}
