@@ -211,7 +211,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
-		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances, addNotice,
+		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances,
 		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
 		savepoint, rollbackTo, release,
 	) {
