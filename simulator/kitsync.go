@@ -11,9 +11,11 @@ import (
 // in x-sign headers under the app's kit key, answered with a resultCode.
 const Kit Protocol = "kit"
 
-// KindKit is a kit sync: tenantSync, applicationSync, authSync,
-// singleOrgSync or allOrgSync (its Activity). It is tried once; a failure
-// stops it until the console restarts it (kit-sync.md §8).
+// KindKit marks a kit sync (tenantSync, applicationSync, authSync,
+// singleOrgSync or allOrgSync, its Activity) in the outbox's listings and
+// filters. Delivery goes by its protocol, Kit: its rows of the activity
+// table try it once, and a failure stops it until the console restarts it
+// (kit-sync.md §8).
 const KindKit = "KIT"
 
 // Held is a kit sync waiting behind an earlier sync of its queue that

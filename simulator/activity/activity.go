@@ -185,19 +185,6 @@ func Is(m simulator.Message, name Name) bool { return m.Activity == string(name)
 // All returns every row, in the order of the spec's sections.
 func All() []Spec { return table() }
 
-// Named returns the protocol's activity for an event, false when the
-// protocol has none (V2 has no expireInstance, V1 no orderNotify). A
-// purchase is newInstance; the License products' getLicense is the
-// caller's to choose.
-func Named(p simulator.Protocol, e Event) (Name, bool) {
-	for _, s := range rows {
-		if s.Protocol == p && s.Event == e {
-			return s.Name, true
-		}
-	}
-	return "", false
-}
-
 // Sections returns the sections of the calls that match, in table order
 // and joined as a reference reads: "callbacks.md §5.5, §5.13".
 func Sections(match func(Spec) bool) string {

@@ -13,7 +13,6 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/notice"
-	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -79,35 +78,46 @@ type Deliverer struct {
 // attempt makes one attempt at m on its schedule and records it with m's
 // next state. The caller holds m's queue; products reads m's product.
 func (d *Deliverer) attempt(ctx context.Context, m simulator.Message, products *products) error {
-	p, err := products.get(ctx, m)
+	s, err := products.get(ctx, m)
 	if err != nil {
 		return err
 	}
-	a, after, err := d.try(ctx, m, p)
+	a, after, err := d.try(ctx, m, s)
 	if err != nil {
 		return err
 	}
 	after.Outcome, after.NextAttemptAt = next(after, a.Verdict, d.Clock.Now())
-	return d.record(ctx, p, m.Outcome, after, a)
+	return d.record(ctx, s, m.Outcome, after, a)
 }
 
-// products reads the products messages are for: a product's access key
-// signs the request and checks the answer's Body-Sign, and its settings
-// say how strictly. A kit sync is signed with its app's kit key instead. RunDue reads each product once per read of the
-// outbox (a batch of at most 64 due queue heads), which saves a sixth of
-// an attempt's cost on a backlog and still applies a key or setting
-// changed in the store from the next batch on; Restart reads it afresh.
+// signer is what signs an attempt and whom it concerns: the key that signs
+// the request and checks the answer's Body-Sign, and the product the
+// message is about, whose settings say how strictly and whose mailboxes
+// its notices go to. Its dialect says which key (callbacks.md §5.15:
+// the generic interface's orderNotify; kit-sync.md §1: the app's kit key).
+type signer struct {
+	product simulator.Product // zero for a kit sync of an app without one
+	key     string
+}
+
+// products reads the products messages are for. RunDue reads each product
+// once per read of the outbox (a batch of at most 64 due queue heads),
+// which saves a sixth of an attempt's cost on a backlog and still applies
+// a key or setting changed in the store from the next batch on; Restart
+// reads it afresh.
 type products struct {
 	store signers
 	mu    sync.Mutex
 	byID  map[string]simulator.Product
 }
 
-func (ps *products) get(ctx context.Context, m simulator.Message) (simulator.Product, error) {
-	if m.Kind == simulator.KindKit {
-		return ps.kitSigner(ctx, m)
+// get returns what signs m, by its protocol's dialect.
+func (ps *products) get(ctx context.Context, m simulator.Message) (signer, error) {
+	d := dialectOf(m.Protocol)
+	if d == nil {
+		return signer{}, fmt.Errorf("message %s: protocol %q is neither v1, v2 nor kit", m.ID, m.Protocol)
 	}
-	return ps.product(ctx, m)
+	return d.signer(ctx, ps, m)
 }
 
 // product reads m's product, once per batch.
@@ -134,15 +144,12 @@ func (ps *products) product(ctx context.Context, m simulator.Message) (simulator
 // try sends one freshly signed attempt at m and judges the answer. It
 // returns the attempt and m with its attempt count and first attempt
 // updated; the caller decides the outcome and records both.
-func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Product) (simulator.Attempt, simulator.Message, error) {
-	// A generic product's orderNotify is signed with the generic
-	// interface's key, and its answer's Body-Sign checked with it.
-	key := p.SigningKey(m.Activity)
-	req, err := d.request(m, key)
+func (d *Deliverer) try(ctx context.Context, m simulator.Message, s signer) (simulator.Attempt, simulator.Message, error) {
+	req, err := NewRequest(m, s.key, d.Wall(), d.random(), d.KitLayout)
 	if err != nil {
 		return simulator.Attempt{}, m, fmt.Errorf("message %s: %w", m.ID, err)
 	}
-	call := Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: key, RequireV2BodySign: p.RequireBodySign}
+	call := Call{Protocol: m.Protocol, Activity: m.Activity, AccessKey: s.key, RequireV2BodySign: s.product.RequireBodySign}
 	if m.Kind == simulator.KindPoll {
 		call.Polled = m.InstanceID
 	}
@@ -171,7 +178,7 @@ func (d *Deliverer) try(ctx context.Context, m simulator.Message, p simulator.Pr
 // idempotent, callbacks.md §10); committing the attempt without its
 // settlement would instead leave the order or dial-test run it settles
 // waiting for an answer that is never asked for again.
-func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulator.Outcome, m simulator.Message, a simulator.Attempt) error {
+func (d *Deliverer) record(ctx context.Context, s signer, was simulator.Outcome, m simulator.Message, a simulator.Attempt) error {
 	now := d.Clock.Now()
 	var raised []simulator.NoticeKind
 	err := d.Store.Update(ctx, func(tx simulator.Tx) error {
@@ -188,11 +195,11 @@ func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulat
 			}
 		}
 		raised = noticesFor(was, m, a)
-		if err := d.notify(ctx, tx, p, m, a, raised, now); err != nil {
+		if err := d.notify(ctx, tx, s, m, a, raised, now); err != nil {
 			return err
 		}
-		for _, s := range d.Settlers {
-			if err := s.Settle(ctx, tx, m, a); err != nil {
+		for _, settler := range d.Settlers {
+			if err := settler.Settle(ctx, tx, m, a); err != nil {
 				return fmt.Errorf("message %s: settling attempt %d: %w", m.ID, a.N, err)
 			}
 		}
@@ -216,7 +223,7 @@ func (d *Deliverer) record(ctx context.Context, p simulator.Product, was simulat
 // would drown the notices that matter; if polling runs out, the final
 // notice says so.
 func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt) []simulator.NoticeKind {
-	if m.Kind == simulator.KindKit && a.Verdict.Failed() {
+	if m.Protocol == simulator.Kit && a.Verdict.Failed() {
 		return []simulator.NoticeKind{simulator.NoticeAttemptFailed}
 	}
 	if m.Kind != simulator.KindLifecycle && m.Kind != simulator.KindPoll {
@@ -236,7 +243,7 @@ func noticesFor(was simulator.Outcome, m simulator.Message, a simulator.Attempt)
 // failed attempt's notice is about a alone (it references the earlier
 // attempts, stored with m, rather than copying them); only the final
 // notice, raised once, reads every attempt back to list them.
-func (d *Deliverer) notify(ctx context.Context, tx Tx, p simulator.Product, m simulator.Message, a simulator.Attempt, kinds []simulator.NoticeKind, now time.Time) error {
+func (d *Deliverer) notify(ctx context.Context, tx Tx, s signer, m simulator.Message, a simulator.Attempt, kinds []simulator.NoticeKind, now time.Time) error {
 	if len(kinds) == 0 {
 		return nil
 	}
@@ -252,7 +259,7 @@ func (d *Deliverer) notify(ctx context.Context, tx Tx, p simulator.Product, m si
 		if err != nil {
 			return err
 		}
-		n := notice.ForAttempt(kind, p, notice.Call{Message: m, Attempts: attempts}, id, now)
+		n := notice.ForAttempt(kind, s.product, notice.Call{Message: m, Attempts: attempts, Key: s.key}, id, now)
 		if err := tx.AddNotice(ctx, n); err != nil {
 			return fmt.Errorf("message %s: storing its %s notice: %w", m.ID, kind, err)
 		}
@@ -286,7 +293,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	if err := Restartable(m); err != nil {
 		return simulator.Attempt{}, err
 	}
-	p, err := (&products{store: d.Store}).get(ctx, m)
+	s, err := (&products{store: d.Store}).get(ctx, m)
 	if err != nil {
 		return simulator.Attempt{}, err
 	}
@@ -308,7 +315,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 			return simulator.Attempt{}, err
 		}
 	}
-	a, after, err := d.try(ctx, m, p)
+	a, after, err := d.try(ctx, m, s)
 	if err != nil {
 		return a, err
 	}
@@ -319,7 +326,7 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 	case m.Outcome == simulator.Stopped && a.Verdict.Failed():
 		after.Outcome, after.NextAttemptAt = simulator.Stopped, time.Time{}
 	}
-	err = d.record(ctx, p, m.Outcome, after, a)
+	err = d.record(ctx, s, m.Outcome, after, a)
 	recorded = err == nil
 	return a, err
 }
@@ -365,39 +372,6 @@ func next(m simulator.Message, v simulator.Verdict, now time.Time) (simulator.Ou
 		return simulator.Pending, at
 	}
 	return p.Exhausted, time.Time{}
-}
-
-// request builds the attempt's request, freshly signed. The calls whose
-// row says so (purchases) get a new businessId on every attempt:
-// "每一次请求,businessId皆不一致" (callbacks.md §9.2).
-func (d *Deliverer) request(m simulator.Message, key string) (*Request, error) {
-	if m.Protocol == simulator.Kit {
-		return d.kitRequest(m, key)
-	}
-	params := gjson.ParseBytes(m.Params)
-	if !params.IsObject() {
-		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
-	}
-	if activity.Of(m).FreshBusinessID && (params.Get("businessId").Exists() || params.Get("orderInfo.0.businessId").Exists()) {
-		id, err := BusinessID(d.random())
-		if err != nil {
-			return nil, err
-		}
-		m.Params = withBusinessID(params, `"`+id+`"`)
-	}
-	if m.Protocol == simulator.V1 {
-		var ps []protocol.Param
-		gjson.ParseBytes(m.Params).ForEach(func(k, v gjson.Result) bool {
-			ps = append(ps, protocol.Param{Name: k.Str, Value: v.String()})
-			return true
-		})
-		return NewV1Request(m.URL, key, ps, d.Wall())
-	}
-	nonce, err := protocol.NewNonce(d.random())
-	if err != nil {
-		return nil, err
-	}
-	return NewV2Request(m.URL, key, m.Params, d.Wall(), nonce, false)
 }
 
 // random returns the source of nonces and IDs, safe for the workers to

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,11 +13,12 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// dialect is one protocol's way of calling a merchant: how an attempt's
-// request is built and signed, and how its answer is judged. V1
-// callbacks, V2 callbacks and kit syncs have one each; a message's
-// protocol chooses it.
+// dialect is one protocol's way of calling a merchant: which key signs a
+// message, how an attempt's request is built and signed with it, and how
+// its answer is judged. V1 callbacks, V2 callbacks and kit syncs have one
+// each; a message's protocol chooses it.
 type dialect interface {
+	signer(ctx context.Context, ps *products, m simulator.Message) (signer, error)
 	// request signs params, a JSON object in the order the call's table
 	// gives, to url with key at now.
 	request(url, name string, params gjson.Result, key string, now time.Time, random io.Reader, layout KitLayout) (*Request, error)
@@ -67,6 +69,49 @@ func NewRequest(m simulator.Message, key string, now time.Time, random io.Reader
 		params = gjson.ParseBytes(withBusinessID(params, `"`+id+`"`))
 	}
 	return d.request(m.URL, m.Activity, params, key, now, random, layout)
+}
+
+// signer is the product's: its access key, or for a generic product's
+// orderNotify the generic interface's key (callbacks.md §5.15).
+func callbackSigner(ctx context.Context, ps *products, m simulator.Message) (signer, error) {
+	p, err := ps.product(ctx, m)
+	if err != nil {
+		return signer{}, err
+	}
+	return signer{product: p, key: p.SigningKey(m.Activity)}, nil
+}
+
+func (v1Dialect) signer(ctx context.Context, ps *products, m simulator.Message) (signer, error) {
+	return callbackSigner(ctx, ps, m)
+}
+
+func (v2Dialect) signer(ctx context.Context, ps *products, m simulator.Message) (signer, error) {
+	return callbackSigner(ctx, ps, m)
+}
+
+// signer is the app's kit key, which belongs to the merchant's application
+// credential, not to a product (kit-sync.md §1); the app's product, if it
+// has one, gets the notices. An app without a product still gets its
+// syncs; their notices go to no one.
+func (kitDialect) signer(ctx context.Context, ps *products, m simulator.Message) (signer, error) {
+	_, appID, ok := simulator.ParseKitQueue(m.Queue)
+	if !ok {
+		return signer{}, fmt.Errorf("message %s: kit sync in queue %q, which names no tenant and app", m.ID, m.Queue)
+	}
+	app, err := ps.store.App(ctx, appID)
+	if err != nil {
+		return signer{}, fmt.Errorf("message %s: its app %q holds the kit key: %w", m.ID, appID, err)
+	}
+	s := signer{product: simulator.Product{ID: m.ProductID}, key: app.KitKey}
+	if m.ProductID != "" {
+		if s.product, err = ps.product(ctx, m); err != nil {
+			return signer{}, err
+		}
+	}
+	if app.KitKey == "" {
+		return signer{}, fmt.Errorf("message %s: app %s has no kit key to sign with", m.ID, appID)
+	}
+	return s, nil
 }
 
 // request renders the parameters as V1's query, in their order.

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -114,54 +113,8 @@ func documentLayout(body []byte) ([]byte, error) {
 }
 
 // kitTimeStampMember is the body member that carries the time of the
-// request: renewed on every attempt, as a retry re-sends the same body
-// with a new x-nonce, x-timestamp and timeStamp (kit-sync.md §8).
+// request: renewed on every attempt (kitDialect.request).
 const kitTimeStampMember = "timeStamp"
-
-// kitRequest builds the attempt at a kit sync, freshly signed under the
-// app's kit key.
-func (d *Deliverer) kitRequest(m simulator.Message, kitKey string) (*Request, error) {
-	params := gjson.ParseBytes(m.Params)
-	if !params.IsObject() {
-		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
-	}
-	now := d.Wall()
-	body := m.Params
-	if params.Get(kitTimeStampMember).Exists() {
-		body = replaceMember(params, kitTimeStampMember, strconv.Quote(simulator.KitTime(now)))
-	}
-	nonce, err := protocol.NewNonce(d.random())
-	if err != nil {
-		return nil, err
-	}
-	return NewKitRequest(m.URL, m.Activity, kitKey, body, now, nonce, d.KitLayout)
-}
-
-// kitSigner returns what signs and notices a kit sync: the app's product
-// (its name and notice mailboxes) with the app's kit key as the key, so
-// that the key is used for x-sign and redacted from notices. An app
-// without a product still gets its syncs; their notices go to no one.
-func (ps *products) kitSigner(ctx context.Context, m simulator.Message) (simulator.Product, error) {
-	_, appID, ok := simulator.ParseKitQueue(m.Queue)
-	if !ok {
-		return simulator.Product{}, fmt.Errorf("message %s: kit sync in queue %q, which names no tenant and app", m.ID, m.Queue)
-	}
-	app, err := ps.store.App(ctx, appID)
-	if err != nil {
-		return simulator.Product{}, fmt.Errorf("message %s: its app %q holds the kit key: %w", m.ID, appID, err)
-	}
-	p := simulator.Product{ID: m.ProductID}
-	if m.ProductID != "" {
-		if p, err = ps.product(ctx, m); err != nil {
-			return p, err
-		}
-	}
-	if app.KitKey == "" {
-		return p, fmt.Errorf("message %s: app %s has no kit key to sign with", m.ID, appID)
-	}
-	p.AccessKey = app.KitKey
-	return p, nil
-}
 
 // Result codes of kit answers with a meaning of their own (kit-sync.md §5).
 var kitCodes = map[string]string{

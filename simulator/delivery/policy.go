@@ -43,14 +43,14 @@ func every(interval time.Duration, attempts int) []time.Duration {
 }
 
 // PolicyFor returns the schedule of a message. Debug calls, dial-test
-// probes, kit syncs and the purchase the resource details repeat are
-// tried once and stop (a kit sync is retried from
-// the console, kit-sync.md §8); a poll after 000004 follows the polling
-// schedule and fails the order when it runs out (callbacks.md §10.1); a
-// lifecycle callback's schedule is its activity's retry class.
+// probes and the purchase the resource details repeat are tried once and
+// stop; a poll after 000004 follows the polling schedule and fails the
+// order when it runs out (callbacks.md §10.1); any other call's schedule
+// is its activity's retry class (a kit sync's: once, then the console's
+// restart, kit-sync.md §8).
 func PolicyFor(m simulator.Message) Policy {
 	switch m.Kind {
-	case simulator.KindDebug, simulator.KindDialTest, simulator.KindKit, simulator.KindDetails:
+	case simulator.KindDebug, simulator.KindDialTest, simulator.KindDetails:
 		return Policy{Offsets: every(0, 1), Exhausted: simulator.Stopped}
 	case simulator.KindPoll:
 		return Policy{Offsets: PollOffsets(), Exhausted: simulator.OrderFailed}

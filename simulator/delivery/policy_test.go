@@ -28,7 +28,7 @@ func TestPolicyFor(t *testing.T) {
 		{simulator.V2, "queryInstance", []time.Duration{0}, simulator.Stopped},
 		{simulator.V2, "orderNotify", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, simulator.OrderFailed},
 		{simulator.V1, "instanceStatus", []time.Duration{0, 15 * time.Minute, 30 * time.Minute, 45 * time.Minute, time.Hour}, simulator.Stopped},
-		{simulator.V2, "tenantSync", []time.Duration{0}, simulator.Stopped},
+		{simulator.Kit, "tenantSync", []time.Duration{0}, simulator.Stopped},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.protocol)+" "+tt.activity, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestPolicyNextAfterALateAttempt(t *testing.T) {
 // answer it polls after, and fails the order when it runs out.
 func TestPolicyByKind(t *testing.T) {
 	answer := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest, simulator.KindKit} {
+	for _, kind := range []string{simulator.KindDebug, simulator.KindDialTest, simulator.KindDetails} {
 		p := PolicyFor(simulator.Message{Kind: kind, Protocol: simulator.V2, Activity: "newInstance"})
 		if p.Attempts() != 1 || p.Exhausted != simulator.Stopped {
 			t.Errorf("%s newInstance: %d attempts then %s, want 1 then STOPPED", kind, p.Attempts(), p.Exhausted)

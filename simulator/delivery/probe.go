@@ -17,19 +17,24 @@ func (d *Deliverer) Probe(ctx context.Context, m simulator.Message) (simulator.A
 	if m.Kind != simulator.KindDebug || m.Attempts != 0 || m.Outcome != simulator.Pending {
 		return simulator.Attempt{}, m, fmt.Errorf("message %s: a probe is a new %s message, not %s %s after %d attempts", m.ID, simulator.KindDebug, m.Kind, m.Outcome, m.Attempts)
 	}
-	p, err := (&products{store: d.Store}).product(ctx, m)
+	ps := &products{store: d.Store}
+	p, err := ps.product(ctx, m)
 	if err != nil {
 		return simulator.Attempt{}, m, err
 	}
 	// Only the URL the merchant configured is ever called.
 	m.URL, m.Protocol = p.URL, p.Protocol
+	s, err := ps.get(ctx, m)
+	if err != nil {
+		return simulator.Attempt{}, m, err
+	}
 	origin := simulator.Origin(m.URL)
 	if !d.claim(m.Queue, origin, false) {
 		return simulator.Attempt{}, m, simulator.Errorf(simulator.ECONFLICT, "message", "%s: its queue %s is being attempted already", m.ID, m.Queue)
 	}
 	recorded := false
 	defer func() { d.release(m.Queue, origin, recorded) }()
-	a, after, err := d.try(ctx, m, p)
+	a, after, err := d.try(ctx, m, s)
 	if err != nil {
 		return a, m, err
 	}
@@ -41,8 +46,8 @@ func (d *Deliverer) Probe(ctx context.Context, m simulator.Message) (simulator.A
 		if err := tx.RecordAttempt(ctx, a, after); err != nil {
 			return fmt.Errorf("message %s: recording its attempt: %w", m.ID, err)
 		}
-		for _, s := range d.Settlers {
-			if err := s.Settle(ctx, tx, after, a); err != nil {
+		for _, settler := range d.Settlers {
+			if err := settler.Settle(ctx, tx, after, a); err != nil {
 				return fmt.Errorf("message %s: settling its attempt: %w", m.ID, err)
 			}
 		}

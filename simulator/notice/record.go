@@ -18,6 +18,9 @@ import (
 type Call struct {
 	Message  simulator.Message
 	Attempts []simulator.Attempt
+	// Key is the key that signed the call when it is not one of its
+	// product's, a kit sync's app key: redacted like them.
+	Key string
 }
 
 // CallRecord is the call record of callbacks.md §12, as a notice carries it

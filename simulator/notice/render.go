@@ -364,12 +364,14 @@ func first(s ...string) string {
 	return ""
 }
 
-// redactKeys redacts both of p's keys: the basic interfaces' access key
-// and, for a generic product, the generic interface's.
+// redactKeys redacts both of p's keys, the basic interfaces' access key
+// and, for a generic product, the generic interface's, and the key that
+// signed c if it is another (a kit sync's).
 func redactKeys(c Call, p simulator.Product) (Call, bool) {
+	c, own := redact(c, c.Key)
 	c, basic := redact(c, p.AccessKey)
 	c, generic := redact(c, p.OrderNotifyKey)
-	return c, basic || generic
+	return c, own || basic || generic
 }
 
 // redact replaces key wherever it appears in what c sent or received; the
