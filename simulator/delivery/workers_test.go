@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -94,31 +96,38 @@ func TestWorkersAttemptQueuesInParallel(t *testing.T) {
 	}
 }
 
-// With one worker, one attempt is in flight at a time.
+// With one worker, one attempt is in flight at a time: on synctest's
+// clock, once every goroutine waits with the first request held, no
+// second one has arrived.
 func TestOneWorkerAttemptsOneAtATime(t *testing.T) {
-	merchant, url := holdingMerchant(t)
-	d := newDeliverer(t, schedule.NewVirtual(t0), url)
-	d.Workers = 1
-	if err := d.Store.Enqueue(context.Background(), queueMessage("01", "A", "newInstance", url), queueMessage("02", "B", "newInstance", url)); err != nil {
-		t.Fatal(err)
-	}
-	done := runInBackground(d)
-	first := merchant.Next()
-	// A bounded look for a second request while the first is held: one
-	// sent in parallel would arrive within milliseconds.
-	select {
-	case h := <-merchant.Arrived():
-		h.Release()
-		t.Fatalf("%s arrived while %s was held", heldName(h), heldName(first))
-	case <-time.After(200 * time.Millisecond):
-	}
-	first.Release()
-	second := merchant.Next()
-	second.Release()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if most := max(inFlight(t, first), inFlight(t, second)); most != 1 {
-		t.Errorf("at most %d requests in flight, want 1", most)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		merchant := &merchanttest.Merchant{T: t, Key: key, Now: func() time.Time { return signedAt }}
+		merchant.Answer("", merchanttest.Reply{Hold: true})
+		t.Cleanup(merchant.ReleaseAll)
+		const url = "http://merchant.example/produce"
+		d := newDeliverer(t, schedule.NewVirtual(t0), url)
+		d.Sender = &Sender{client: &http.Client{Timeout: DefaultTimeout, Transport: merchant.Transport()}}
+		d.Workers = 1
+		if err := d.Store.Enqueue(context.Background(), queueMessage("01", "A", "newInstance", url), queueMessage("02", "B", "newInstance", url)); err != nil {
+			t.Fatal(err)
+		}
+		done := runInBackground(d)
+		first := merchant.Next()
+		synctest.Wait()
+		select {
+		case h := <-merchant.Arrived():
+			h.Release()
+			t.Fatalf("%s arrived while %s was held", heldName(h), heldName(first))
+		default:
+		}
+		first.Release()
+		second := merchant.Next()
+		second.Release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if most := max(inFlight(t, first), inFlight(t, second)); most != 1 {
+			t.Errorf("at most %d requests in flight, want 1", most)
+		}
+	})
 }
