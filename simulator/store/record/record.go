@@ -111,7 +111,7 @@ func Frequent() []string {
 	return []string{
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectUser, selectAuthorisation, selectDepartment, selectTenant, selectTenantByCode, selectClientByID,
-		addNotice,
+		addNotice, putOrder, selectOrder, putInstance, selectInstance, selectInstancesByID,
 	}
 }
 

@@ -211,8 +211,8 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
-		selectProduct, putOrder, selectOrder, putInstance, selectInstance, dueInstances,
-		selectSellerByAK, insertUsage, selectCustomer, selectInstancesByID,
+		selectProduct, dueInstances,
+		selectSellerByAK, insertUsage, selectCustomer,
 		savepoint, rollbackTo, release,
 	) {
 		st, err := db.PrepareContext(ctx, query)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 	"github.com/kgsim/kgsim/simulator/store/storetest"
 )
 
@@ -160,8 +161,8 @@ func TestLookupsUseAnIndexOnEveryColumn(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "kgsim.db"))
 	defer db.Close()
 	for query, want := range map[string]string{
-		`SELECT ` + instanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`: "product_id=? AND instance_id=?",
-		`SELECT ` + messageColumns + ` FROM messages WHERE queue = ? ORDER BY seq`:                                        "USING INDEX messages_queue (queue=?)",
+		`SELECT ` + record.InstanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`: "product_id=? AND instance_id=?",
+		`SELECT ` + messageColumns + ` FROM messages WHERE queue = ? ORDER BY seq`:                                               "USING INDEX messages_queue (queue=?)",
 	} {
 		rows, err := db.db.Query(`EXPLAIN QUERY PLAN `+query, "a", "b")
 		if err != nil {
