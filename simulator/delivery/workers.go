@@ -87,6 +87,15 @@ func (d *Deliverer) workers() int {
 // heads of other merchants behind it. Each attempt is recorded in a
 // transaction of its own. On an error RunDue starts nothing more, lets
 // the attempts in flight finish and returns the first error.
+//
+// Done means: a read of the outbox made while no attempt was in flight,
+// with none ending until RunDue returns, found nothing it could start.
+// When RunDue returns nil, no message is therefore due at the clock's now
+// but the heads of queues held back after a failed background attempt
+// (until their hold ends) and of queues another replica holds; a message
+// that became due through an attempt RunDue waited for (the next in its
+// queue, a poll) was attempted too. What falls due later, by the clock
+// moving or another process's write, is the next call's.
 func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 	d.run.Lock()
 	defer d.run.Unlock()
@@ -119,13 +128,13 @@ func (d *Deliverer) RunDue(ctx context.Context) (int, error) {
 				continue
 			}
 		}
+		if d.settled(ended) {
+			break
+		}
 		select {
 		case <-ended:
 			continue // the read may have missed what that attempt freed
 		default:
-		}
-		if d.idle() {
-			break
 		}
 		if wait := d.skipRead(); wait > 0 {
 			t := time.NewTimer(wait)
@@ -299,6 +308,10 @@ func (d *Deliverer) claim(queue, origin string, fromRead bool) bool {
 	}
 	if d.busy == nil {
 		d.busy, d.released, d.origins, d.held = map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]hold{}
+	}
+	if d.ended == nil {
+		// Not replaced when there is one: a Wait or RunDue may hold it,
+		// and only release closes it.
 		d.ended = make(chan struct{})
 	}
 	d.busy[queue] = true
@@ -361,6 +374,25 @@ func (d *Deliverer) idle() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.inFlight == 0
+}
+
+// settled says whether nothing is in flight and no attempt has ended
+// since ended was taken: then a read of the outbox made since saw every
+// queue and every merchant, none passed over for an attempt in flight.
+// Both under one lock, because release changes both under it: asked one
+// after the other, an attempt ending between the two answers made RunDue
+// return after a read that had passed over its queue, with the message
+// behind it due (a dial-test run's second probe, due once the first is
+// recorded).
+func (d *Deliverer) settled(ended <-chan struct{}) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-ended:
+		return false
+	default:
+		return d.inFlight == 0
+	}
 }
 
 func (d *Deliverer) count() int {
