@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +12,9 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/market"
+	"github.com/kgsim/kgsim/simulator/market/markettest"
 	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
 const (
@@ -35,7 +34,7 @@ type marketplace struct {
 	t        *testing.T
 	ctx      context.Context
 	clock    *schedule.Virtual
-	store    *sqlite.DB
+	store    simulator.Store
 	market   *market.Market
 	engine   *engine.Engine
 	merchant merchants
@@ -45,16 +44,9 @@ var t0 = time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC)
 
 func newMarketplace(t *testing.T) *marketplace {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kgsim.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	m := merchants{&merchanttest.Merchant{T: t, Key: v1Key}, &merchanttest.Merchant{T: t, Key: v2Key}}
 	v1URL, v2URL := m.v1.Start(), m.v2.Start()
-	clock := schedule.NewVirtual(t0)
-	mk, err := market.New(ctx, market.Config{Store: store, Clock: clock, Random: rand.NewChaCha8([32]byte{1}),
+	mk, clock := markettest.New(t, t0, market.Config{Random: rand.NewChaCha8([32]byte{1}),
 		Products: []simulator.Product{
 			{ID: "v1-saas", SKUCode: "v1-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: v1URL + "/v1", Protocol: simulator.V1, AccessKey: v1Key},
 			{ID: "v2-saas", SKUCode: "v2-saas-std", ChargingMode: simulator.Period, PeriodType: "month", URL: v2URL + "/v2", Protocol: simulator.V2, AccessKey: v2Key,
@@ -62,10 +54,7 @@ func newMarketplace(t *testing.T) *marketplace {
 		},
 		Customers: []simulator.Customer{{ID: "hwc-buyer", Name: "Buyer Co", MobilePhone: "13900000000"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &marketplace{t: t, ctx: ctx, clock: clock, store: store, market: mk, engine: mk.Engine, merchant: m}
+	return &marketplace{t: t, ctx: context.Background(), clock: clock, store: mk.Store, market: mk, engine: mk.Engine, merchant: m}
 }
 
 // at moves the clock to at and runs what falls due, the engine's
