@@ -16,9 +16,8 @@ import (
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/market"
+	"github.com/kgsim/kgsim/simulator/market/markettest"
 	"github.com/kgsim/kgsim/simulator/notice"
-	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/tidwall/gjson"
 )
 
@@ -28,27 +27,19 @@ import (
 func failedNotice(t *testing.T, p simulator.Protocol, merchantURL string) simulator.Notice {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	product := simulator.Product{
 		ID: "OFFI00000000000REPLAY1", SKUCode: "replay-basic", Name: "Replay", ChargingMode: simulator.Period, PeriodType: "month",
 		URL: merchantURL, Protocol: p, AccessKey: merchantKey, NoticeTo: []string{"ops@merchant.test"},
 	}
 	customer := simulator.Customer{ID: "68cbc86abc2018ab880d92f36422fa0e", Name: "Acme Ltd", MobilePhone: "13800000000"}
-	mk, err := market.New(ctx, market.Config{Store: store, Clock: schedule.NewVirtual(time.Now()), Products: []simulator.Product{product}, Customers: []simulator.Customer{customer}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mk, _ := markettest.New(t, time.Now(), market.Config{Products: []simulator.Product{product}, Customers: []simulator.Customer{customer}})
 	if _, _, err := mk.Engine.Buy(ctx, engine.Purchase{ProductID: product.ID, CustomerID: customer.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mk.Scheduler.RunDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	notices, err := store.Notices(ctx, simulator.NoticeFilter{ProductID: product.ID})
+	notices, err := mk.Store.Notices(ctx, simulator.NoticeFilter{ProductID: product.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
