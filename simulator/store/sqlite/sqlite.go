@@ -212,7 +212,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
 		selectProduct, dueInstances,
-		selectSellerByAK, insertUsage, selectCustomer,
+		selectCustomer,
 		savepoint, rollbackTo, release,
 	) {
 		st, err := db.PrepareContext(ctx, query)

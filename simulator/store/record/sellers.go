@@ -1,16 +1,16 @@
-package postgres
+package record
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/kgsim/kgsim/simulator"
 )
 
-// Hot queries: every open-API call reads its seller by
-// AK, and every usage push inserts its records.
+// Hot queries (Frequent): every open-API call reads its seller by AK,
+// and every usage push inserts its records.
 const (
 	selectSellerByAK = `SELECT doc FROM sellers WHERE ak = ?`
 	insertUsage      = `INSERT INTO usage_records (instance_key, instance_id, seller_id, dedupe, doc, accepted_at)
@@ -19,7 +19,7 @@ const (
 
 // PutSeller stores a seller, replacing the one with its ID. An AK that
 // another seller holds is refused: the AK alone says who signed a call.
-func (s store) PutSeller(ctx context.Context, sl simulator.Seller) error {
+func (tb Tables) PutSeller(ctx context.Context, sl simulator.Seller) error {
 	if sl.ID == "" || sl.AK == "" {
 		return simulator.Errorf(simulator.EINVALID, "sellerId", "a seller needs an ID and an AK to be stored")
 	}
@@ -27,54 +27,54 @@ func (s store) PutSeller(ctx context.Context, sl simulator.Seller) error {
 	if err != nil {
 		return err
 	}
-	return s.atomic(ctx, func(s store) error {
+	return tb.c.Atomic(ctx, func(c Conn) error {
 		var holder string
-		err := s.queryRow(ctx, `SELECT id FROM sellers WHERE ak = ? AND id <> ?`, sl.AK, sl.ID).Scan(&holder)
+		err := c.QueryRow(ctx, `SELECT id FROM sellers WHERE ak = ? AND id <> ?`, sl.AK, sl.ID).Scan(&holder)
 		if err == nil {
 			return simulator.Errorf(simulator.ECONFLICT, "ak", "seller %s already holds this AK; every seller needs an AK of its own", holder)
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err = s.exec(ctx, `INSERT INTO sellers (id, ak, doc) VALUES (?, ?, ?)
+		_, err = c.Exec(ctx, `INSERT INTO sellers (id, ak, doc) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET ak = excluded.ak, doc = excluded.doc`, sl.ID, sl.AK, string(b))
 		return err
 	})
 }
 
-func scanSeller(s scanner) (simulator.Seller, error) {
+func scanSeller(r Row) (simulator.Seller, error) {
 	var sl simulator.Seller
-	err := scanDoc(s, &sl)
+	err := scanDoc(r, &sl)
 	return sl, err
 }
 
 // Seller returns one stored seller by ID.
-func (s store) Seller(ctx context.Context, id string) (simulator.Seller, error) {
-	return one(ctx, s, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "sellerId", "no seller %s", id),
+func (tb Tables) Seller(ctx context.Context, id string) (simulator.Seller, error) {
+	return One(ctx, tb.c, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "sellerId", "no seller %s", id),
 		`SELECT doc FROM sellers WHERE id = ?`, id)
 }
 
 // SellerByAK returns the seller holding an AK. The error does not repeat
 // the AK: callers decide what to show of it.
-func (s store) SellerByAK(ctx context.Context, ak string) (simulator.Seller, error) {
-	return one(ctx, s, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "ak", "no seller holds this AK"), selectSellerByAK, ak)
+func (tb Tables) SellerByAK(ctx context.Context, ak string) (simulator.Seller, error) {
+	return One(ctx, tb.c, scanSeller, simulator.Errorf(simulator.ENOTFOUND, "ak", "no seller holds this AK"), selectSellerByAK, ak)
 }
 
 // Sellers lists the sellers in the order they were first stored.
-func (s store) Sellers(ctx context.Context) ([]simulator.Seller, error) {
-	return list(ctx, s, scanSeller, `SELECT doc FROM sellers ORDER BY seq`)
+func (tb Tables) Sellers(ctx context.Context) ([]simulator.Seller, error) {
+	return List(ctx, tb.c, scanSeller, `SELECT doc FROM sellers ORDER BY seq`)
 }
 
 // AddUsage stores, in one transaction, the records not yet accepted for
 // their instance under their DedupeKey, and counts them.
-func (s store) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (int, error) {
+func (tb Tables) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (int, error) {
 	for _, u := range records {
 		if u.InstanceKey == "" || u.SellerID == "" {
 			return 0, simulator.Errorf(simulator.EINVALID, "instanceKey", "a usage record needs its instance key and seller to be stored")
 		}
 	}
 	added := 0
-	err := s.atomic(ctx, func(s store) error {
+	err := tb.c.Atomic(ctx, func(c Conn) error {
 		for _, u := range records {
 			u.AcceptedAt = u.AcceptedAt.UTC() // read back in UTC, as every time the store keeps
 			u.ID = ""                         // named by its seq when read back
@@ -82,11 +82,7 @@ func (s store) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (
 			if err != nil {
 				return err
 			}
-			res, err := s.exec(ctx, insertUsage, u.InstanceKey, u.InstanceID, u.SellerID, u.DedupeKey(), string(b), nanos(u.AcceptedAt))
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
+			n, err := c.Exec(ctx, insertUsage, u.InstanceKey, u.InstanceID, u.SellerID, u.DedupeKey(), string(b), Nanos(u.AcceptedAt))
 			if err != nil {
 				return err
 			}
@@ -100,11 +96,11 @@ func (s store) AddUsage(ctx context.Context, records ...simulator.UsageRecord) (
 	return added, nil
 }
 
-func scanUsage(s scanner) (simulator.UsageRecord, error) {
+func scanUsage(r Row) (simulator.UsageRecord, error) {
 	var u simulator.UsageRecord
 	var seq int64
 	var b []byte
-	if err := s.Scan(&seq, &b); err != nil {
+	if err := r.Scan(&seq, &b); err != nil {
 		return u, err
 	}
 	err := json.Unmarshal(b, &u)
@@ -113,17 +109,17 @@ func scanUsage(s scanner) (simulator.UsageRecord, error) {
 }
 
 // Usage lists accepted records in the order they were accepted.
-func (s store) Usage(ctx context.Context, f simulator.UsageFilter) ([]simulator.UsageRecord, error) {
+func (tb Tables) Usage(ctx context.Context, f simulator.UsageFilter) ([]simulator.UsageRecord, error) {
 	if f.NamesNone() {
 		return nil, nil
 	}
-	var w where
-	w.eq("seq", f.ID)
-	w.eq("instance_id", f.InstanceID)
-	w.eq("seller_id", f.SellerID)
-	clause, args, err := w.sql(w.page("usage_records", "seq", []string{"seq"}, f.Page), f.Limit)
+	var w Where
+	w.Eq("seq", f.ID)
+	w.Eq("instance_id", f.InstanceID)
+	w.Eq("seller_id", f.SellerID)
+	clause, args, err := w.SQL(tb.d, w.Page("usage_records", "seq", []string{"seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanUsage, `SELECT seq, doc FROM usage_records`+clause, args...)
+	return List(ctx, tb.c, scanUsage, `SELECT seq, doc FROM usage_records`+clause, args...)
 }
