@@ -142,6 +142,14 @@ func (m *Merchant) Answer(name string, replies ...Reply) {
 	}
 }
 
+// Reset forgets every script: the merchant answers as a correct merchant
+// does again.
+func (m *Merchant) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scripts = nil
+}
+
 // Down makes the merchant answer every call with HTTP 503, or answer
 // again when down is false. Calls with scripts of their own follow them.
 func (m *Merchant) Down(down bool) {
