@@ -2,93 +2,35 @@ package dialtest
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/merchanttest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/gjson"
 )
 
-// merchant is a production interface on loopback that checks the
-// signature of every request (V1 authToken, V2 signature), signs its V1
-// answers, and fails the activities the test says with resultCode 000005.
-type merchant struct {
-	t       *testing.T
-	mu      sync.Mutex
-	failing map[string]bool // activity -> answer 000005; "*" all
-	got     []probe
+// newMerchant is a production interface on loopback that checks the
+// signature of every request (V1 authToken, V2 signature) and signs its
+// answers.
+func newMerchant(t *testing.T) (*merchanttest.Merchant, string) {
+	m := &merchanttest.Merchant{T: t, Key: key}
+	return m, m.Start()
 }
 
-// probe is what the merchant received.
-type probe struct {
-	protocol, activity, testFlag, businessID string
-}
-
-func newMerchant(t *testing.T) (*merchant, string) {
-	m := &merchant{t: t, failing: map[string]bool{}}
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
-	return m, srv.URL
-}
-
-func (m *merchant) fail(activities ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.failing = map[string]bool{}
+// fail makes the merchant answer the activities given with resultCode
+// 000005 ("*": every one), and the others as a correct merchant.
+func fail(m *merchanttest.Merchant, activities ...string) {
+	m.Reset()
 	for _, a := range activities {
-		m.failing[a] = true
+		if a == "*" {
+			a = "" // merchanttest's every activity
+		}
+		m.Answer(a, merchanttest.Reply{Code: "000005"})
 	}
-}
-
-func (m *merchant) received() []probe {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]probe(nil), m.got...)
-}
-
-func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var p probe
-	var err error
-	if r.Method == http.MethodGet {
-		p.protocol = "v1"
-		err = protocol.VerifyV1(key, r.URL.RawQuery)
-		q, _ := url.ParseQuery(r.URL.RawQuery)
-		p.activity, p.testFlag, p.businessID = q.Get("activity"), q.Get("testFlag"), q.Get("businessId")
-	} else {
-		p.protocol = "v2"
-		err = protocol.VerifyV2(key, r.URL.Query(), body, time.Now(), time.Minute)
-		v := gjson.GetManyBytes(body, "activity", "testFlag", "businessId")
-		p.activity, p.testFlag, p.businessID = v[0].String(), v[1].Raw, v[2].String()
-	}
-	m.mu.Lock()
-	m.got = append(m.got, p)
-	failing := m.failing["*"] || m.failing[p.activity]
-	m.mu.Unlock()
-
-	code := "000000"
-	switch {
-	case err != nil:
-		m.t.Errorf("merchant: %s %s: %v", p.protocol, p.activity, err)
-		code = "000001"
-	case failing:
-		code = "000005"
-	}
-	answer := []byte(`{"resultCode":"` + code + `","resultMsg":"dial test","instanceId":"i-1","appInfo":{"frontEndUrl":"https://isv.example.com/app"}}`)
-	w.Header().Set("Content-Type", "application/json")
-	if p.protocol == "v1" {
-		w.Header().Set("Body-Sign", protocol.BodySignHeader(protocol.BodySign(key, answer)))
-	}
-	w.Write(answer)
 }
 
 // deliverer sends the probes the tester enqueues and hands every attempt
@@ -114,12 +56,12 @@ func (e *env) runAndDeliver(at time.Time) int {
 }
 
 // days runs both scheduled times of each day in [from, to), with the
-// merchant failing the activities fail(day) returns.
-func (e *env) days(m *merchant, from, to int, fail func(day, hour int) []string) {
+// merchant failing the activities failing(day, hour) returns.
+func (e *env) days(m *merchanttest.Merchant, from, to int, failing func(day, hour int) []string) {
 	e.t.Helper()
 	for d := from; d < to; d++ {
 		for _, h := range []int{10, 15} {
-			m.fail(fail(d, h)...)
+			fail(m, failing(d, h)...)
 			e.runAndDeliver(cst(d, h, 0))
 		}
 	}
@@ -150,7 +92,7 @@ func TestFiveFailingDaysFreezeTheProductOnTheFifth(t *testing.T) {
 	if got := e.notices("P1"); got[simulator.NoticeDialTest] != 8 || got[simulator.NoticeProduct] != 0 {
 		t.Fatalf("after 4 failing days: notices %v, want 8 DIAL_TEST (one per failed run)", got)
 	}
-	m.fail("*")
+	fail(m, "*")
 	if n := e.runAndDeliver(cst(4, 10, 0)); n != 1 {
 		t.Fatalf("day 5, 10:00: %d runs, want 1", n)
 	}
@@ -184,7 +126,7 @@ func TestAPassingDayResetsTheCount(t *testing.T) {
 	if s := e.product("P1").Status; s != "" {
 		t.Fatalf("4 failing days, a passing one, 4 failing ones: product %s, want on sale", s)
 	}
-	m.fail("*")
+	fail(m, "*")
 	e.runAndDeliver(cst(9, 10, 0))
 	if s := e.product("P1").Status; s != simulator.FrozenHidden {
 		t.Fatalf("the 5th failing day after the passing one: product %q, want FROZEN_HIDDEN", s)
@@ -203,7 +145,7 @@ func TestADayWithOneFailedRunFails(t *testing.T) {
 		}
 		return nil
 	})
-	m.fail("refreshInstance")
+	fail(m, "refreshInstance")
 	e.runAndDeliver(cst(4, 10, 0))
 	if s := e.product("P1").Status; s != simulator.FrozenHidden {
 		t.Fatalf("5 days each with a failed and a passed run: product %q, want FROZEN_HIDDEN", s)
@@ -240,24 +182,24 @@ func TestProbesAreSignedAndCarryTestFlag(t *testing.T) {
 			}
 		}
 	}
-	got := m.received()
+	got := m.Calls()
 	if len(got) != 8 {
 		t.Fatalf("merchant got %d requests, want 2 products x 2 runs x 2 cases", len(got))
 	}
 	businessIDs := map[string]bool{}
-	for _, p := range got {
-		want := `"1"`
-		if p.protocol == "v1" {
-			want = "1"
+	for _, c := range got {
+		testFlag, want := gjson.GetBytes(c.Body, "testFlag").Raw, `"1"` // a string in V2's JSON
+		if c.Protocol == simulator.V1 {
+			testFlag, want = c.Params["testFlag"], "1"
 		}
-		if p.testFlag != want {
-			t.Errorf("%s %s: testFlag %s, want %s", p.protocol, p.activity, p.testFlag, want)
+		if testFlag != want {
+			t.Errorf("%s %s: testFlag %s, want %s", c.Protocol, c.Activity, testFlag, want)
 		}
-		if p.activity == "newInstance" {
-			if p.businessID == "" || p.businessID == "saved" || businessIDs[p.businessID] {
-				t.Errorf("%s newInstance: businessId %q, want a new one on every attempt", p.protocol, p.businessID)
+		if c.Activity == "newInstance" {
+			if b := c.Params["businessId"]; b == "" || b == "saved" || businessIDs[b] {
+				t.Errorf("%s newInstance: businessId %q, want a new one on every attempt", c.Protocol, b)
 			}
-			businessIDs[p.businessID] = true
+			businessIDs[c.Params["businessId"]] = true
 		}
 	}
 	if got := e.notices("V1"); len(got) != 0 {
@@ -270,11 +212,11 @@ func TestMetricsCountRunsAndFailedProbes(t *testing.T) {
 	e := newEnv(t, product("P1", url), product("P2", url, func(p *simulator.Product) { p.DialTests = false }))
 	reg := prometheus.NewRegistry()
 	e.tester.Metrics = NewMetrics(reg)
-	m.fail("newInstance", "refreshInstance")
+	fail(m, "newInstance", "refreshInstance")
 	e.runAndDeliver(cst(0, 10, 0)) // both probes fail
-	m.fail("refreshInstance")
+	fail(m, "refreshInstance")
 	e.runAndDeliver(cst(0, 15, 0)) // one fails
-	m.fail()
+	m.Reset()
 	e.runAndDeliver(cst(1, 10, 0)) // passes
 
 	families, err := reg.Gather()
@@ -310,7 +252,7 @@ func TestSettleJudgesARunOnce(t *testing.T) {
 	ctx := context.Background()
 	m, url := newMerchant(t)
 	e := newEnv(t, product("P1", url))
-	m.fail("*")
+	fail(m, "*")
 	e.runAndDeliver(cst(0, 10, 0))
 	run := e.runs("P1")[0]
 	probes, err := e.store.Messages(ctx, simulator.MessageFilter{Queue: "dial/" + run.ID})
