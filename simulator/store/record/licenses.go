@@ -55,12 +55,3 @@ func (t Tables) Licenses(ctx context.Context, f simulator.LicenseFilter) ([]simu
 	}
 	return List(ctx, t.c, scanLicense, `SELECT doc FROM licenses`+clause, args...)
 }
-
-// scanDoc reads a row of one JSON document into doc.
-func scanDoc(r Row, doc any) error {
-	var b []byte
-	if err := r.Scan(&b); err != nil {
-		return err
-	}
-	return json.Unmarshal(b, doc)
-}

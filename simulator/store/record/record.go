@@ -112,7 +112,7 @@ func Frequent() []string {
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectUser, selectAuthorisation, selectDepartment, selectTenant, selectTenantByCode, selectClientByID,
 		addNotice, putOrder, selectOrder, putInstance, selectInstance, selectInstancesByID,
-		selectSellerByAK, insertUsage,
+		selectSellerByAK, insertUsage, selectProduct, selectCustomer,
 	}
 }
 

@@ -211,9 +211,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
-		selectProduct, dueInstances,
-		selectCustomer,
-		savepoint, rollbackTo, release,
+		dueInstances, savepoint, rollbackTo, release,
 	) {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {

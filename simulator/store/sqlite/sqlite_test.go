@@ -144,14 +144,6 @@ func TestMigratesVersion2(t *testing.T) {
 	due("00", "03")
 }
 
-// Debug cases are copied field by field into debugCaseDoc; a field added
-// to DebugCase must be added there too, or it would not be stored.
-func TestDebugCaseDocHasEveryField(t *testing.T) {
-	if n, m := reflect.TypeFor[simulator.DebugCase]().NumField(), reflect.TypeFor[debugCaseDoc]().NumField(); n != m {
-		t.Errorf("DebugCase has %d fields, debugCaseDoc %d", n, m)
-	}
-}
-
 // Lookups made inside delivery's transactions must search an index on
 // every column they name, not read a product's instances or the whole
 // outbox: a purchase's answer is checked against the product's other

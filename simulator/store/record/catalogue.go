@@ -1,4 +1,4 @@
-package postgres
+package record
 
 import (
 	"context"
@@ -51,7 +51,7 @@ type debugCaseDoc struct {
 
 // PutProduct stores a product, replacing the one with its ID. The access
 // key is stored with it: delivery signs with it.
-func (s store) PutProduct(ctx context.Context, p simulator.Product) error {
+func (tb Tables) PutProduct(ctx context.Context, p simulator.Product) error {
 	if p.ID == "" {
 		return simulator.Errorf(simulator.EINVALID, "productId", "is required to store a product")
 	}
@@ -62,12 +62,12 @@ func (s store) PutProduct(ctx context.Context, p simulator.Product) error {
 			doc.Cases[i] = debugCaseDoc{c.Activity, c.Params}
 		}
 	}
-	return putDoc(ctx, s, "products", p.ID, doc)
+	return putDoc(ctx, tb.c, "products", p.ID, doc)
 }
 
-func scanProduct(s scanner) (simulator.Product, error) {
+func scanProduct(r Row) (simulator.Product, error) {
 	var doc productDoc
-	if err := scanDoc(s, &doc); err != nil {
+	if err := scanDoc(r, &doc); err != nil {
 		return simulator.Product{}, err
 	}
 	if doc.Cases != nil {
@@ -84,55 +84,59 @@ func scanProduct(s scanner) (simulator.Product, error) {
 const selectProduct = `SELECT doc FROM products WHERE id = ?`
 
 // Product returns one stored product.
-func (s store) Product(ctx context.Context, id string) (simulator.Product, error) {
-	return one(ctx, s, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id),
+func (tb Tables) Product(ctx context.Context, id string) (simulator.Product, error) {
+	return One(ctx, tb.c, scanProduct, simulator.Errorf(simulator.ENOTFOUND, "productId", "no product %s", id),
 		selectProduct, id)
 }
 
 // Products lists the products in the order they were first stored.
-func (s store) Products(ctx context.Context) ([]simulator.Product, error) {
-	return list(ctx, s, scanProduct, `SELECT doc FROM products ORDER BY seq`)
+func (tb Tables) Products(ctx context.Context) ([]simulator.Product, error) {
+	return List(ctx, tb.c, scanProduct, `SELECT doc FROM products ORDER BY seq`)
 }
 
 // PutCustomer stores a customer, replacing the one with its ID. Customer
 // has only strings, so its own JSON form reads back exactly.
-func (s store) PutCustomer(ctx context.Context, c simulator.Customer) error {
+func (tb Tables) PutCustomer(ctx context.Context, c simulator.Customer) error {
 	if c.ID == "" {
 		return simulator.Errorf(simulator.EINVALID, "customerId", "is required to store a customer")
 	}
-	return putDoc(ctx, s, "customers", c.ID, c)
+	return putDoc(ctx, tb.c, "customers", c.ID, c)
 }
 
-func scanCustomer(s scanner) (simulator.Customer, error) {
+func scanCustomer(r Row) (simulator.Customer, error) {
 	var c simulator.Customer
-	err := scanDoc(s, &c)
+	err := scanDoc(r, &c)
 	return c, err
 }
 
+// selectCustomer is hot: every order query reads the buyer.
+const selectCustomer = `SELECT doc FROM customers WHERE id = ?`
+
 // Customer returns one stored customer.
-func (s store) Customer(ctx context.Context, id string) (simulator.Customer, error) {
-	return one(ctx, s, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id),
-		`SELECT doc FROM customers WHERE id = ?`, id)
+func (tb Tables) Customer(ctx context.Context, id string) (simulator.Customer, error) {
+	return One(ctx, tb.c, scanCustomer, simulator.Errorf(simulator.ENOTFOUND, "customerId", "no customer %s", id),
+		selectCustomer, id)
 }
 
 // Customers lists the customers in the order they were first stored.
-func (s store) Customers(ctx context.Context) ([]simulator.Customer, error) {
-	return list(ctx, s, scanCustomer, `SELECT doc FROM customers ORDER BY seq`)
+func (tb Tables) Customers(ctx context.Context) ([]simulator.Customer, error) {
+	return List(ctx, tb.c, scanCustomer, `SELECT doc FROM customers ORDER BY seq`)
 }
 
 // putDoc upserts a JSON document into table; a replaced row keeps its seq.
-func putDoc(ctx context.Context, s store, table, id string, doc any) error {
+func putDoc(ctx context.Context, c Conn, table, id string, doc any) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO `+table+` (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, id, string(b))
+	_, err = c.Exec(ctx, `INSERT INTO `+table+` (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, id, string(b))
 	return err
 }
 
-func scanDoc(s scanner, doc any) error {
+// scanDoc reads a row of one JSON document into doc.
+func scanDoc(r Row, doc any) error {
 	var b []byte
-	if err := s.Scan(&b); err != nil {
+	if err := r.Scan(&b); err != nil {
 		return err
 	}
 	return json.Unmarshal(b, doc)
