@@ -32,6 +32,10 @@ const DefaultFrom = "KooGallery simulator <kgsim@localhost>"
 // Mailer.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
+// DefaultInterval is how often Run looks for notices to mail when
+// Mailer.Interval is zero.
+const DefaultInterval = 2 * time.Second
+
 // MailStore is the part of the store the mailer touches: the notices, and
 // the records that complete them.
 type MailStore interface {
@@ -50,7 +54,10 @@ type Mailer struct {
 	// when nil.
 	Clock   func() time.Time
 	Timeout time.Duration // per SMTP step; DefaultTimeout when zero
-	Logger  *slog.Logger  // nil discards
+	// Interval is how long Run waits between its rounds; DefaultInterval
+	// when zero.
+	Interval time.Duration
+	Logger   *slog.Logger // nil discards
 	// Leases and Owner, when set, make this mailer one of several kgsim
 	// processes sharing the store: each notice is mailed under a lease,
 	// by one of them.
@@ -148,6 +155,29 @@ func (m *Mailer) SendPending(ctx context.Context) (int, error) {
 		sent++
 	}
 	return sent, errors.Join(errs...)
+}
+
+// Run mails the stored notices not yet mailed, a round at once and one
+// every Interval, until ctx is done. A notice that could not be mailed
+// stays stored unmailed, so the next round tries it again; a round's
+// failures are logged, since nobody waits on Run to read them.
+func (m *Mailer) Run(ctx context.Context) {
+	interval := m.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := m.SendPending(ctx); err != nil && ctx.Err() == nil {
+			m.logger().WarnContext(ctx, "mailing notices failed", "err", err, "sent", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // dialError is a failure to reach the SMTP server at all.

@@ -36,10 +36,10 @@ type envelope struct {
 // mailServer is a real SMTP server on loopback that keeps what it accepts.
 type mailServer struct {
 	addr string
-	// refuse lists recipients the server answers 550 to.
-	refuse []string
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// refuse lists recipients the server answers 550 to.
+	refuse   []string
 	received []envelope
 }
 
@@ -58,6 +58,19 @@ func startMailServer(t *testing.T, refuse ...string) *mailServer {
 	return ms
 }
 
+// accept makes the server take mail for a recipient it refused.
+func (ms *mailServer) accept(rcpt string) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	ms.refuse = slices.DeleteFunc(ms.refuse, func(r string) bool { return r == rcpt })
+}
+
+func (ms *mailServer) refused(rcpt string) bool {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return slices.Contains(ms.refuse, rcpt)
+}
+
 func (ms *mailServer) messages() []envelope {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
@@ -71,7 +84,7 @@ type session struct {
 
 func (s *session) Mail(from string, _ *smtpd.MailOptions) error { s.cur.from = from; return nil }
 func (s *session) Rcpt(to string, _ *smtpd.RcptOptions) error {
-	if slices.Contains(s.server.refuse, to) {
+	if s.server.refused(to) {
 		return &smtpd.SMTPError{Code: 550, EnhancedCode: smtpd.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
 	}
 	s.cur.rcpts = append(s.cur.rcpts, to)

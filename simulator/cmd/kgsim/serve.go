@@ -410,7 +410,7 @@ func serve(e *env, args []string) error {
 		if replica != nil {
 			mailer.Leases, mailer.Owner = replica.Leases, replica.Owner
 		}
-		wg.Go(func() { mailLoop(ctx, mailer, log) })
+		wg.Go(func() { mailer.Run(ctx) })
 	}
 	select {
 	case <-ctx.Done():
@@ -442,24 +442,4 @@ const (
 func httpServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
 		MaxHeaderBytes: maxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-}
-
-// mailInterval is how often stored notices are looked for to mail.
-const mailInterval = 2 * time.Second
-
-// mailLoop mails stored notices until ctx is done. A notice that could not
-// be mailed stays stored and is tried again next time.
-func mailLoop(ctx context.Context, m *notice.Mailer, log *slog.Logger) {
-	t := time.NewTicker(mailInterval)
-	defer t.Stop()
-	for {
-		if n, err := m.SendPending(ctx); err != nil {
-			log.Warn("mailing notices failed", "err", err, "sent", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

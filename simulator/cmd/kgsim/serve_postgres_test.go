@@ -22,6 +22,7 @@ import (
 	smtpd "github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 	"github.com/kgsim/kgsim/simulator/envtest"
+	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/store/postgres"
 	"github.com/kgsim/kgsim/simulator/store/postgres/pgtest"
 )
@@ -470,7 +471,7 @@ func TestReplicasMailEachNoticeOnce(t *testing.T) {
 		}
 	}
 	// Both replicas' next rounds find nothing left to mail.
-	quiet := time.After(3 * mailInterval)
+	quiet := time.After(3 * notice.DefaultInterval)
 	for waiting := true; waiting; {
 		select {
 		case raw := <-catcher.got:
