@@ -66,7 +66,9 @@ type Dialect struct {
 }
 
 // Tables implements the store's methods on the tables both back ends
-// share, over c.
+// share, over c. A back end's store embeds it, reached through the store
+// itself, and defines a method of its own where it does more (SQLite's
+// memo) or says it differently.
 type Tables struct {
 	c Conn
 	d Dialect
