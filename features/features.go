@@ -16,7 +16,8 @@
 // (steps.Target.Joint); @open-api for the merchant's calls to the open
 // APIs (open-api.md), run only when the certification serves them, and
 // @license-software for the License software's, only when the merchant
-// gives its entry.
+// gives its entry; @order-notify for the generic order notification
+// (callbacks.md §5.15), only when the merchant has a product on it.
 package features
 
 import "embed"

@@ -24,8 +24,13 @@ const (
 // ON_DEMAND and ON_DEMAND_PKG products, a trial when a PERIOD product has
 // one, License when a product is one. ONE_TIME products are certified by
 // the checks every product takes, and declare no mode of their own.
+// Products on the generic order notification declare none either: they
+// get orderNotify and no other callback (callbacks.md §5.15).
 func CatalogueModes(products []simulator.Product) (modes []simulator.ChargingMode, trial, license bool) {
 	for _, p := range products {
+		if p.Generic() {
+			continue
+		}
 		if p.ChargingMode != simulator.OneTime && !slices.Contains(modes, p.ChargingMode) {
 			modes = append(modes, p.ChargingMode)
 		}
@@ -47,6 +52,9 @@ func (t Target) CheckCatalogue() error {
 	t = t.withDefaults()
 	if len(t.Products) == 0 {
 		return simulator.Errorf(simulator.EINVALID, "catalogue", "lists no product: want a JSON array of products as kgsim serve --fixtures reads in products.json")
+	}
+	if !slices.ContainsFunc(t.Products, func(p simulator.Product) bool { return !p.Generic() }) {
+		return simulator.Errorf(simulator.EINVALID, "catalogue", "lists only products on the generic order notification (interfaceType generic), which get orderNotify and nothing else: add a product on the basic interfaces, which every check but orderNotify's buys")
 	}
 	for i, p := range t.Products {
 		p = t.asSold(p)
@@ -103,6 +111,7 @@ func (t Target) catalogueProduct(mode simulator.ChargingMode, trial, license boo
 	var fallback *simulator.Product
 	for i, p := range t.Products {
 		switch {
+		case p.Generic(): // gets orderNotify only: genericProduct
 		case p.ChargingMode != mode, trial && !p.Trial, license && !p.License:
 		case p.License && !license:
 			fallback = cmp.Or(fallback, &t.Products[i])
@@ -120,6 +129,9 @@ func (t Target) catalogueProduct(mode simulator.ChargingMode, trial, license boo
 // the proxy in front of it: the catalogue's of the scenario's mode and
 // kind, or kgsim's sample product.
 func (t Target) scenarioProduct(tags []string) simulator.Product {
+	if p, ok := t.genericProduct(); ok && slices.Contains(tags, "@order-notify") {
+		return p
+	}
 	mode, license := scenarioMode(t, tags)
 	trial := slices.Contains(tags, "@trial")
 	if t.Products != nil {
@@ -141,6 +153,37 @@ func (t Target) scenarioProduct(tags []string) simulator.Product {
 		p.PeriodType = "month"
 	}
 	return p
+}
+
+// NotifiesOrders reports whether the target has a product on the generic
+// order notification to certify (callbacks.md §5.15): the @order-notify
+// scenarios run only then.
+func (t Target) NotifiesOrders() bool {
+	_, ok := t.genericProduct()
+	return ok
+}
+
+// genericProduct is the product the @order-notify scenarios buy: the
+// catalogue's first on the generic order notification, its key the
+// target's if it gives one, or, with the target's key, kgsim's sample
+// product made one (orderNotify names no product: the merchant reads it
+// from the order query).
+func (t Target) genericProduct() (simulator.Product, bool) {
+	for _, p := range t.Products {
+		if p.Generic() {
+			p = t.asSold(p)
+			p.OrderNotifyKey = cmp.Or(t.OrderNotifyKey, p.OrderNotifyKey)
+			return p, true
+		}
+	}
+	if t.OrderNotifyKey == "" {
+		return simulator.Product{}, false
+	}
+	return simulator.Product{
+		ID: productID, SKUCode: skuCode, Name: "kgsim certification", ChargingMode: simulator.OneTime,
+		URL: t.URL, Protocol: t.Protocol, AccessKey: t.AccessKey,
+		InterfaceType: simulator.GenericInterface, OrderNotifyKey: t.OrderNotifyKey,
+	}, true
 }
 
 // otherSpecification is another product of the same charging mode, for a

@@ -25,8 +25,10 @@ type craft struct {
 	// protocol is the product's when empty; simulator.Kit for a kit sync.
 	protocol simulator.Protocol
 	params   []member
-	// forged signs with a key that is not the merchant's.
-	forged bool
+	// forged signs with a key that is not the merchant's. basicKey signs
+	// with the basic interfaces' access key a call signed with another
+	// key (a generic product's orderNotify, callbacks.md §5.15).
+	forged, basicKey bool
 	// age is how long before sending the request is signed; negative is
 	// ahead of time.
 	age time.Duration
@@ -44,7 +46,7 @@ type craft struct {
 // marketplace sends: its refusal then shows something only if the
 // merchant accepts the call as the marketplace sends it.
 func (cr craft) tampered() bool {
-	return cr.forged || cr.age != 0 || cr.missing != "" || cr.replayed
+	return cr.forged || cr.basicKey || cr.age != 0 || cr.missing != "" || cr.replayed
 }
 
 // rule is the rule a refusal of the call is about, with its spec section
@@ -52,6 +54,8 @@ func (cr craft) tampered() bool {
 func (cr craft) rule(p simulator.Protocol) (spec, fix string) {
 	v1 := p == simulator.V1
 	switch {
+	case cr.basicKey:
+		return "callbacks.md §5.15, §7", "rule: orderNotify is signed with the key bound to the generic interface (通用接口), a key of its own, not the basic interfaces' access key (§5.15): verify it with that key only; answer 000001 when it does not match"
 	case cr.replayed:
 		return "callbacks.md §4.5", "rule: a replayed request is refused (§4.5, nonce caching; informational): keep each nonce for the 60 s window of its timestamp and answer 000001 to a request whose nonce was seen already"
 	case cr.forged && v1:
@@ -149,7 +153,10 @@ func (w *world) send(ctx context.Context, cr craft) (*call, error) {
 
 // request builds and signs a crafted call, tampered with as it says.
 func (w *world) request(cr craft) (*delivery.Request, error) {
-	key := w.target.AccessKey
+	key := w.product.SigningKey(cr.activity)
+	if cr.basicKey {
+		key = w.target.AccessKey
+	}
 	if cr.forged {
 		key = "not-the-merchant-key-" + newID()
 	}
@@ -191,7 +198,7 @@ func (w *world) recordAnswer(cr craft, req *delivery.Request, started time.Time,
 	if proto == "" {
 		proto = w.product.Protocol
 	}
-	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.target.AccessKey}, answer)
+	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.product.SigningKey(cr.activity)}, answer)
 	a := delivery.NewAttempt(req, started, answer, j)
 	a.N = 1
 	c := &call{activity: cr.activity, attempt: a, crafted: true}

@@ -107,7 +107,7 @@ func (f *failure) Error() string {
 func (f *failure) redact(out string) string {
 	for i, key := range f.keys {
 		if len(key) >= 6 { // a shorter key would match innocent text
-			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>", "<sk>"}[min(i, 2)])
+			out = strings.ReplaceAll(out, key, []string{"<accessKey>", "<kitKey>", "<orderNotifyKey>", "<sk>"}[min(i, 3)])
 		}
 	}
 	return out
@@ -239,9 +239,9 @@ func (w *world) fail(c *call, spec, hint, check string, args ...any) error {
 }
 
 // keys are the secrets a failure must never show: the access key, the kit
-// key, the seller's SK.
+// key, the generic order notification's key, the seller's SK.
 func (w *world) keys() []string {
-	keys := []string{w.target.AccessKey, w.target.KitKey}
+	keys := []string{w.target.AccessKey, w.target.KitKey, w.product.OrderNotifyKey}
 	if w.target.OpenAPI != nil {
 		keys = append(keys, w.target.OpenAPI.sk)
 	}

@@ -46,7 +46,7 @@ func Register(sc *godog.ScenarioContext, t Target) {
 // product with a trial, @license a License product, @upgrade a product
 // that offers upgrades; the joint-operation tags need what Joint says;
 // @open-api needs the run's open APIs, @license-software the License
-// software's entry.
+// software's entry, @order-notify the generic order notification's key.
 func (t Target) Applies(tags []string) bool {
 	t = t.withDefaults()
 	if slices.Contains(tags, "@v1") && t.Protocol != simulator.V1 || slices.Contains(tags, "@v2") && t.Protocol != simulator.V2 {
@@ -56,6 +56,9 @@ func (t Target) Applies(tags []string) bool {
 		return false
 	}
 	if slices.Contains(tags, "@open-api") && t.OpenAPI == nil || slices.Contains(tags, "@license-software") && t.LicenseURL == "" {
+		return false
+	}
+	if slices.Contains(tags, "@order-notify") && !t.NotifiesOrders() {
 		return false
 	}
 	for _, tag := range tags {

@@ -71,6 +71,9 @@ func (r run) ran() int {
 func runSuite(t testing.TB, c merchant.Config, target steps.Target) run {
 	t.Helper()
 	c.AccessKey, c.KitKey, c.PrivateKey = accessKey, merchant.SampleKitKey, merchant.SampleKey()
+	if target.OrderNotifyKey != "" {
+		c.OrderNotifyKey = orderNotifyKey
+	}
 	if c.QueryOrders || c.UsageEvery > 0 {
 		target.OpenAPI, c.MarketURL, c.AK, c.SK = serveOpenAPI(t)
 	}
@@ -89,6 +92,9 @@ func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	target.URL, target.AccessKey = srv.URL+"/produce", accessKey
+	if target.OrderNotifyKey != "" {
+		target.OrderNotifyKey = orderNotifyKey
+	}
 	if target.OpenAPI != nil {
 		target.LicenseURL = srv.URL + "/license"
 	}
@@ -159,8 +165,12 @@ func runTarget(t testing.TB, target steps.Target) run {
 // in the sample merchant's joint-operation settings.
 func everything(p simulator.Protocol) steps.Target {
 	return steps.Target{Protocol: p, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg},
-		Trial: true, License: true, Upgrade: true, KitKey: "set by runSuiteOn"}
+		Trial: true, License: true, Upgrade: true, KitKey: "set by runSuiteOn", OrderNotifyKey: "set by runSuiteOn"}
 }
+
+// orderNotifyKey is the key of the generic order notification the sample
+// merchant is given, not the basic interfaces' (callbacks.md §5.15).
+const orderNotifyKey = "kgsim-sample-order-notify-key"
 
 // knownWarnings are the recommended checks the sample merchant does not
 // pass, by design: it is served on loopback over http (merchants certify
@@ -259,7 +269,8 @@ func defectCases() []defectCase {
 	const wellFormed = "Answers are JSON objects declared as application/json"
 	return []defectCase{
 		{defect: merchant.DefectForgedSignature, protocols: both, says: "accepted a newInstance call it should have refused",
-			fails: []string{"A purchase signed with the wrong key is refused", "A purchase signed with the wrong key is refused as unauthenticated", "A release signed with the wrong key is refused"}},
+			fails: []string{"A purchase signed with the wrong key is refused", "A purchase signed with the wrong key is refused as unauthenticated", "A release signed with the wrong key is refused",
+				"An order notification signed with the basic interfaces' access key is refused"}},
 		{defect: merchant.DefectStaleTimestamp, protocols: v2Only,
 			fails: []string{"A call signed 120 seconds ago is refused", "A call signed 120 seconds ago is refused as unauthenticated", "A call signed 120 seconds ahead is refused"}},
 		// The marketplace never sends such a call: recommended checks.
@@ -347,6 +358,9 @@ func defectCases() []defectCase {
 		{defect: merchant.DefectWrongSK, protocols: v2Only, anything: true, says: "APIGW.0301",
 			fails: []string{"A V2 purchase is provisioned from the order query"},
 			tune:  func(c *merchant.Config, _ *steps.Target) { c.QueryOrders = true }},
+		{defect: merchant.DefectOrderNotifyBasicKey, protocols: v2Only, says: "the key bound to the generic interface",
+			fails: []string{"An order notification is acknowledged", "An order notification sent again is acknowledged again",
+				"An order notification signed with the basic interfaces' access key is refused"}},
 		{defect: merchant.DefectLicenseNotIdempotent, protocols: both, says: "store the License per order",
 			fails: []string{"getLicense for the same order returns the same License", "The same License request gets the same License"}},
 
@@ -464,8 +478,8 @@ func checkDefect(t *testing.T, dc defectCase, p simulator.Protocol, r run) {
 	}
 	for _, o := range r.failed() {
 		text := o.err.Error()
-		if !specSection.MatchString(text) || strings.Contains(text, accessKey) || strings.Contains(text, merchant.SampleKitKey) {
-			t.Errorf("scenario %q failed without its spec section, or showing the access key or kit key:\n%s", o.name, text)
+		if !specSection.MatchString(text) || strings.Contains(text, accessKey) || strings.Contains(text, merchant.SampleKitKey) || strings.Contains(text, orderNotifyKey) {
+			t.Errorf("scenario %q failed without its spec section, or showing the access key, kit key or order-notification key:\n%s", o.name, text)
 		}
 	}
 	switch {

@@ -29,6 +29,12 @@ type Target struct {
 	// scenarios still run. Upgrade: the product offers paid upgrades,
 	// which are optional for a merchant (callbacks.md §2.1).
 	Trial, License, Upgrade bool
+	// OrderNotifyKey is the key bound to the generic order notification
+	// (通用接口), never shown: with it the @order-notify scenarios run,
+	// buying a product on the generic order notification (the
+	// catalogue's first, or kgsim's sample product made one) whose
+	// orderNotify it signs (callbacks.md §5.15).
+	OrderNotifyKey string
 	// Products are the merchant's own catalogue (kgsim certify
 	// --catalogue): each scenario buys the first of them of its charging
 	// mode and kind, with its productId and skuCode, instead of kgsim's

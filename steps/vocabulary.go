@@ -90,6 +90,8 @@ func vocabulary() []section {
 			{`^the marketplace sends the ` + kinds + ` again$`, on1((*world).sendsAgain), "When the marketplace sends the purchase again"},
 			{`^the marketplace sends the purchase again, delayed (\d+) seconds on its way$`, on1((*world).sendsPurchaseDelayed), "When the marketplace sends the purchase again, delayed 40 seconds on its way"},
 			{`^the marketplace sends the ` + kinds + ` again signed with the wrong key$`, on1((*world).sendsAgainForged), "When the marketplace sends the release again signed with the wrong key"},
+			{`^the marketplace sends the order notification again$`, on((*world).notifiesAgain), "When the marketplace sends the order notification again"},
+			{`^the marketplace sends the order notification again signed with the basic interfaces' access key$`, on((*world).notifiesAgainWithBasicKey), "When the marketplace sends the order notification again signed with the basic interfaces' access key"},
 			{`^the marketplace sends that call again with a new businessId$`, on((*world).sendsThatAgain), "When the marketplace sends that call again with a new businessId"},
 			{`^the same request is sent again unchanged$`, on((*world).replays), "When the same request is sent again unchanged"},
 			{`^the marketplace sends a purchase for the same order and another specification$`, on((*world).anotherSpecification), "When the marketplace sends a purchase for the same order and another specification"},
@@ -99,6 +101,7 @@ func vocabulary() []section {
 		}},
 		{"What the merchant must have done", []step{
 			{`^the ` + kinds + ` call succeeds$`, on1((*world).callSucceeds), "Then the release call succeeds"},
+			{`^the order notification call succeeds and completes the order$`, on((*world).notificationSucceeds), "Then the order notification call succeeds and completes the order"},
 			{`^the merchant accepts the call$`, on((*world).mustAccept), "Then the merchant accepts the call"},
 			{`^the merchant refuses the call$`, on((*world).mustRefuse), "Then the merchant refuses the call"},
 			{`^the merchant refuses the call with resultCode "(\d{6})"(?: or "(\d{6})")?$`, on2((*world).mustRefuseWith), `Then the merchant refuses the call with resultCode "000001"`},

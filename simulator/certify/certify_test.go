@@ -318,7 +318,7 @@ func TestReportFiles(t *testing.T) {
 
 func TestTagFilter(t *testing.T) {
 	v2 := steps.Target{}
-	const noAPI = " && ~@open-api && ~@license-software"
+	const noAPI = " && ~@open-api && ~@license-software && ~@order-notify"
 	const noJoint = " && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas" + noAPI
 	kit := steps.Target{KitKey: "kk", PublicKeyPEM: "pem"}
 	joint := steps.Target{KitKey: "kk", PublicKeyPEM: "pem", LoginURL: "u", RedirectURI: "u", RefreshURL: "u", LogoutURL: "u", CASLoginURL: "u", CASService: "u"}
@@ -335,8 +335,10 @@ func TestTagFilter(t *testing.T) {
 		{"user or", v2, "required, @recommended", "@required && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint + ", @recommended && ~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
 		{"kit syncs", kit, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@login && ~@refresh && ~@logout && ~@cas" + noAPI},
 		{"every joint check", joint, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noAPI},
-		{"open APIs", steps.Target{OpenAPI: &steps.OpenAPI{}}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@license-software"},
-		{"open APIs and the License software", steps.Target{OpenAPI: &steps.OpenAPI{}, LicenseURL: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas"},
+		{"open APIs", steps.Target{OpenAPI: &steps.OpenAPI{}}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@license-software && ~@order-notify"},
+		{"open APIs and the License software", steps.Target{OpenAPI: &steps.OpenAPI{}, LicenseURL: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@order-notify"},
+		{"the generic order notification's key", steps.Target{OrderNotifyKey: "nk"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@open-api && ~@license-software"},
+		{"a generic product in the catalogue", steps.Target{Products: []simulator.Product{{InterfaceType: simulator.GenericInterface, OrderNotifyKey: "nk"}}}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade && ~@kit && ~@login && ~@refresh && ~@logout && ~@cas && ~@open-api && ~@license-software"},
 		{"login without the kit", steps.Target{LoginURL: "u", RedirectURI: "u", CASLoginURL: "u", CASService: "u"}, "", "~@v1 && ~@on-demand && ~@package && ~@license && ~@upgrade" + noJoint},
 	}
 	for _, tt := range tests {

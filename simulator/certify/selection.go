@@ -37,7 +37,8 @@ func declares(t steps.Target, mode simulator.ChargingMode) bool {
 // exclusions are the tags a target's run always leaves out: the other
 // protocol's scenarios, the charging modes it does not declare, the
 // joint-operation checks it gives no settings for (steps.Target.Joint),
-// and the open APIs' when the run serves none.
+// the open APIs' when the run serves none, and the generic order
+// notification's without a product on it.
 func exclusions(t steps.Target) []string {
 	other := "@v1"
 	if t.Protocol == simulator.V1 {
@@ -59,6 +60,9 @@ func exclusions(t steps.Target) []string {
 	}
 	if t.LicenseURL == "" {
 		out = append(out, "~@license-software")
+	}
+	if !t.NotifiesOrders() {
+		out = append(out, "~@order-notify")
 	}
 	return out
 }

@@ -67,7 +67,11 @@ func TestGenericProduct(t *testing.T) {
 	if got := m.get("attempts.0.response.body").String(); !strings.Contains(got, "your key is <orderNotifyKey>") {
 		t.Errorf("the echoed answer should show with the key replaced: %q", got)
 	}
-	for _, path := range []string{"/admin/v1/products", "/admin/v1/messages", "/admin/v1/notices", "/admin/v1/orders"} {
+	for _, path := range []string{"/admin/v1/products", "/admin/v1/messages", "/admin/v1/notices", "/admin/v1/orders", "/console/products"} {
 		w.must(http.StatusOK, "GET", path, "")
+	}
+	page := w.must(http.StatusOK, "GET", "/console/products/g1", "")
+	if !strings.Contains(string(page.body), "通用接口（orderNotify）") || !strings.Contains(string(page.body), "****"+orderNotifyKey[len(orderNotifyKey)-2:]) {
+		t.Errorf("the console's product page should show the interface type and the masked key:\n%s", page.body)
 	}
 }

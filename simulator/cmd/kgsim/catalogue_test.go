@@ -55,3 +55,55 @@ func TestCertifyBadCatalogue(t *testing.T) {
 		wantCouldNotRun(t, kgsim(t, "", append([]string{"certify", "--merchant-url", u, "--access-key", "k"}, tc.args...)...), tc.want)
 	}
 }
+
+// A catalogue with a product on the generic order notification: its
+// orderNotify checks buy it, signed with its orderNotifyKey, and pass for
+// the sample merchant given that key, fail for one that verifies
+// orderNotify with the basic key; --order-notify-key runs them with
+// kgsim's sample product instead (callbacks.md §5.15).
+func TestCertifyAGenericProduct(t *testing.T) {
+	const notifyKey = "kgsim-generic-key-5e0d"
+	catalogue := filepath.Join(t.TempDir(), "products.json")
+	products := `[{"productId":"P1","skuCode":"s1","name":"monthly","chargingMode":"PERIOD","periodType":"month"},` +
+		`{"productId":"G1","skuCode":"g1","name":"generic","chargingMode":"ONE_TIME","interfaceType":"generic","orderNotifyKey":"` + notifyKey + `"}]`
+	if err := os.WriteFile(catalogue, []byte(products), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		defect merchant.Defect
+		args   []string
+		code   int
+		want   string
+	}{
+		{"catalogue", "", []string{"--catalogue", catalogue}, exitOK, "PASS  An order notification signed with the basic interfaces' access key is refused"},
+		{"flag", "", []string{"--order-notify-key", notifyKey}, exitOK, "PASS  An order notification sent again is acknowledged again"},
+		{"basic key", merchant.DefectOrderNotifyBasicKey, []string{"--catalogue", catalogue}, exitInvalid, "FAIL  An order notification is acknowledged"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := sampleMerchant(t, merchant.Config{OrderNotifyKey: notifyKey, Defect: tc.defect})
+			args := append([]string{"certify", "--merchant-url", base + "/produce", "--access-key", merchantKey, "--tags", "@order-notify"}, tc.args...)
+			r := kgsim(t, "", args...)
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.want) || !strings.Contains(r.stdout, "3 scenarios") || strings.Contains(r.stdout, notifyKey) {
+				t.Errorf("exit %d, want %d with %q, 3 scenarios, the key never shown:\n%s", r.code, tc.code, tc.want, r.stdout)
+			}
+		})
+	}
+	dir := t.TempDir()
+	only := filepath.Join(dir, "only.json")
+	if err := os.WriteFile(only, []byte(`[{"productId":"G1","skuCode":"g1","name":"generic","chargingMode":"ONE_TIME","interfaceType":"generic","orderNotifyKey":"`+notifyKey+`"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u := "http://127.0.0.1:1/produce"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--catalogue", only}, "--catalogue: " + only + ": lists only products on the generic order notification"},
+		{[]string{"--order-notify-key", "k"}, "--order-notify-key: is the --access-key"},
+		{[]string{"--order-notify-key", notifyKey, "--protocol", "v1"}, "--order-notify-key: only with --protocol v2"},
+		{[]string{"--catalogue", catalogue, "--access-key", notifyKey}, "orderNotifyKey: equals accessKey"},
+	} {
+		wantCouldNotRun(t, kgsim(t, "", append([]string{"certify", "--merchant-url", u, "--access-key", "k"}, tc.args...)...), tc.want)
+	}
+}

@@ -22,7 +22,7 @@ func certifyCommand() *command {
 		summary: "run the certification suite against a merchant's production interface",
 		help: `Usage: kgsim certify --merchant-url URL --access-key KEY [--protocol v2|v1]
                      [--encrypt-type 1|2] [--modes MODES] [--catalogue FILE] [--features DIR]
-                     [--timeout DURATION]
+                     [--order-notify-key KEY] [--timeout DURATION]
                      [--tags EXPR] [--format FORMAT]... [--strict]
                      [--kit-key KEY --public-key FILE [--app-id ID]]
                      [--login-url URL --redirect-uri URL [--refresh-url URL] [--logout-url URL]]
@@ -50,7 +50,13 @@ and a hint at the fix.
   --catalogue       the merchant's products, as in the products.json kgsim
                     serve --fixtures reads (url, protocol and accessKey may
                     be left out: the flags give them); the scenarios buy
-                    them, one per charging mode, instead of kgsim's sample
+                    them, one per charging mode, instead of kgsim's sample;
+                    a product with "interfaceType": "generic" and its
+                    "orderNotifyKey" is bought by the orderNotify checks
+  --order-notify-key  the key bound to the generic order notification
+                    (通用接口) that signs orderNotify (never printed): runs the
+                    orderNotify checks (V2), with the catalogue's generic
+                    product, whose key it replaces, or kgsim's sample product
   --features        a directory of the merchant's own .feature files, run after
                     kgsim's with the same steps (kgsim steps lists them), tags
                     and levels; an undefined step stops the run before it starts
@@ -126,6 +132,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	f := newFlags()
 	merchantURL := f.string("merchant-url", "URL (e.g. http://127.0.0.1:8081/produce)", "production interface")
 	key := f.string("access-key", "KEY", "access key")
+	notifyKey := f.string("order-notify-key", "KEY", "the generic order notification's key")
 	proto := f.string("protocol", "v2|v1", "protocol")
 	encrypt := f.string("encrypt-type", "1|2", "encryptType of appInfo")
 	modes := f.string("modes", "MODES (e.g. period,trial)", "charging modes")
@@ -191,6 +198,13 @@ func parseCertify(args []string) (certifyConfig, error) {
 	default:
 		return c, simulator.Errorf(simulator.EINVALID, "--encrypt-type", "%q: want 1 (AES-256) or 2 (AES-128)", *encrypt)
 	}
+	switch {
+	case *notifyKey != "" && t.Protocol != simulator.V2:
+		return c, simulator.Errorf(simulator.EINVALID, "--order-notify-key", "only with --protocol v2: orderNotify is a V2 call (callbacks.md §5.15)")
+	case *notifyKey != "" && *notifyKey == *key:
+		return c, simulator.Errorf(simulator.EINVALID, "--order-notify-key", "is the --access-key; the seller center binds a separate key to the generic order notification (callbacks.md §5.15)")
+	}
+	t.OrderNotifyKey = *notifyKey
 	if err := readCatalogue(&t, *catalogue); err != nil {
 		return c, err
 	}
