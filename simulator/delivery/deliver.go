@@ -58,9 +58,9 @@ type Deliverer struct {
 	// Workers bounds the attempts in flight at once to one merchant
 	// (one origin of callback URLs); 0 means DefaultWorkers.
 	Workers int
-	// Notify is called when an attempt started by Start ends or a queue
-	// held back after a failure may go again; nil calls nothing. The
-	// scheduler's Wake.
+	// Notify is called when an attempt started by Start or Restart ends
+	// (recorded, its queue free again) or a queue held back after a
+	// failure may go again; nil calls nothing. The scheduler's Wake.
 	Notify  func()
 	Metrics *Metrics // nil records none
 	// KitLayout is how kit sync bodies are laid out on the wire; empty
@@ -284,7 +284,15 @@ func (d *Deliverer) Restart(ctx context.Context, id string) (simulator.Attempt, 
 			"%s: a callback of its queue %s is being attempted right now; restart it once that attempt is recorded", id, m.Queue)
 	}
 	recorded := false
-	defer func() { d.release(m.Queue, origin, recorded) }()
+	defer func() {
+		d.release(m.Queue, origin, recorded)
+		// Once the queue is free again: a delivered callback lets the
+		// ones queued behind it go, and its settlement or poll may make
+		// work due sooner.
+		if recorded && d.Notify != nil {
+			d.Notify()
+		}
+	}()
 	// Again, now that nothing else attempts the queue: an attempt that
 	// just ended may have delivered the message.
 	if m, err = d.Store.Message(ctx, id); err != nil {

@@ -47,8 +47,11 @@ type Engine struct {
 	// it is released; 0 means 15 days, the docs' longest (callbacks.md
 	// §2.1).
 	Retention time.Duration
-	// Notify, when set, is called after a committed transaction enqueued
-	// callbacks, to wake the delivery loop.
+	// Notify, when set, is called after a committed action enqueued
+	// callbacks: the scheduler's Wake, so that no caller of the engine
+	// need remember to wake it. Every action that moves an instance's
+	// next event sends a callback, so the scheduler also learns of its
+	// new due time.
 	Notify func()
 }
 
@@ -70,8 +73,9 @@ func (e *Engine) random() io.Reader {
 }
 
 // update runs one action: fn checks and writes through t and queues its
-// callbacks with t.send; they are enqueued in the same transaction, and
-// delivery is woken once it has committed.
+// callbacks with t.send; they are enqueued in the same transaction. The
+// scheduler is told of the work only once it has committed: told before,
+// it would look, find nothing yet, and sleep past it.
 func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
 	sent := 0
 	err := e.Store.Update(ctx, func(tx simulator.Tx) error {
