@@ -153,7 +153,6 @@ func (a *api) runDialTest(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	a.scheduler.Wake()
 	return http.StatusCreated, run, nil
 }
 

@@ -51,7 +51,6 @@ func TestNewRefusesABadSender(t *testing.T) {
 	var cfg Config
 	newWorldOn(t, schedule.NewVirtual(t0), Access{}, func(db *sqlite.DB) simulator.Store { return db }, func(c *Config) { cfg = *c })
 	cfg.Registry, cfg.Logger = prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Identity, cfg.OpenAPI = nil, nil
 	cfg.MailFrom = "robot at market"
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "--smtp-from") {
 		t.Errorf("New with --smtp-from %q: err = %v, want one naming --smtp-from", cfg.MailFrom, err)

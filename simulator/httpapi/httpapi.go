@@ -21,7 +21,8 @@
 // page. No answer ever holds an access key: products show it masked ("****"
 // and its last 2 characters), and any key a merchant echoes into a stored
 // record is replaced by <accessKey>. Actions run to their end even if the
-// client goes away, and wake delivery for the callbacks they enqueued.
+// client goes away; the parts that enqueue callbacks wake delivery for
+// them once committed, so no handler wakes it.
 //
 // The routes are listed once, in adminRoutes and identityRoutes; README.md's
 // table of the admin API says what each takes and answers, and a test
@@ -38,7 +39,7 @@
 // masked).
 //
 // The identity provider's settings and faults (identity.md §5) are
-// served with Config.Identity. Settings are "echoState" (true|false), "casFormat"
+// served with the market's. Settings are "echoState" (true|false), "casFormat"
 // (JSON|XML), "invalidClientStatus" (401|403) and "codeLifetime",
 // "accessTokenLifetime", "refreshTokenLifetime", "ticketLifetime",
 // "sessionLifetime" (whole seconds from 1s to 366d: "300s", "2h",
@@ -56,10 +57,9 @@
 // logins ends every live code, ticket, SSO session and token of it now.
 //
 // The identity provider's routes (the unified login page, OAuth2 and CAS
-// under /t/{tenantCode}/api/v1) are mounted on the same router when
-// Config.Identity is set, and the open APIs merchants call (under
-// /api/mkp-openapi-public and /rest/marketplace) when Config.OpenAPI is.
-// They are not guarded: merchants and browsers reach them under names of
+// under /t/{tenantCode}/api/v1) are mounted on the same router, and the
+// open APIs merchants call (under /api/mkp-openapi-public and
+// /rest/marketplace). They are not guarded: merchants and browsers reach them under names of
 // their own, without the admin token.
 package httpapi
 
@@ -83,26 +83,20 @@ import (
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/identity"
 	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/notice"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
-// Config is what the HTTP surface serves. Every field but Identity and
-// Access is required.
+// Config is what the HTTP surface serves. Every field but Access and
+// MailFrom is required.
 type Config struct {
-	Store     simulator.Store
-	Engine    *engine.Engine
-	Deliverer *delivery.Deliverer
-	Dial      *dialtest.Tester
-	Kit       *kit.Console
-	Scheduler *schedule.Scheduler
-	// Identity mounts the identity provider's routes, and the admin
-	// routes of its settings and faults; nil serves none.
-	Identity *identity.Server
-	// OpenAPI mounts the open APIs merchants call (an *openapi.Server);
-	// nil serves none. Like the identity provider's routes they are not
-	// guarded: merchants sign them with their AK/SK.
-	OpenAPI interface{ Register(r *mux.Router) }
+	// Market is the marketplace served: its store and parts, its
+	// scheduler, its identity provider's routes with the admin routes of
+	// its settings and faults, and the open APIs merchants call (like the
+	// identity provider's routes not guarded: merchants sign them with
+	// their AK/SK).
+	Market *market.Market
 	// Registry is served on /metrics; the HTTP metrics are registered on
 	// it.
 	Registry *prometheus.Registry
@@ -128,7 +122,7 @@ type api struct {
 	metrics   *httpMetrics
 	gate      *gate
 	router    *mux.Router
-	identity  *identity.Server // nil: no identity routes
+	identity  *identity.Server
 	mailFrom  *mail.Address
 }
 
@@ -137,8 +131,7 @@ type api struct {
 func New(c Config) (http.Handler, error) {
 	var missing []string
 	for name, set := range map[string]bool{
-		"Store": c.Store != nil, "Engine": c.Engine != nil, "Deliverer": c.Deliverer != nil, "Dial": c.Dial != nil, "Kit": c.Kit != nil,
-		"Scheduler": c.Scheduler != nil, "Registry": c.Registry != nil, "Logger": c.Logger != nil,
+		"Market": c.Market != nil, "Registry": c.Registry != nil, "Logger": c.Logger != nil,
 	} {
 		if !set {
 			missing = append(missing, name)
@@ -155,24 +148,21 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, simulator.Errorf(simulator.EINVALID, "--smtp-from", "%q is not an e-mail address: %v", c.MailFrom, err)
 	}
-	m, err := newHTTPMetrics(c.Registry, c.Store, c.Logger)
+	mk := c.Market
+	m, err := newHTTPMetrics(c.Registry, mk.Store, c.Logger)
 	if err != nil {
 		return nil, err
 	}
-	a := &api{store: c.Store, engine: c.Engine, deliverer: c.Deliverer, dial: c.Dial, kit: c.Kit, scheduler: c.Scheduler,
-		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: c.Identity, mailFrom: from}
+	a := &api{store: mk.Store, engine: mk.Engine, deliverer: mk.Deliverer, dial: mk.Dial, kit: mk.Kit, scheduler: mk.Scheduler,
+		log: c.Logger, metrics: m, gate: g, router: mux.NewRouter(), identity: mk.Identity, mailFrom: from}
 	a.routes(c.Registry)
 	con, err := newConsole(a, c.Access.Token != "")
 	if err != nil {
 		return nil, err
 	}
 	con.register(a.router)
-	if c.Identity != nil {
-		c.Identity.Register(a.router)
-	}
-	if c.OpenAPI != nil {
-		c.OpenAPI.Register(a.router)
-	}
+	mk.Identity.Register(a.router)
+	mk.OpenAPI.Register(a.router)
 	return a.observe(a.router), nil
 }
 
@@ -212,11 +202,7 @@ func (a *api) routes(reg *prometheus.Registry) {
 	// checks. (Not a subrouter's middleware: mux answers 404 instead of
 	// 405 for a subrouter's route asked with another method.)
 	guard := admit(a.gate.place, a.gate.bearer, jsonBody)
-	routes := a.adminRoutes()
-	if a.identity != nil {
-		routes = append(routes, a.identityRoutes()...)
-	}
-	for _, rt := range routes {
+	for _, rt := range append(a.adminRoutes(), a.identityRoutes()...) {
 		r.Handle(v1+rt.path, guard(a.idempotent(a.json(rt.h)))).Methods(rt.method)
 	}
 }

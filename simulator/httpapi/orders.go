@@ -73,7 +73,6 @@ func (a *api) buy(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	a.scheduler.Wake()
 	w.Header().Set("Location", "/admin/v1/orders/"+url.PathEscape(o.ID))
 	answer := actionResult{Order: &o, Instance: inst}
 	if inst.ID != "" {
@@ -218,8 +217,8 @@ func (a *api) instanceActions() map[string]action {
 
 // instanceAction serves one action: it runs to the end even if the client
 // goes away (an attempt cut short would be judged a failure of the
-// merchant's), wakes delivery for the callbacks it enqueued, and answers
-// with the instance as it now stands.
+// merchant's) and answers with the instance as it now stands. The engine
+// wakes delivery for the callbacks it enqueued.
 func (a *api) instanceAction(act action) handler {
 	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		key := mux.Vars(r)["key"]
@@ -228,7 +227,6 @@ func (a *api) instanceAction(act action) handler {
 		if err != nil {
 			return 0, nil, err
 		}
-		a.scheduler.Wake()
 		if res.Instance, err = a.store.Instance(ctx, key); err != nil {
 			return 0, nil, err
 		}

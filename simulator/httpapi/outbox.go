@@ -114,8 +114,6 @@ func (a *api) restart(w http.ResponseWriter, r *http.Request) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	// A delivered callback may free the ones queued behind it.
-	a.scheduler.Wake()
 	m, err := a.store.Message(ctx, id)
 	if err != nil {
 		return 0, nil, err

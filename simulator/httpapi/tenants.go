@@ -131,15 +131,12 @@ type changed struct {
 	Syncs      []messageView         `json:"syncs"`
 }
 
-// synced makes the answer to a change that enqueued ms, and wakes
-// delivery for them.
+// synced makes the answer to a change that enqueued ms (the console woke
+// delivery for them).
 func (a *api) synced(c changed, ms []simulator.Message) changed {
 	c.Syncs = make([]messageView, len(ms))
 	for i, m := range ms {
 		c.Syncs[i] = viewMessage(m)
-	}
-	if len(ms) > 0 {
-		a.scheduler.Wake()
 	}
 	return c
 }

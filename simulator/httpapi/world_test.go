@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,14 +17,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/dialtest"
-	"github.com/kgsim/kgsim/simulator/engine"
-	"github.com/kgsim/kgsim/simulator/identity"
-	"github.com/kgsim/kgsim/simulator/kit"
+	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/merchanttest"
-	"github.com/kgsim/kgsim/simulator/openapi"
-	"github.com/kgsim/kgsim/simulator/schedule"
 	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
@@ -117,25 +110,14 @@ func newWorldOn(t testing.TB, clock simulator.Clock, access Access, wrap func(*s
 	kitURL := km.Start()
 
 	reg := prometheus.NewRegistry()
-	e := &engine.Engine{Store: store, Clock: clock}
-	dial := &dialtest.Tester{Store: store, Clock: clock, Metrics: dialtest.NewMetrics(reg)}
-	console := &kit.Console{Store: store, Clock: clock, Base: "http://kgsim.test"}
-	d := &delivery.Deliverer{Store: store, Sender: delivery.NewSender(5 * time.Second), Clock: clock, Wall: time.Now,
-		Settlers: []simulator.Settler{e, dial, console}, Metrics: delivery.NewMetrics(reg)}
-	s := schedule.New(clock, nil, e, dial, d)
-	console.Notify = s.Wake
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	idp, err := identity.New(identity.Config{Store: store, Clock: clock, Random: rand.Reader, Base: "http://kgsim.test", Logger: log})
+	mk, err := market.New(ctx, market.Config{Store: store, Clock: clock, Timeout: 5 * time.Second, Registry: reg, Logger: log,
+		Base: "http://kgsim.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := openapi.New(openapi.Config{Store: store, Clock: clock, Logger: log, Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := Config{Store: store, Engine: e, Deliverer: d, Dial: dial, Kit: console, Scheduler: s, Registry: reg,
-		Logger: log, Identity: idp, OpenAPI: op, Access: access}
+	c := Config{Market: mk, Registry: reg, Logger: log, Access: access}
 	for _, f := range configure {
 		f(&c)
 	}

@@ -90,8 +90,7 @@ func newMarketplace(t *testing.T) *marketplace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Config{Store: m.store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Kit: mk.Kit,
-		Scheduler: mk.Scheduler, Registry: reg, Logger: log, Identity: mk.Identity})
+	h, err := httpapi.New(httpapi.Config{Market: mk, Registry: reg, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

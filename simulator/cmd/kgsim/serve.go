@@ -326,10 +326,7 @@ func newMarketplace(ctx context.Context, c serveConfig, e *env, log *slog.Logger
 		store.Close()
 		return nil, err
 	}
-	h, err := httpapi.New(httpapi.Config{
-		Store: store, Engine: mk.Engine, Deliverer: mk.Deliverer, Dial: mk.Dial, Scheduler: mk.Scheduler, Registry: reg, Logger: log,
-		Kit: mk.Kit, Identity: mk.Identity, OpenAPI: mk.OpenAPI, Access: c.access(), MailFrom: c.smtpFrom,
-	})
+	h, err := httpapi.New(httpapi.Config{Market: mk, Registry: reg, Logger: log, Access: c.access(), MailFrom: c.smtpFrom})
 	if err != nil {
 		store.Close()
 		return nil, err
