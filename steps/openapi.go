@@ -19,7 +19,6 @@ import (
 	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/openapi"
 	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
 // OpenAPI is the marketplace's open APIs during a certification
@@ -33,20 +32,21 @@ import (
 type OpenAPI struct {
 	ak, sk   string
 	dir      *openapi.Directory
-	fallback *sqlite.DB // the seller alone: what no scenario owns
+	fallback simulator.Store // the seller alone: what no scenario owns
 }
 
 // certSeller is the seller account of the certification's products.
 const certSeller = "kgsim-certification-seller"
 
 // NewOpenAPI returns the open APIs for a merchant that signs its calls
-// with ak/sk. Close releases them.
-func NewOpenAPI(ctx context.Context, ak, sk string) (*OpenAPI, error) {
+// with ak/sk, keeping the seller in an empty store that open opens. Close
+// releases them.
+func NewOpenAPI(ctx context.Context, ak, sk string, open func(ctx context.Context) (simulator.Store, error)) (*OpenAPI, error) {
 	s := simulator.Seller{ID: certSeller, Name: "kgsim certification", AK: ak, SK: sk}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("the seller's AK/SK (--ak, --sk): %w", err)
 	}
-	db, err := sqlite.Open(ctx, ":memory:")
+	db, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ const sellerAK, sellerSK = "KGSIM-CERT-AK-0001", "kgsim-cert-sk-4f1c9a"
 // address and the seller's AK/SK.
 func serveOpenAPI(t testing.TB) (*steps.OpenAPI, string, string, string) {
 	t.Helper()
-	api, err := steps.NewOpenAPI(context.Background(), sellerAK, sellerSK)
+	api, err := steps.NewOpenAPI(context.Background(), sellerAK, sellerSK, memoryStore)
 	if err != nil {
 		t.Fatal(err)
 	}

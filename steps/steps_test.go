@@ -21,6 +21,7 @@ import (
 	"github.com/kgsim/kgsim/fixtures/merchant"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/protocol"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/kgsim/kgsim/steps"
 	"github.com/tidwall/gjson"
 )
@@ -110,9 +111,19 @@ func runSuiteOn(t testing.TB, h http.Handler, target steps.Target) run {
 	return runTarget(t, target)
 }
 
-// runTarget runs the features against a target.
+// memoryStore keeps a scenario's marketplace in a private in-memory
+// SQLite database.
+func memoryStore(ctx context.Context) (simulator.Store, error) {
+	return sqlite.Open(ctx, ":memory:")
+}
+
+// runTarget runs the features against a target, its scenarios' stores in
+// memory unless it says otherwise.
 func runTarget(t testing.TB, target steps.Target) run {
 	t.Helper()
+	if target.OpenStore == nil {
+		target.OpenStore = memoryStore
+	}
 	var (
 		mu      sync.Mutex
 		results []outcome

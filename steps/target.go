@@ -6,6 +6,7 @@
 package steps
 
 import (
+	"context"
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
@@ -72,6 +73,11 @@ type Target struct {
 	OpenAPI    *OpenAPI
 	UsageWait  time.Duration
 	LicenseURL string
+
+	// OpenStore opens an empty store for one scenario's marketplace,
+	// which closes it when the scenario ends: any back end will do.
+	// Required; certify.Run gives an in-memory SQLite database.
+	OpenStore func(ctx context.Context) (simulator.Store, error)
 }
 
 // DefaultUsageWait is how long a scenario waits for usage when the

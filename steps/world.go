@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/kgsim/kgsim/simulator/engine"
 	"github.com/kgsim/kgsim/simulator/market"
 	"github.com/kgsim/kgsim/simulator/schedule"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
 )
 
 // world is one scenario's marketplace: a private store, a virtual
@@ -20,7 +20,7 @@ import (
 // under test (through the proxy) and one buyer.
 type world struct {
 	target   Target
-	store    *sqlite.DB
+	store    simulator.Store
 	clock    *schedule.Virtual
 	market   *market.Market
 	proxy    *proxy
@@ -55,6 +55,9 @@ type purchase struct {
 const customerID = "68cbc86abc2018ab880d92f36422fa0e"
 
 func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error) {
+	if t.OpenStore == nil {
+		return nil, errors.New("the target gives no OpenStore to keep the scenario's marketplace in")
+	}
 	clock := schedule.NewVirtual(time.Now().UTC().Truncate(time.Second))
 	px, err := startProxy(t.URL, clock)
 	if err != nil {
@@ -77,7 +80,7 @@ func newWorld(ctx context.Context, t Target, sc *godog.Scenario) (*world, error)
 	// received (a framework that trims values fails V1's authToken).
 	w.customer = simulator.Customer{ID: customerID, Name: " 杭州示例科技 & Co. +100% ", UserID: "0a1b2c3d4e5f", UserName: " 张三 zhang+san ",
 		MobilePhone: "+86 138 0000 0000", Email: "zhang.san+kgsim@example.com"}
-	if w.store, err = sqlite.Open(ctx, ":memory:"); err != nil {
+	if w.store, err = t.OpenStore(ctx); err != nil {
 		w.close()
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/delivery"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/kgsim/kgsim/steps"
 )
 
@@ -56,6 +57,9 @@ const parallel = 8
 // merchant unreachable before the first scenario, a report file that
 // cannot be written, or ctx cancelled.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Target.OpenStore == nil {
+		o.Target.OpenStore = memoryStore
+	}
 	if len(o.Target.Modes) == 0 && len(o.Target.Products) > 0 {
 		modes, trial, license := steps.CatalogueModes(o.Target.Products)
 		o.Target.Modes, o.Target.Trial, o.Target.License = modes, o.Target.Trial || trial, o.Target.License || license
@@ -72,7 +76,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	if o.OpenAPI.Addr != "" {
-		api, stop, err := serveOpenAPI(ctx, o.OpenAPI)
+		api, stop, err := serveOpenAPI(ctx, o.OpenAPI, o.Target.OpenStore)
 		if err != nil {
 			return Result{}, err
 		}
@@ -143,6 +147,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	out.summary(r, reports)
 	return r, nil
+}
+
+// memoryStore is where a run keeps each scenario's marketplace unless
+// its target says otherwise: a private in-memory SQLite database, gone
+// with the scenario.
+func memoryStore(ctx context.Context) (simulator.Store, error) {
+	return sqlite.Open(ctx, ":memory:")
 }
 
 // plan returns the scenarios the filter selects, in the order they run.

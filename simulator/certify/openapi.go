@@ -24,12 +24,13 @@ type OpenAPI struct {
 	Listener net.Listener
 }
 
-// serveOpenAPI serves the open APIs at o.Addr until stop is called.
-func serveOpenAPI(ctx context.Context, o OpenAPI) (*steps.OpenAPI, func(), error) {
+// serveOpenAPI serves the open APIs at o.Addr until stop is called, their
+// seller kept in a store that open opens.
+func serveOpenAPI(ctx context.Context, o OpenAPI, open func(context.Context) (simulator.Store, error)) (*steps.OpenAPI, func(), error) {
 	if o.AK == "" || o.SK == "" {
 		return nil, nil, simulator.Errorf(simulator.EINVALID, "ak", "the open APIs need the seller's AK and SK the merchant signs with (--ak, --sk)")
 	}
-	api, err := steps.NewOpenAPI(ctx, o.AK, o.SK)
+	api, err := steps.NewOpenAPI(ctx, o.AK, o.SK, open)
 	if err != nil {
 		return nil, nil, simulator.Errorf(simulator.EINVALID, "ak", "%v", err)
 	}
