@@ -414,6 +414,8 @@ func TestSelectionAgreesWithTheSteps(t *testing.T) {
 		"on-demand and trial":       {Modes: []simulator.ChargingMode{simulator.OnDemand}, Trial: true},
 		"period without trial":      {Modes: []simulator.ChargingMode{simulator.Period}},
 		"package, license, upgrade": {Modes: []simulator.ChargingMode{simulator.OnDemandPkg, simulator.Period}, License: true, Upgrade: true},
+		"order notification":        {OrderNotifyKey: "nk"},
+		"order notification in v1":  {Protocol: simulator.V1, OrderNotifyKey: "nk"},
 	}
 	for name, target := range targets {
 		filter, err := tagFilter(target, "")
