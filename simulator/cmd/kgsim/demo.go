@@ -37,11 +37,14 @@ Example:
 }
 
 // demoAccessKey is the sample products' key (fixtures/products.json);
-// demoAK and demoSK the sample seller's (fixtures/sellers.json).
+// demoAK and demoSK the sample seller's (fixtures/sellers.json);
+// demoOrderNotifyKey the sample merchant's key of the generic order
+// notification, which V2's orderNotify checks sign with.
 const (
-	demoAccessKey = "kgsim-sample-access-key"
-	demoAK        = "KGSIMSAMPLEAK0000001"
-	demoSK        = "kgsim-sample-sk"
+	demoAccessKey      = "kgsim-sample-access-key"
+	demoAK             = "KGSIMSAMPLEAK0000001"
+	demoSK             = "kgsim-sample-sk"
+	demoOrderNotifyKey = "kgsim-sample-order-notify-key"
 )
 
 func runDemo(e *env, args []string) error {
@@ -62,7 +65,7 @@ func runDemo(e *env, args []string) error {
 		return simulator.Errorf(simulator.EINVALID, "", "cannot listen on loopback for the open APIs: %v", err)
 	}
 	defer openAPI.Close()
-	sample := merchant.Config{AccessKey: demoAccessKey, KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey(),
+	sample := merchant.Config{AccessKey: demoAccessKey, OrderNotifyKey: demoOrderNotifyKey, KitKey: merchant.SampleKitKey, PrivateKey: merchant.SampleKey(),
 		MarketURL: "http://" + openAPI.Addr().String(), AK: demoAK, SK: demoSK, QueryOrders: true, UsageEvery: 100 * time.Millisecond}
 	h := merchant.New(sample)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -85,12 +88,13 @@ func runDemo(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "kgsim demo: the sample merchant listens on %s; certifying it as a V2 merchant, then as a V1 merchant.\n\n", base)
 	failed := false
 	for _, run := range []struct {
-		protocol simulator.Protocol
-		path     string
-		openAPI  certify.OpenAPI
+		protocol  simulator.Protocol
+		path      string
+		openAPI   certify.OpenAPI
+		notifyKey string // orderNotify is a V2 call
 	}{
-		{simulator.V2, "/produce", certify.OpenAPI{Addr: openAPI.Addr().String(), Listener: openAPI, AK: demoAK, SK: demoSK}},
-		{simulator.V1, "/produce/v1", certify.OpenAPI{}},
+		{simulator.V2, "/produce", certify.OpenAPI{Addr: openAPI.Addr().String(), Listener: openAPI, AK: demoAK, SK: demoSK}, demoOrderNotifyKey},
+		{simulator.V1, "/produce/v1", certify.OpenAPI{}, ""},
 	} {
 		var license string
 		if run.openAPI.Addr != "" {
@@ -104,7 +108,7 @@ func runDemo(e *env, args []string) error {
 				KitKey: merchant.SampleKitKey, PublicKeyPEM: merchant.SamplePublicKeyPEM(),
 				LoginURL: base + "/app/login", RedirectURI: base + "/app/callback", RefreshURL: base + "/app/refresh", LogoutURL: base + "/app/logout",
 				CASLoginURL: base + "/app/cas/login", CASService: base + "/app/cas/callback",
-				LicenseURL: license,
+				LicenseURL: license, OrderNotifyKey: run.notifyKey,
 			},
 			Out: e.stdout,
 		})
