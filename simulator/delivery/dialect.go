@@ -21,7 +21,7 @@ type dialect interface {
 	signer(ctx context.Context, ps *products, m simulator.Message) (signer, error)
 	// request signs params, a JSON object in the order the call's table
 	// gives, to url with key at now.
-	request(url, name string, params gjson.Result, key string, now time.Time, random io.Reader, layout KitLayout) (*Request, error)
+	request(url, name string, params []byte, key string, now time.Time, random io.Reader, layout KitLayout) (*Request, error)
 	judge(c Call, a Answer) Judgement
 }
 
@@ -61,14 +61,15 @@ func NewRequest(m simulator.Message, key string, now time.Time, random io.Reader
 	if !params.IsObject() {
 		return nil, fmt.Errorf("params are not a JSON object: %s", m.Params)
 	}
+	body := m.Params
 	if activity.Of(m).FreshBusinessID && (params.Get("businessId").Exists() || params.Get("orderInfo.0.businessId").Exists()) {
 		id, err := BusinessID(random)
 		if err != nil {
 			return nil, err
 		}
-		params = gjson.ParseBytes(withBusinessID(params, `"`+id+`"`))
+		body = withBusinessID(params, `"`+id+`"`)
 	}
-	return d.request(m.URL, m.Activity, params, key, now, random, layout)
+	return d.request(m.URL, m.Activity, body, key, now, random, layout)
 }
 
 // signer is the product's: its access key, or for a generic product's
@@ -115,9 +116,9 @@ func (kitDialect) signer(ctx context.Context, ps *products, m simulator.Message)
 }
 
 // request renders the parameters as V1's query, in their order.
-func (v1Dialect) request(url, _ string, params gjson.Result, key string, now time.Time, _ io.Reader, _ KitLayout) (*Request, error) {
+func (v1Dialect) request(url, _ string, params []byte, key string, now time.Time, _ io.Reader, _ KitLayout) (*Request, error) {
 	var ps []protocol.Param
-	params.ForEach(func(k, v gjson.Result) bool {
+	gjson.ParseBytes(params).ForEach(func(k, v gjson.Result) bool {
 		ps = append(ps, protocol.Param{Name: k.Str, Value: v.String()})
 		return true
 	})
@@ -127,12 +128,12 @@ func (v1Dialect) request(url, _ string, params gjson.Result, key string, now tim
 // judge requires Body-Sign of every V1 answer (callbacks.md §3.4).
 func (v1Dialect) judge(c Call, a Answer) Judgement { return judgeCallback(c, a, true) }
 
-func (v2Dialect) request(url, _ string, params gjson.Result, key string, now time.Time, random io.Reader, _ KitLayout) (*Request, error) {
+func (v2Dialect) request(url, _ string, params []byte, key string, now time.Time, random io.Reader, _ KitLayout) (*Request, error) {
 	nonce, err := protocol.NewNonce(random)
 	if err != nil {
 		return nil, err
 	}
-	return NewV2Request(url, key, []byte(params.Raw), now, nonce, false)
+	return NewV2Request(url, key, params, now, nonce, false)
 }
 
 // judge requires Body-Sign of a V2 answer only where the product says
@@ -141,10 +142,10 @@ func (v2Dialect) judge(c Call, a Answer) Judgement { return judgeCallback(c, a, 
 
 // request renews the body's timeStamp, as a retry re-sends the same body
 // with a new x-nonce, x-timestamp and timeStamp (kit-sync.md §8).
-func (kitDialect) request(url, name string, params gjson.Result, key string, now time.Time, random io.Reader, layout KitLayout) (*Request, error) {
-	body := []byte(params.Raw)
-	if params.Get(kitTimeStampMember).Exists() {
-		body = replaceMember(params, kitTimeStampMember, strconv.Quote(simulator.KitTime(now)))
+func (kitDialect) request(url, name string, params []byte, key string, now time.Time, random io.Reader, layout KitLayout) (*Request, error) {
+	body := params
+	if obj := gjson.ParseBytes(params); obj.Get(kitTimeStampMember).Exists() {
+		body = replaceMember(obj, kitTimeStampMember, strconv.Quote(simulator.KitTime(now)))
 	}
 	nonce, err := protocol.NewNonce(random)
 	if err != nil {
