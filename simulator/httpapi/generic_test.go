@@ -70,6 +70,19 @@ func TestGenericProduct(t *testing.T) {
 	for _, path := range []string{"/admin/v1/products", "/admin/v1/messages", "/admin/v1/notices", "/admin/v1/orders", "/console/products"} {
 		w.must(http.StatusOK, "GET", path, "")
 	}
+	// The debugger offers orderNotify alone, and sends the docs' example
+	// byte for byte but for the order (callbacks.md §5.15 [DOC-EX]),
+	// signed with the generic interface's key, which the merchant checks.
+	if got := w.must(http.StatusOK, "GET", "/admin/v1/products/g1/debugger", "").get("activities|@ugly").Raw; got != `["orderNotify"]` {
+		t.Errorf("the debugger offers %s for a generic product, want orderNotify alone", got)
+	}
+	form := w.must(http.StatusOK, "GET", "/admin/v1/products/g1/debugger/orderNotify", "")
+	sent := w.must(http.StatusCreated, "POST", "/admin/v1/products/g1/debugger", `{"activity":"orderNotify","params":`+form.get("params").Raw+`}`)
+	const example = `{"activity":"orderNotify","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}`
+	want := strings.ReplaceAll(example, "CS2211181819B4LVS", form.get("params.orderId").String())
+	if got := sent.get("attempt.request.body").String(); got != want || sent.get("attempt.verdict").String() != "SUCCESS" {
+		t.Errorf("the debugger sent %s (%s), want %s, acknowledged", got, sent.get("attempt.verdict"), want)
+	}
 	page := w.must(http.StatusOK, "GET", "/console/products/g1", "")
 	if !strings.Contains(string(page.body), "通用接口（orderNotify）") || !strings.Contains(string(page.body), "****"+orderNotifyKey[len(orderNotifyKey)-2:]) {
 		t.Errorf("the console's product page should show the interface type and the masked key:\n%s", page.body)
