@@ -76,7 +76,7 @@ type Target struct {
 
 	// OpenStore opens an empty store for one scenario's marketplace,
 	// which closes it when the scenario ends: any back end will do.
-	// Required; certify.Run gives an in-memory SQLite database.
+	// Required: kgsim certify gives an in-memory SQLite database.
 	OpenStore func(ctx context.Context) (simulator.Store, error)
 }
 

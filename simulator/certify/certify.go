@@ -1,7 +1,8 @@
-// Package certify runs the certification suite (the scenarios of package
-// features with the step definitions of package steps) in-process with
-// godog against a merchant's production interface, and reports it: on a
-// terminal while it runs, as JUnit XML, cucumber JSON and HTML.
+// Package certify runs the certification suite (a Vocabulary: the
+// scenarios of package features with the step definitions of package
+// steps) in-process with godog against a merchant's production interface,
+// and reports it: on a terminal while it runs, as JUnit XML, cucumber JSON
+// and HTML.
 //
 // Each scenario gets a world of its own (in-memory store, virtual clock),
 // so scenarios run in parallel and hours of retries take milliseconds.
@@ -20,21 +21,21 @@ import (
 
 	"github.com/cucumber/godog"
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/simulator/delivery"
-	"github.com/kgsim/kgsim/simulator/store/sqlite"
-	"github.com/kgsim/kgsim/steps"
 )
 
 // Options is a certification run.
 type Options struct {
-	Target steps.Target
+	// Steps are the scenarios and step definitions, bound to the merchant
+	// under test.
+	Steps Vocabulary
 	// OpenAPI serves the open APIs while the run lasts, for the
 	// scenarios of the merchant's calls to them (@open-api); its zero
 	// value serves none and leaves those out.
 	OpenAPI OpenAPI
 	// Tags selects scenarios with godog's tag expressions ("@required &&
-	// ~@retries, @v1"), on top of what Target leaves out: the other
-	// protocol's scenarios and the charging modes it does not declare.
+	// ~@retries, @v1"), on top of what Steps leaves out: the other
+	// protocol's scenarios and the charging modes the merchant does not
+	// declare.
 	Tags string
 	// Formats are the reports: "pretty" (the terminal report, always
 	// written to Out), "junit:PATH", "cucumber:PATH", "html:PATH".
@@ -52,38 +53,30 @@ type Options struct {
 // them in parallel keeps the suite's wall time to its slowest scenarios.
 const parallel = 8
 
-// Run certifies o.Target. It returns an error only when the suite could
+// Run certifies the merchant of o.Steps. It returns an error only when the suite could
 // not run: a bad tag expression or format, no scenario selected, the
 // merchant unreachable before the first scenario, a report file that
 // cannot be written, or ctx cancelled.
 func Run(ctx context.Context, o Options) (Result, error) {
-	if o.Target.OpenStore == nil {
-		o.Target.OpenStore = memoryStore
-	}
-	if len(o.Target.Modes) == 0 && len(o.Target.Products) > 0 {
-		modes, trial, license := steps.CatalogueModes(o.Target.Products)
-		o.Target.Modes, o.Target.Trial, o.Target.License = modes, o.Target.Trial || trial, o.Target.License || license
-	}
-	if err := o.Target.CheckCatalogue(); err != nil {
+	if err := o.Steps.Check(); err != nil {
 		return Result{}, err
 	}
 	reports, err := parseFormats(o.Formats)
 	if err != nil {
 		return Result{}, err
 	}
-	s, err := loadSuite(o.Features)
+	s, err := loadSuite(o.Steps, o.Features)
 	if err != nil {
 		return Result{}, err
 	}
 	if o.OpenAPI.Addr != "" {
-		api, stop, err := serveOpenAPI(ctx, o.OpenAPI, o.Target.OpenStore)
+		stop, err := serveOpenAPI(ctx, o.OpenAPI, o.Steps)
 		if err != nil {
 			return Result{}, err
 		}
 		defer stop()
-		o.Target.OpenAPI = api
 	}
-	filter, err := tagFilter(o.Target, o.Tags)
+	filter, err := tagFilter(o.Steps.Excluded(), o.Tags)
 	if err != nil {
 		return Result{}, err
 	}
@@ -91,18 +84,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	info := describe(o.Target)
+	info := describe(o.Steps)
 	if o.OpenAPI.Addr != "" {
 		info.OpenAPI = "http://" + o.OpenAPI.Addr
 	}
 	if len(planned) == 0 {
 		return Result{}, simulator.Errorf(simulator.EINVALID, "tags", "%q selects no scenario for this merchant (%s, modes %s)", o.Tags, info.Protocol, info.Modes)
 	}
-	timeout := o.Target.Timeout
-	if timeout == 0 {
-		timeout = delivery.DefaultTimeout
-	}
-	if err := preflight(ctx, o.Target.URL, timeout); err != nil {
+	if err := preflight(ctx, info.URL, info.timeout); err != nil {
 		if ctx.Err() != nil {
 			return Result{}, fmt.Errorf("interrupted before the first scenario: %w", ctx.Err())
 		}
@@ -117,12 +106,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		out.w = io.Discard
 	}
 	out.header(info)
-	rec := &recorder{planned: planned, out: out}
+	rec := &recorder{planned: planned, out: out, rootCause: o.Steps.RootCause}
 	var cucumber bytes.Buffer
 	suite := godog.TestSuite{
 		Name: "kgsim certify",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
-			rec.hook(sc, func() { steps.Register(sc, o.Target) })
+			rec.hook(sc, func() { o.Steps.Register(sc) })
 		},
 		Options: &godog.Options{
 			FS: s.fsys, Paths: s.paths, Tags: filter,
@@ -147,13 +136,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	out.summary(r, reports)
 	return r, nil
-}
-
-// memoryStore is where a run keeps each scenario's marketplace unless
-// its target says otherwise: a private in-memory SQLite database, gone
-// with the scenario.
-func memoryStore(ctx context.Context) (simulator.Store, error) {
-	return sqlite.Open(ctx, ":memory:")
 }
 
 // plan returns the scenarios the filter selects, in the order they run.
@@ -188,10 +170,11 @@ func scenarioOf(p *godog.Scenario) Scenario {
 
 // recorder collects each scenario's outcome as it finishes.
 type recorder struct {
-	planned []Scenario
-	out     *pretty
-	mu      sync.Mutex
-	done    []Scenario
+	planned   []Scenario
+	out       *pretty
+	rootCause func(error) (cause string, blocked bool)
+	mu        sync.Mutex
+	done      []Scenario
 }
 
 // hook wraps a scenario's step registration with the hooks that time it
@@ -223,7 +206,7 @@ func (rec *recorder) hook(sc *godog.ScenarioContext, register func()) {
 		case step == "" && status != godog.StepPassed && status != godog.StepSkipped:
 			step, msg = keyword(st)+" "+st.Text, stepError(status, err)
 			// A precondition that fails blocks the check: it was not made.
-			cause, blocked = steps.RootCause(err)
+			cause, blocked = rec.rootCause(err)
 			blocked = blocked || keyword(st) == "Given"
 			if cause == "" {
 				cause = firstLine("", msg)
@@ -323,24 +306,12 @@ type targetInfo struct {
 	URL, Protocol, Modes, EncryptType string
 	Joint                             string // the joint-operation checks run: kit, login...; none
 	OpenAPI                           string // where the open APIs are served; none
+	timeout                           time.Duration
 }
 
-func describe(t steps.Target) targetInfo {
-	info := targetInfo{URL: t.URL, Protocol: strings.ToUpper(string(t.Protocol)), EncryptType: t.EncryptType}
-	if info.Protocol == "" {
-		info.Protocol = "V2"
-	}
-	if info.EncryptType == "" {
-		info.EncryptType = "1"
-	}
-	var modes []string
-	for _, m := range modeTags {
-		if m.declared(t) {
-			modes = append(modes, strings.TrimPrefix(m.tag, "@"))
-		}
-	}
-	info.Modes = strings.Join(modes, ",")
-	info.Joint = joint(t)
-	info.OpenAPI = "none"
+func describe(v Vocabulary) targetInfo {
+	info := targetInfo{OpenAPI: "none"}
+	info.URL, info.timeout = v.Merchant()
+	info.Protocol, info.Modes, info.EncryptType, info.Joint = v.Declares()
 	return info
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kgsim/kgsim/fixtures/merchant"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/sqlite"
 	"github.com/kgsim/kgsim/steps"
 )
 
@@ -36,6 +37,16 @@ func sampleMerchant(t testing.TB, c merchant.Config) string {
 
 // everyMode is a target that declares every charging mode, so that the
 // whole suite runs.
+// vocabulary is the steps' vocabulary for target, each scenario's
+// marketplace in a private in-memory SQLite database unless it says
+// otherwise.
+func vocabulary(target steps.Target) *steps.Certification {
+	if target.OpenStore == nil {
+		target.OpenStore = func(ctx context.Context) (simulator.Store, error) { return sqlite.Open(ctx, ":memory:") }
+	}
+	return steps.NewCertification(target)
+}
+
 func everyMode(url string, p simulator.Protocol) steps.Target {
 	return steps.Target{
 		URL: url, AccessKey: testKey, Protocol: p,
@@ -65,7 +76,7 @@ func TestSampleMerchantPassesTheWholeSuite(t *testing.T) {
 		path     string
 	}{{simulator.V2, "/produce"}, {simulator.V1, "/produce/v1"}} {
 		t.Run(string(tc.protocol), func(t *testing.T) {
-			r, out := run(t, Options{Target: everyMode(base+tc.path, tc.protocol)})
+			r, out := run(t, Options{Steps: vocabulary(everyMode(base+tc.path, tc.protocol))})
 			if r.ExitCode() != 0 {
 				t.Fatalf("exit %d, want 0:\n%s", r.ExitCode(), out)
 			}
@@ -94,7 +105,7 @@ func TestSampleMerchantPassesTheWholeSuite(t *testing.T) {
 // the run, and the report names the idempotency scenario and says why.
 func TestRequiredCheckFailureFailsTheRun(t *testing.T) {
 	base := sampleMerchant(t, merchant.Config{Defect: merchant.DefectNewInstanceNotIdempotent})
-	r, out := run(t, Options{Target: steps.Target{URL: base + "/produce", AccessKey: testKey}})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: base + "/produce", AccessKey: testKey})})
 	if r.ExitCode() != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", r.ExitCode(), out)
 	}
@@ -127,7 +138,7 @@ func TestRecommendedFailureIsAWarningUnlessStrict(t *testing.T) {
 	base := sampleMerchant(t, merchant.Config{})
 	target := steps.Target{URL: base + "/produce", AccessKey: testKey, SlowAfter: time.Nanosecond}
 
-	r, out := run(t, Options{Target: target})
+	r, out := run(t, Options{Steps: vocabulary(target)})
 	warnings := r.Warnings()
 	if r.ExitCode() != 0 || len(warnings) == 0 || len(r.Failures()) != 0 {
 		t.Fatalf("exit %d, %d warnings, %d failures; want 0 with warnings only:\n%s", r.ExitCode(), len(warnings), len(r.Failures()), out)
@@ -147,7 +158,7 @@ func TestRecommendedFailureIsAWarningUnlessStrict(t *testing.T) {
 		t.Errorf("the verdict is not a pass with warnings:\n%s", out)
 	}
 
-	strict, out := run(t, Options{Target: target, Strict: true})
+	strict, out := run(t, Options{Steps: vocabulary(target), Strict: true})
 	if strict.ExitCode() != 1 || len(strict.Warnings()) != 0 {
 		t.Fatalf("strict: exit %d, %d warnings; want 1 and none:\n%s", strict.ExitCode(), len(strict.Warnings()), out)
 	}
@@ -172,7 +183,7 @@ func TestUnreachableMerchantDoesNotRun(t *testing.T) {
 	ln.Close() // nothing listens there now
 	var out bytes.Buffer
 	report := filepath.Join(t.TempDir(), "report.xml")
-	_, err = Run(context.Background(), Options{Target: steps.Target{URL: "http://" + addr + "/produce", AccessKey: testKey}, Out: &out, Formats: []string{"junit:" + report}})
+	_, err = Run(context.Background(), Options{Steps: vocabulary(steps.Target{URL: "http://" + addr + "/produce", AccessKey: testKey}), Out: &out, Formats: []string{"junit:" + report}})
 	if err == nil || !strings.Contains(err.Error(), "merchant unreachable at the start") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("err %v; want merchant unreachable at the start", err)
 	}
@@ -204,7 +215,7 @@ func TestReportFiles(t *testing.T) {
 	dir := t.TempDir()
 	junitPath, cukePath, htmlPath := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
 	r, out := run(t, Options{
-		Target:  steps.Target{URL: base + "/produce", AccessKey: testKey},
+		Steps:   vocabulary(steps.Target{URL: base + "/produce", AccessKey: testKey}),
 		Formats: []string{"pretty", "junit:" + junitPath, "cucumber:" + cukePath, "html:" + htmlPath},
 	})
 	failed := 0
@@ -343,14 +354,14 @@ func TestTagFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tagFilter(tt.target, tt.tags)
+			got, err := tagFilter(vocabulary(tt.target).Excluded(), tt.tags)
 			if err != nil || got != tt.want {
 				t.Errorf("got %q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}
 	for _, bad := range []string{"@a &&", "@a and not @b", ",@a", "~", "@a && (@b)"} {
-		if _, err := tagFilter(v2, bad); err == nil || !strings.Contains(err.Error(), "want tags joined by &&") {
+		if _, err := tagFilter(vocabulary(v2).Excluded(), bad); err == nil || !strings.Contains(err.Error(), "want tags joined by &&") {
 			t.Errorf("%q: err %v", bad, err)
 		}
 	}
@@ -364,12 +375,12 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Target: target, Tags: "@no-such-tag"}, `tags: "@no-such-tag" selects no scenario for this merchant (V2, modes period,trial)`},
-		{Options{Target: target, Tags: "@v1"}, "selects no scenario"},
-		{Options{Target: target, Formats: []string{"xml:r.xml"}}, `format: "xml:r.xml": want pretty, junit:PATH, cucumber:PATH or html:PATH`},
-		{Options{Target: target, Formats: []string{"junit"}}, `format: "junit": want junit:PATH`},
-		{Options{Target: target, Formats: []string{"html:/no/such/dir/r.html"}}, "the directory /no/such/dir does not exist"},
-		{Options{Target: steps.Target{URL: "127.0.0.1:8081/produce", AccessKey: testKey}}, "want an absolute http(s) URL"},
+		{Options{Steps: vocabulary(target), Tags: "@no-such-tag"}, `tags: "@no-such-tag" selects no scenario for this merchant (V2, modes period,trial)`},
+		{Options{Steps: vocabulary(target), Tags: "@v1"}, "selects no scenario"},
+		{Options{Steps: vocabulary(target), Formats: []string{"xml:r.xml"}}, `format: "xml:r.xml": want pretty, junit:PATH, cucumber:PATH or html:PATH`},
+		{Options{Steps: vocabulary(target), Formats: []string{"junit"}}, `format: "junit": want junit:PATH`},
+		{Options{Steps: vocabulary(target), Formats: []string{"html:/no/such/dir/r.html"}}, "the directory /no/such/dir does not exist"},
+		{Options{Steps: vocabulary(steps.Target{URL: "127.0.0.1:8081/produce", AccessKey: testKey})}, "want an absolute http(s) URL"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -388,7 +399,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 func BenchmarkSuite(b *testing.B) {
 	base := sampleMerchant(b, merchant.Config{})
 	for b.Loop() {
-		r, err := Run(context.Background(), Options{Target: everyMode(base+"/produce", simulator.V2)})
+		r, err := Run(context.Background(), Options{Steps: vocabulary(everyMode(base+"/produce", simulator.V2))})
 		if err != nil || r.ExitCode() != 0 {
 			b.Fatalf("exit %d, %v", r.ExitCode(), err)
 		}
@@ -399,7 +410,7 @@ func BenchmarkSuite(b *testing.B) {
 // the target (steps.Target.Applies): a scenario the filter let through but
 // the steps skip would be reported as skipped instead of left out.
 func TestSelectionAgreesWithTheSteps(t *testing.T) {
-	s, err := loadSuite("")
+	s, err := loadSuite(vocabulary(steps.Target{}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +429,7 @@ func TestSelectionAgreesWithTheSteps(t *testing.T) {
 		"order notification in v1":  {Protocol: simulator.V1, OrderNotifyKey: "nk"},
 	}
 	for name, target := range targets {
-		filter, err := tagFilter(target, "")
+		filter, err := tagFilter(vocabulary(target).Excluded(), "")
 		if err != nil {
 			t.Fatal(err)
 		}

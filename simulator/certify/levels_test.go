@@ -14,14 +14,14 @@ import (
 // informational, and V1 instanceStatus is required only of the products
 // whose list of activities names it.
 func TestLevelsFollowTheSpec(t *testing.T) {
-	s, err := loadSuite("")
+	s, err := loadSuite(vocabulary(steps.Target{}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	levels := map[simulator.Protocol]map[string][]Level{}
 	for _, p := range []simulator.Protocol{simulator.V1, simulator.V2} {
 		target := steps.Target{Protocol: p, Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true}
-		filter, err := tagFilter(target, "")
+		filter, err := tagFilter(vocabulary(target).Excluded(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestLevelsFollowTheSpec(t *testing.T) {
 // fails under --strict only for what --strict counts.
 func TestInformationalNeverCounts(t *testing.T) {
 	base := sampleMerchant(t, merchant.Config{})
-	r, out := run(t, Options{Target: steps.Target{URL: base + "/produce/v1", AccessKey: testKey, Protocol: simulator.V1}, Strict: true})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: base + "/produce/v1", AccessKey: testKey, Protocol: simulator.V1}), Strict: true})
 	found := false
 	for _, s := range r.Scenarios {
 		if s.Name != "A V1 call signed an hour ago is refused" {
@@ -93,7 +93,7 @@ func TestInformationalNeverCounts(t *testing.T) {
 // (000004, never listed), they still pass, not blocked behind it.
 func TestSignatureChecksNeedNoPurchase(t *testing.T) {
 	base := sampleMerchant(t, merchant.Config{Defect: merchant.DefectAsyncNeverReady})
-	r, out := run(t, Options{Target: steps.Target{URL: base + "/produce", AccessKey: testKey}, Tags: "@required"})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: base + "/produce", AccessKey: testKey}), Tags: "@required"})
 	want := map[string]Status{
 		"A purchase signed with the wrong key is refused": Passed, "A call signed 120 seconds ago is refused": Passed,
 		"A call without its signature is refused": Passed, "A call signed 60 seconds ago is still accepted": Passed,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/steps"
 )
 
 // OpenAPI is where a run serves the marketplace's open APIs (open-api.md)
@@ -24,23 +23,22 @@ type OpenAPI struct {
 	Listener net.Listener
 }
 
-// serveOpenAPI serves the open APIs at o.Addr until stop is called, their
-// seller kept in a store that open opens.
-func serveOpenAPI(ctx context.Context, o OpenAPI, open func(context.Context) (simulator.Store, error)) (*steps.OpenAPI, func(), error) {
+// serveOpenAPI serves v's open APIs at o.Addr until stop is called.
+func serveOpenAPI(ctx context.Context, o OpenAPI, v Vocabulary) (func(), error) {
 	if o.AK == "" || o.SK == "" {
-		return nil, nil, simulator.Errorf(simulator.EINVALID, "ak", "the open APIs need the seller's AK and SK the merchant signs with (--ak, --sk)")
+		return nil, simulator.Errorf(simulator.EINVALID, "ak", "the open APIs need the seller's AK and SK the merchant signs with (--ak, --sk)")
 	}
-	api, err := steps.NewOpenAPI(ctx, o.AK, o.SK, open)
+	api, release, err := v.ServeOpenAPI(ctx, o.AK, o.SK)
 	if err != nil {
-		return nil, nil, simulator.Errorf(simulator.EINVALID, "ak", "%v", err)
+		return nil, simulator.Errorf(simulator.EINVALID, "ak", "%v", err)
 	}
 	ln, err := o.Listener, error(nil)
 	if ln == nil {
 		ln, err = net.Listen("tcp", o.Addr)
 	}
 	if err != nil {
-		api.Close()
-		return nil, nil, simulator.Errorf(simulator.EINVALID, "open-api-addr", "cannot serve the open APIs at %s: %v; the merchant calls them at that fixed address, so free it or give another", o.Addr, err)
+		release()
+		return nil, simulator.Errorf(simulator.EINVALID, "open-api-addr", "cannot serve the open APIs at %s: %v; the merchant calls them at that fixed address, so free it or give another", o.Addr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
@@ -55,7 +53,7 @@ func serveOpenAPI(ctx context.Context, o OpenAPI, open func(context.Context) (si
 		defer cancel()
 		srv.Shutdown(shutdown) // calls still in flight after 5 s are cut
 		<-done
-		api.Close()
+		release()
 	}
-	return api, stop, nil
+	return stop, nil
 }

@@ -73,7 +73,7 @@ func openAPIRunAt(t *testing.T, sk, addr string) (Result, string, string, string
 	dir := t.TempDir()
 	junitPath, htmlPath := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.html")
 	var out bytes.Buffer
-	r, err := Run(ctx, Options{Target: target, OpenAPI: OpenAPI{Addr: addr, AK: runAK, SK: runSK}, Out: &out,
+	r, err := Run(ctx, Options{Steps: vocabulary(target), OpenAPI: OpenAPI{Addr: addr, AK: runAK, SK: runSK}, Out: &out,
 		Formats: []string{"junit:" + junitPath, "html:" + htmlPath}})
 	if err != nil {
 		return Result{}, "", "", "", err
@@ -175,7 +175,7 @@ func TestOpenAPIOptionsRefused(t *testing.T) {
 		{OpenAPI{Addr: freeAddr(t), AK: "AK with spaces", SK: runSK}, "ak"},
 		{OpenAPI{Addr: busy.Addr().String(), AK: runAK, SK: runSK}, "open-api-addr"},
 	} {
-		_, err := Run(context.Background(), Options{Target: target, OpenAPI: c.o})
+		_, err := Run(context.Background(), Options{Steps: vocabulary(target), OpenAPI: c.o})
 		if e, ok := err.(*simulator.Error); !ok || e.Field != c.field {
 			t.Errorf("%+v: %v, want an error on %s", c.o, err, c.field)
 		}

@@ -31,7 +31,7 @@ func TestReportGroupsFailuresByCause(t *testing.T) {
 	}))
 	defer srv.Close()
 	page := filepath.Join(t.TempDir(), "r.html")
-	r, out := run(t, Options{Target: steps.Target{URL: srv.URL + "/produce", AccessKey: testKey}, Formats: []string{"html:" + page}})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: srv.URL + "/produce", AccessKey: testKey}), Formats: []string{"html:" + page}})
 	const cause = "the merchant answers HTTP 501, not 200 with a resultCode"
 	blocked := 0
 	for _, s := range r.Scenarios {
@@ -133,7 +133,7 @@ func withoutInfo(next http.Handler) http.Handler {
 func TestMissingInfoIsOneCause(t *testing.T) {
 	srv := httptest.NewServer(withoutInfo(merchant.New(merchant.Config{AccessKey: testKey})))
 	defer srv.Close()
-	r, out := run(t, Options{Target: steps.Target{URL: srv.URL + "/produce", AccessKey: testKey}})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: srv.URL + "/produce", AccessKey: testKey})})
 	groups := r.causes(true)
 	i := slices.IndexFunc(groups, func(g causeGroup) bool {
 		return strings.Contains(g.Cause, "does not list the instance asked for in info[]")

@@ -11,17 +11,16 @@ import (
 	"strings"
 
 	"github.com/cucumber/godog"
-	"github.com/kgsim/kgsim/features"
 	"github.com/kgsim/kgsim/simulator"
-	"github.com/kgsim/kgsim/steps"
 )
 
-// suite is the feature files a run parses, in the order they run: kgsim's
-// embedded ones, then the merchant's own (Options.Features) under a
+// suite is the feature files a run parses, in the order they run: the
+// vocabulary's, then the merchant's own (Options.Features) under a
 // directory of their own in one file system.
 type suite struct {
-	fsys  fs.FS
-	paths []string
+	fsys     fs.FS
+	paths    []string
+	matching func(text string) []string // the vocabulary's
 	// dir is the merchant's directory as given, mount where its files are
 	// in fsys; both empty without one.
 	dir, mount string
@@ -31,17 +30,18 @@ type suite struct {
 // scenarios say why first.
 var firstFeatures = []string{"purchase.feature", "answers.feature", "signature.feature"}
 
-// loadSuite returns the embedded features and, when dir is not empty, a
+// loadSuite returns v's features and, when dir is not empty, a
 // merchant's own, checked: every file parses, and every step is one of
-// the vocabulary's (steps.Matching). Errors name the file and line, in
-// one line, about the field "features".
-func loadSuite(dir string) (suite, error) {
-	embedded, err := fs.Glob(features.FS, "*.feature")
+// v's. Errors name the file and line, in one line, about the field
+// "features".
+func loadSuite(v Vocabulary, dir string) (suite, error) {
+	base := v.Features()
+	embedded, err := fs.Glob(base, "*.feature")
 	if err != nil {
 		return suite{}, err
 	}
 	slices.SortStableFunc(embedded, func(a, b string) int { return rank(a) - rank(b) })
-	s := suite{fsys: features.FS, paths: embedded}
+	s := suite{fsys: base, paths: embedded, matching: v.Matching}
 	if dir == "" {
 		return s, nil
 	}
@@ -63,7 +63,7 @@ func loadSuite(dir string) (suite, error) {
 		return s, simulator.Errorf(simulator.EINVALID, "features", "%s has no .feature file", dir)
 	}
 	s.dir, s.mount = dir, mountPoint(dir)
-	s.fsys = overlay{base: features.FS, mount: s.mount, own: own}
+	s.fsys = overlay{base: base, mount: s.mount, own: own}
 	var mine []string
 	for _, f := range files {
 		mine = append(mine, s.mount+"/"+f)
@@ -127,7 +127,7 @@ func (s suite) check(paths []string) error {
 					line = ast.Location.Line
 				}
 				where := fmt.Sprintf("%s:%d", s.userPath(ft.Uri), line)
-				switch match := steps.Matching(st.Text); {
+				switch match := s.matching(st.Text); {
 				case st.Argument != nil:
 					return simulator.Errorf(simulator.EINVALID, "features", "%s: %q has a table or doc string: kgsim's steps take none (kgsim steps lists them)", where, st.Text)
 				case len(match) == 0:

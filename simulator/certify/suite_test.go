@@ -63,7 +63,7 @@ const ownRefusal = `Feature: A rule the sample merchant does not follow
 func TestOwnFeatures(t *testing.T) {
 	base := sampleMerchant(t, merchant.Config{})
 	dir := writeFeatures(t, map[string]string{"billing/renewals.feature": ownRenewals, "refusal.feature": ownRefusal})
-	r, out := run(t, Options{Target: steps.Target{URL: base + "/produce", AccessKey: testKey}, Features: dir})
+	r, out := run(t, Options{Steps: vocabulary(steps.Target{URL: base + "/produce", AccessKey: testKey}), Features: dir})
 	mount := mountPoint(dir)
 	var own []Scenario
 	for _, s := range r.Scenarios {
@@ -111,7 +111,7 @@ func TestOwnFeaturesRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			_, err := Run(context.Background(), Options{Target: steps.Target{URL: base + "/produce", AccessKey: testKey}, Features: tc.dir, Out: &out})
+			_, err := Run(context.Background(), Options{Steps: vocabulary(steps.Target{URL: base + "/produce", AccessKey: testKey}), Features: tc.dir, Out: &out})
 			if err == nil || !strings.Contains(err.Error(), "features: "+tc.want) || strings.Contains(err.Error(), "\n") || simulator.ErrorCode(err) != simulator.EINVALID {
 				t.Errorf("err %v; want one line with %q", err, tc.want)
 			}

@@ -124,6 +124,7 @@ Example:
 
 // certifyConfig is kgsim certify's command line, checked.
 type certifyConfig struct {
+	target    steps.Target // its URL the container's, once started
 	options   certify.Options
 	container *certify.Container // nil with --merchant-url
 }
@@ -187,7 +188,7 @@ func parseCertify(args []string) (certifyConfig, error) {
 	if err := f.need("access-key", *key); err != nil {
 		return c, err
 	}
-	t := steps.Target{URL: *merchantURL, AccessKey: *key}
+	t := steps.Target{URL: *merchantURL, AccessKey: *key, OpenStore: memoryStore}
 	var err error
 	if t.Protocol, err = parseProtocol(*proto); err != nil {
 		return c, err
@@ -235,10 +236,11 @@ func parseCertify(args []string) (certifyConfig, error) {
 			}
 		}
 	}
-	c.options = certify.Options{Target: t, Tags: *tags, Formats: *formats, Strict: *strict, Features: *own}
-	if err := api.apply(&c.options); err != nil {
+	c.options = certify.Options{Tags: *tags, Formats: *formats, Strict: *strict, Features: *own}
+	if err := api.apply(&c.options, &t); err != nil {
 		return c, err
 	}
+	c.target = t
 	return c, nil
 }
 
@@ -400,9 +402,9 @@ func runCertify(e *env, args []string) error {
 		// Removed on every way out: a failed run, an error, an interrupt
 		// (ctx is cancelled by SIGINT, the suite stops, this runs).
 		defer m.Close()
-		c.options.Target.URL = m.URL
+		c.target.URL = m.URL
 	}
-	c.options.Out = e.stdout
+	c.options.Steps, c.options.Out = steps.NewCertification(c.target), e.stdout
 	r, err := certify.Run(ctx, c.options)
 	if err != nil {
 		return couldNotRun(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/certify"
+	"github.com/kgsim/kgsim/steps"
 )
 
 // skEnv holds the seller's SK when --sk is not given: a flag shows in
@@ -29,10 +30,10 @@ func newOpenAPIFlags(f *flags) openAPIFlags {
 	}
 }
 
-// apply checks the open-API flags and sets them on o: an address with a
-// port, the seller's pair, and the checks' settings, all only with the
-// address.
-func (a openAPIFlags) apply(o *certify.Options) error {
+// apply checks the open-API flags and sets them on o and t: an address
+// with a port, the seller's pair, and the checks' settings, all only with
+// the address.
+func (a openAPIFlags) apply(o *certify.Options, t *steps.Target) error {
 	sk := *a.sk
 	if sk == "" {
 		sk = os.Getenv(skEnv)
@@ -63,11 +64,11 @@ func (a openAPIFlags) apply(o *certify.Options) error {
 		if err != nil || d <= 0 {
 			return simulator.Errorf(simulator.EINVALID, "--usage-wait", "%q: want a positive duration such as 10s", *a.usageWait)
 		}
-		o.Target.UsageWait = d
+		t.UsageWait = d
 	}
 	if *a.licenseURL != "" && !absoluteHTTP(*a.licenseURL) {
 		return simulator.Errorf(simulator.EINVALID, "--license-url", "%q: want an absolute http(s) URL such as http://127.0.0.1:8081/license", *a.licenseURL)
 	}
-	o.Target.LicenseURL = *a.licenseURL
+	t.LicenseURL = *a.licenseURL
 	return nil
 }

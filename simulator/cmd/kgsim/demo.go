@@ -102,14 +102,14 @@ func runDemo(e *env, args []string) error {
 		}
 		r, err := certify.Run(e.context(), certify.Options{
 			OpenAPI: run.openAPI,
-			Target: steps.Target{
+			Steps: steps.NewCertification(steps.Target{
 				URL: base + run.path, AccessKey: demoAccessKey, Protocol: run.protocol,
 				Modes: []simulator.ChargingMode{simulator.Period, simulator.OnDemand, simulator.OnDemandPkg}, Trial: true, License: true, Upgrade: true,
 				KitKey: merchant.SampleKitKey, PublicKeyPEM: merchant.SamplePublicKeyPEM(),
 				LoginURL: base + "/app/login", RedirectURI: base + "/app/callback", RefreshURL: base + "/app/refresh", LogoutURL: base + "/app/logout",
 				CASLoginURL: base + "/app/cas/login", CASService: base + "/app/cas/callback",
-				LicenseURL: license, OrderNotifyKey: run.notifyKey,
-			},
+				LicenseURL: license, OrderNotifyKey: run.notifyKey, OpenStore: memoryStore,
+			}),
 			Out: e.stdout,
 		})
 		if err != nil {

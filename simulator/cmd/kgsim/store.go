@@ -136,3 +136,9 @@ func pollOthers(ctx context.Context, wake func()) {
 		}
 	}
 }
+
+// memoryStore is where kgsim certify keeps each scenario's marketplace: a
+// private in-memory SQLite database, gone with the scenario.
+func memoryStore(ctx context.Context) (simulator.Store, error) {
+	return sqlite.Open(ctx, ":memory:")
+}
