@@ -166,7 +166,8 @@ func (d *DB) Close() error {
 // store implements simulator.Tx over the DB, each call its own
 // transaction, or inside a transaction of Update.
 type store struct {
-	record.Tables // reached through this store: set by in
+	record.Tables             // reached through conn: set by in
+	conn          record.Conn // s itself, as record reaches it: set by in
 	db            *sql.DB
 	tx            *sql.Tx // nil outside a transaction
 	hot           statements
@@ -179,7 +180,8 @@ type store struct {
 // its tables reached through it.
 func (s store) in(tx *sql.Tx) store {
 	s.tx = tx
-	s.Tables = record.NewTables(conn{s}, dialect())
+	s.conn = conn{s}
+	s.Tables = record.NewTables(s.conn, dialect())
 	return s
 }
 
@@ -310,7 +312,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (record.Rows
 }
 
 func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
-	return c.s.atomic(ctx, func(s store) error { return fn(conn{s}) })
+	return c.s.atomic(ctx, func(s store) error { return fn(s.conn) })
 }
 
 func (c conn) Fail(err error) error { return c.s.health.fail(err) }
@@ -336,12 +338,12 @@ type scanner = record.Row
 
 // one reads the single row query returns; notFound is the error for none.
 func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
-	return record.One(ctx, conn{s}, scan, notFound, query, args...)
+	return record.One(ctx, s.conn, scan, notFound, query, args...)
 }
 
 // list reads every row query returns.
 func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	return record.List(ctx, conn{s}, scan, query, args...)
+	return record.List(ctx, s.conn, scan, query, args...)
 }
 
 // where is a listing's record.Where in SQLite's words.
