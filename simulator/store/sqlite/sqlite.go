@@ -177,11 +177,14 @@ type store struct {
 }
 
 // in returns s inside tx, or outside a transaction if tx is nil, with
-// its tables reached through it.
+// its tables reached through it. The copy of s that its conn holds has
+// neither conn nor tables: they would be the ones s had before, maybe
+// outside the transaction, so that a call through them would run beside
+// it (and wait for it for ever on SQLite's one connection).
 func (s store) in(tx *sql.Tx) store {
-	s.tx = tx
-	s.conn = conn{s}
-	s.Tables = record.NewTables(s.conn, dialect())
+	s.tx, s.conn, s.Tables = tx, nil, record.Tables{}
+	c := conn{s}
+	s.conn, s.Tables = c, record.NewTables(c, dialect())
 	return s
 }
 
@@ -312,7 +315,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (record.Rows
 }
 
 func (c conn) Atomic(ctx context.Context, fn func(c record.Conn) error) error {
-	return c.s.atomic(ctx, func(s store) error { return fn(s.conn) })
+	return c.s.atomic(ctx, func(s store) error { return fn(conn{s}) })
 }
 
 func (c conn) Fail(err error) error { return c.s.health.fail(err) }
