@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +65,42 @@ func TestOrderIDsLookLikeTheDocs(t *testing.T) {
 		if o.LineID != o.ID+"-000001" || inst.Key != o.LineID || o.InstanceKey != inst.Key {
 			t.Fatalf("order %s: line %s, instance key %s / %s; want the order ID + -000001 for all three", o.ID, o.LineID, inst.Key, o.InstanceKey)
 		}
+	}
+}
+
+func TestOrderIDsFollowTheClockWithinTheMinute(t *testing.T) {
+	w := newWorld(t)
+	// The two characters after the minute are the step of 60 s / 1,296
+	// (46.3 ms) the purchase falls in: 10:03:04.000 is step 86 (2E),
+	// 47 ms later step 87 (2F), 14.047 s step 303 (8F), 59.047 s step
+	// 1,275 (ZF).
+	var ids []string
+	for _, c := range []struct {
+		at   time.Duration
+		want string
+	}{{0, "CS25011510032E"}, {47 * time.Millisecond, "CS25011510032F"}, {10 * time.Second, "CS25011510038F"}, {45 * time.Second, "CS2501151003ZF"}} {
+		w.clock.Advance(c.at)
+		o, _ := w.buy(Purchase{ProductID: "v2-once"})
+		if !strings.HasPrefix(o.ID, c.want) || len(o.ID) != len(c.want)+3 {
+			t.Fatalf("order ID %q at %s: want %s and 3 more characters", o.ID, w.clock.Now().Format(time.StampMilli), c.want)
+		}
+		ids = append(ids, o.ID)
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("order IDs made one after another in a minute: %v, not in order", ids)
+	}
+}
+
+func TestOrderIDInTimeOrderTakenDrawsARandomOne(t *testing.T) {
+	w := newWorld(t)
+	// Every random byte zero: each draw is CS2501151003 and 00000, the
+	// first with its step (2E) instead of its first two.
+	w.e.Random = bytes.NewReader(make([]byte, 1<<16))
+	first, _ := w.buy(Purchase{ProductID: "v2-once"})
+	w.clock.Advance(time.Millisecond) // the same step
+	second, _ := w.buy(Purchase{ProductID: "v2-once"})
+	if first.ID != "CS25011510032E000" || second.ID != "CS250115100300000" {
+		t.Errorf("orders %s and %s: want CS25011510032E000, then, that taken, CS250115100300000", first.ID, second.ID)
 	}
 }
 

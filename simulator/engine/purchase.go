@@ -129,30 +129,41 @@ func (t *txn) purchaseOrder(p simulator.Product, pu Purchase) (simulator.Order, 
 	return o, nil
 }
 
-// newOrder makes a processing order of kind with a fresh ID.
+// newOrder makes a processing order of kind with a fresh ID. Its first
+// draw is ordered in time within the minute (inTimeOrder), so that the
+// purchases committed together land side by side, on a page or two, in
+// each index keyed by an order or line ID (orders, instances, messages by
+// order and by queue) rather than each on pages of its own; should it be
+// taken (a virtual clock standing still fills its 46,656 of an instant),
+// the other draws are wholly random, as every draw was before.
 func (t *txn) newOrder(kind simulator.OrderKind) (simulator.Order, error) {
-	for range 8 {
+	for i := range 8 {
 		id, err := orderID(t.now, t.e.random())
 		if err != nil {
 			return simulator.Order{}, err
+		}
+		if i == 0 {
+			id = inTimeOrder(id, t.now)
 		}
 		_, err = t.tx.Order(t.ctx, id)
 		switch simulator.ErrorCode(err) {
 		case simulator.ENOTFOUND:
 			return simulator.Order{ID: id, LineID: id + "-000001", Kind: kind, State: simulator.OrderProcessing, CreatedAt: t.now}, nil
 		case "":
-			continue // taken: 36^5 IDs a minute make this rare
+			continue // taken: 36^3 IDs a step, 36^5 a minute, make this rare
 		}
 		return simulator.Order{}, err
 	}
 	return simulator.Order{}, fmt.Errorf("no free order ID for %s after 8 draws", t.now.Format("2006-01-02 15:04"))
 }
 
+// idAlphabet is the characters after an order ID's minute.
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 // orderID makes an order ID as the docs show them (CS2211181819B4LVS):
 // CS, the minute in Beijing time as yyMMddHHmm, and 5 random characters
 // of [0-9A-Z].
 func orderID(now time.Time, random io.Reader) (string, error) {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	b := []byte("CS" + now.In(simulator.Beijing()).Format("0601021504") + "00000")
 	for i := len(b) - 5; i < len(b); i++ {
 		var r [1]byte
@@ -164,7 +175,19 @@ func orderID(now time.Time, random io.Reader) (string, error) {
 				break
 			}
 		}
-		b[i] = alphabet[r[0]%36]
+		b[i] = idAlphabet[r[0]%36]
 	}
 	return string(b), nil
+}
+
+// inTimeOrder returns orderID's id with its first two characters after
+// the minute replaced by where now falls in that minute, in 1,296 steps
+// of 46.3 ms: IDs made later in a minute sort later, and those made in
+// one step differ in three random characters. The form stays the docs'.
+func inTimeOrder(id string, now time.Time) string {
+	ms := now.Second()*1000 + now.Nanosecond()/int(time.Millisecond)
+	step := ms * len(idAlphabet) * len(idAlphabet) / 60000
+	b := []byte(id)
+	b[len(b)-5], b[len(b)-4] = idAlphabet[step/len(idAlphabet)], idAlphabet[step%len(idAlphabet)]
+	return string(b)
 }
