@@ -56,11 +56,12 @@ type flight struct {
 }
 
 // lookAgain is how soon the outbox is read again while a merchant is at
-// its bound and no attempt has ended. Such a read walks every due head of
-// that merchant in SQLite to find the others' behind them; a backlog of
-// thousands made it the largest cost of a busy marketplace when it ran on
-// every new purchase. Another merchant's new callback waits this long at
-// worst.
+// its bound and no attempt has ended. Such a read once walked every due
+// head of that merchant to find the others' behind them (the store now
+// reads past it origin by origin), and a backlog of thousands made it the
+// largest cost of a busy marketplace when it ran on every new purchase;
+// it still finds nothing to start unless another merchant's callback fell
+// due. Another merchant's new callback waits this long at worst.
 const lookAgain = 20 * time.Millisecond
 
 // hold keeps a queue whose background attempt failed from being started

@@ -30,15 +30,38 @@ const (
 		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
 		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?+0`
-	// dueSkipping is dueMessages less the queues of a JSON array and the
-	// origins of another, both held in messages_due: a busy merchant's
-	// heads are passed over in the index.
-	dueSkipping = `SELECT ` + messageColumns + ` FROM messages m INDEXED BY messages_due
-		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
-		AND m.queue NOT IN (SELECT value FROM json_each(?))
-		AND m.origin NOT IN (SELECT value FROM json_each(?))
-		AND m.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = m.queue AND outcome = 'PENDING')
-		ORDER BY m.next_attempt_at, m.seq LIMIT ?+0`
+	// dueSkipping is dueMessages less the queues of a JSON array (?2) and
+	// the origins of another (?3), both held in messages_due, within the
+	// first window (?4) pending due messages: a busy merchant's heads are
+	// passed over in the index, up to the window. Fewer than the limit
+	// (?5) found there, dueByOrigin reads on.
+	dueSkipping = `SELECT ` + messageColumns + ` FROM (
+			SELECT rowid AS r, next_attempt_at AS at, seq AS s, origin AS o, queue AS q FROM messages INDEXED BY messages_due
+			WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?4+0) w
+		JOIN messages m ON m.rowid = w.r
+		WHERE w.q NOT IN (SELECT value FROM json_each(?2)) AND w.o NOT IN (SELECT value FROM json_each(?3))
+		AND w.s = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = w.q AND outcome = 'PENDING')
+		ORDER BY w.at, w.s LIMIT ?5+0`
+	// dueByOrigin is dueSkipping without the window: it reads each
+	// origin's heads apart, in messages_origin, so a merchant left out is
+	// passed over in one step however many heads it holds, where a walk of
+	// messages_due went through every one of them to reach the others'
+	// behind. The origins are found by a loose scan of the same index, one
+	// step each; an origin gives at most the limit of its earliest heads,
+	// and the earliest of them all are returned.
+	dueByOrigin = `WITH RECURSIVE origins(origin) AS (
+			SELECT min(origin) FROM messages INDEXED BY messages_origin WHERE outcome = 'PENDING'
+			UNION ALL
+			SELECT (SELECT min(origin) FROM messages INDEXED BY messages_origin WHERE outcome = 'PENDING' AND origin > o.origin)
+			FROM origins o WHERE o.origin IS NOT NULL)
+		SELECT ` + messageColumns + ` FROM origins o, messages m
+		WHERE o.origin IS NOT NULL AND o.origin NOT IN (SELECT value FROM json_each(?3))
+		AND m.rowid IN (SELECT h.rowid FROM messages h INDEXED BY messages_origin
+			WHERE h.origin = o.origin AND h.outcome = 'PENDING' AND h.next_attempt_at <= ?1
+			AND h.queue NOT IN (SELECT value FROM json_each(?2))
+			AND h.seq = (SELECT min(seq) FROM messages INDEXED BY messages_head WHERE queue = h.queue AND outcome = 'PENDING')
+			ORDER BY h.next_attempt_at, h.seq LIMIT ?4+0)
+		ORDER BY m.next_attempt_at, m.seq LIMIT ?4+0`
 	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
 	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
 	insertAttempt = `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
@@ -78,10 +101,19 @@ func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 	})
 }
 
+// dueWindow is how many pending due messages a read that skips looks
+// through in due order before it reads origin by origin: as many as the
+// deliverer's bounds hold in flight, and heads to start behind them.
+const dueWindow = 256
+
 // Due returns the due heads of the pending queues, earliest due first,
 // ties in enqueue order. The skips travel as two JSON arrays, so that one
-// prepared query serves every read; skipped heads are still walked in the
-// index, but inside SQLite, at a fraction of the cost of reading them out.
+// prepared query serves every read. A read that skips looks through the
+// first dueWindow due messages in due order, the busy merchants' passed
+// over in the index; when they hold fewer heads than it wants, it reads
+// origin by origin, where a skipped origin's heads are not read at all,
+// however many: a merchant at its bound with a backlog no longer makes
+// every read walk it.
 func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Message, error) {
 	if err := positive(f.Limit); err != nil {
 		return nil, err
@@ -97,7 +129,11 @@ func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Mess
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanMessage, dueSkipping, nanos(f.Now), string(queues), string(origins), f.Limit)
+	due, err := list(ctx, s, scanMessage, dueSkipping, nanos(f.Now), string(queues), string(origins), dueWindow, f.Limit)
+	if err != nil || len(due) == f.Limit {
+		return due, err
+	}
+	return list(ctx, s, scanMessage, dueByOrigin, nanos(f.Now), string(queues), string(origins), f.Limit)
 }
 
 func nonNilStrings(v []string) []string {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -164,6 +165,55 @@ func badLimits(t *testing.T, s simulator.Store) {
 		if err := call(); simulator.ErrorCode(err) != simulator.EINVALID {
 			t.Errorf("%s: err = %v, want EINVALID", name, err)
 		}
+	}
+}
+
+// Due returns the heads behind a skipped merchant's backlog of 1,000 due
+// heads as it returns them behind a few: the earliest of every other
+// origin's, in due order, ties in enqueue order, the skipped queues left
+// out and a queue's later messages behind its head.
+func dueSkipsABacklog(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	at := func(id, queue, url string, due time.Time) simulator.Message {
+		m := Pending(id, queue, due)
+		m.URL = url
+		return m
+	}
+	var backlog []simulator.Message
+	for i := range 1000 {
+		q := fmt.Sprintf("H%04d", i)
+		backlog = append(backlog, at("h"+q, q, "http://hang.example/produce", t0))
+	}
+	check(t, s.Enqueue(ctx, backlog...))
+	check(t, s.Enqueue(ctx,
+		at("a1", "A1", "https://a.example/produce", t0.Add(3*time.Second)),
+		at("b1", "B1", "https://b.example:8443/produce", t0.Add(2*time.Second)),
+		at("a2", "A2", "https://a.example/produce", t0.Add(time.Second)),
+		at("a2-later", "A2", "https://a.example/produce", t0),
+		at("b2", "B2", "https://b.example:8443/produce", t0.Add(2*time.Second)),
+		at("a3", "A3", "https://a.example?x=1", t0.Add(4*time.Second)),
+		at("a4", "A4", "https://a.example/produce", t0.Add(5*time.Second)),
+		at("b3", "B3", "https://b.example:8443/produce", t0.Add(time.Hour)),
+	))
+	read := func(limit int, queues ...string) []string {
+		t.Helper()
+		ms, err := s.Due(ctx, simulator.DueFilter{Now: t0.Add(time.Minute), Limit: limit, SkipQueues: queues, SkipOrigins: []string{"http://hang.example"}})
+		check(t, err)
+		return ids(ms)
+	}
+	if got := read(3); !slices.Equal(got, []string{"a2", "b1", "b2"}) {
+		t.Errorf("3 behind the backlog = %v, want [a2 b1 b2]", got)
+	}
+	if got := read(10, "B1", "H0001"); !slices.Equal(got, []string{"a2", "b2", "a1", "a3", "a4"}) {
+		t.Errorf("10 behind the backlog, B1 skipped = %v, want [a2 b2 a1 a3 a4]", got)
+	}
+	if got := read(2, "A2"); !slices.Equal(got, []string{"b1", "b2"}) {
+		t.Errorf("2 behind the backlog, A2 skipped = %v, want [b1 b2]: a queue's later message stays behind its head", got)
+	}
+	ms, err := s.Due(ctx, simulator.DueFilter{Now: t0.Add(time.Minute), Limit: 2, SkipOrigins: []string{"https://a.example", "https://b.example:8443"}})
+	check(t, err)
+	if got := ids(ms); !slices.Equal(got, []string{"hH0000", "hH0001"}) {
+		t.Errorf("the backlog's merchant alone = %v, want [hH0000 hH0001]", got)
 	}
 }
 

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"DueHeadsOfQueues", dueHeadsOfQueues},
 		{"DueOrderAndLimit", dueOrderAndLimit},
 		{"DueSkipsQueuesAndOrigins", dueSkipsQueuesAndOrigins},
+		{"DueSkipsABacklog", dueSkipsABacklog},
 		{"FinalMessagesDoNotBlock", finalMessagesDoNotBlock},
 		{"AttemptRoundTrip", attemptRoundTrip},
 		{"AttemptForUnknownMessage", attemptForUnknownMessage},

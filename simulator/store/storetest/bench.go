@@ -1,0 +1,76 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kgsim/kgsim/simulator"
+)
+
+// saturated is the merchant at its bound in BenchmarkDueSaturated.
+const saturated = "http://hang.example"
+
+// BenchmarkDueSaturated times the outbox read the deliverer makes while
+// one merchant is at its bound (8 attempts in flight) and holds a backlog
+// of 0, 10,000 or 100,000 more due heads, each a queue of its own, due
+// before 64 heads of 8 other merchants: the read leaves the merchant out
+// and returns the first 8 of the others. Compare each backlog's time
+// with no backlog's: a read that walks the merchant's backlog to reach
+// the others' heads grows with it. open returns a new, empty store;
+// loaded, when not nil, is called once the messages are in, for a back
+// end that plans its reads by statistics to gather them, as its own
+// maintenance would soon after such a load.
+func BenchmarkDueSaturated(b *testing.B, open func(b *testing.B) simulator.Store, loaded func(b *testing.B, s simulator.Store)) {
+	for _, backlog := range []int{0, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("backlog=%d", backlog), func(b *testing.B) {
+			s := open(b)
+			f := simulator.DueFilter{Now: t0.Add(time.Hour), Limit: 8, SkipOrigins: []string{saturated}}
+			var batch []simulator.Message
+			add := func(m simulator.Message) {
+				if batch = append(batch, m); len(batch) == 1000 {
+					flush(b, s, batch)
+					batch = batch[:0]
+				}
+			}
+			for i := range 8 + backlog {
+				q := fmt.Sprintf("H%06d", i)
+				m := Pending("h"+q, q, t0)
+				m.URL = saturated + "/produce"
+				if i < 8 {
+					f.SkipQueues = append(f.SkipQueues, q) // in flight
+				}
+				add(m)
+			}
+			for i := range 64 {
+				q := fmt.Sprintf("K%02d", i)
+				m := Pending("k"+q, q, t0.Add(time.Second))
+				m.URL = fmt.Sprintf("http://ok%d.example/produce", i%8)
+				add(m)
+			}
+			flush(b, s, batch)
+			if loaded != nil {
+				loaded(b, s)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				due, err := s.Due(b.Context(), f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(due) != f.Limit || due[0].Queue != "K00" {
+					b.Fatalf("read %d heads, the first %v; want 8 of the other merchants' from K00", len(due), ids(due))
+				}
+			}
+		})
+	}
+}
+
+func flush(b *testing.B, s simulator.Store, ms []simulator.Message) {
+	if len(ms) == 0 {
+		return
+	}
+	if err := s.Enqueue(b.Context(), ms...); err != nil {
+		b.Fatal(err)
+	}
+}
