@@ -215,7 +215,7 @@ type statements map[string]*sql.Stmt
 func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
-		enqueueMessage, dueMessages, dueSkipping, selectMessage, updateMessage, insertAttempt, countPending,
+		enqueueMessage, dueMessages, dueSkipping, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
 		dueInstances, savepoint, rollbackTo, release,
 	) {
 		st, err := db.PrepareContext(ctx, query)
