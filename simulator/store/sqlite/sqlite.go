@@ -174,6 +174,12 @@ type store struct {
 	health        *health
 	group         *group
 	memo          *memo
+
+	// inTx are the hot statements bound to tx, each once: the members of
+	// a group commit run the same few, and binding one anew for every
+	// call allocated a statement and its dependency record each time.
+	// nil outside a transaction.
+	inTx map[*sql.Stmt]*sql.Stmt
 }
 
 // in returns s inside tx, or outside a transaction if tx is nil, with
@@ -182,7 +188,10 @@ type store struct {
 // outside the transaction, so that a call through them would run beside
 // it (and wait for it for ever on SQLite's one connection).
 func (s store) in(tx *sql.Tx) store {
-	s.tx, s.conn, s.Tables = tx, nil, record.Tables{}
+	s.tx, s.conn, s.Tables, s.inTx = tx, nil, record.Tables{}, nil
+	if tx != nil {
+		s.inTx = map[*sql.Stmt]*sql.Stmt{}
+	}
 	c := conn{s}
 	s.conn, s.Tables = c, record.NewTables(c, dialect())
 	return s
@@ -243,7 +252,15 @@ func (s store) on(ctx context.Context, query string) querier {
 	st := s.hot[query]
 	switch {
 	case st != nil && s.tx != nil:
-		return prepared{s.tx.StmtContext(ctx, st)}
+		bound := s.inTx[st]
+		if bound == nil {
+			// Not the caller's context: a group member's ending would
+			// leave the statement failing for the members after it. The
+			// transaction closes it when it ends.
+			bound = s.tx.StmtContext(context.Background(), st)
+			s.inTx[st] = bound
+		}
+		return prepared{bound}
 	case st != nil:
 		return prepared{st}
 	case s.tx != nil:
