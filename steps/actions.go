@@ -233,11 +233,24 @@ func (w *world) newOrderAged(ctx context.Context, seconds int, direction string)
 	age := time.Duration(seconds) * time.Second
 	if direction == "ahead" {
 		age = -age
-	} else if age == freshEdge {
-		// 60 s old when it leaves, as near the edge as a network allows.
-		age -= transitAllowance
 	}
-	return w.sendsPurchaseForNewOrder(ctx, craft{age: age})
+	if age != freshEdge {
+		return w.sendsPurchaseForNewOrder(ctx, craft{age: age})
+	}
+	// 60 s old when it leaves, as near the edge as a network allows. A
+	// refusal shows a window too narrow only if the merchant read its clock
+	// within the allowance; an answer that took longer may have come from
+	// a merchant that saw the call past 60 s (a loaded machine), so that
+	// try proves nothing and is made again, for a new order.
+	for try := 1; ; try++ {
+		if err := w.sendsPurchaseForNewOrder(ctx, craft{age: age - transitAllowance}); err != nil {
+			return err
+		}
+		a := w.last.attempt
+		if a.Verdict == simulator.Success || a.FinishedAt.Sub(a.StartedAt) <= transitAllowance || try == edgeTries {
+			return nil
+		}
+	}
 }
 
 // freshEdge is the V2 freshness window (callbacks.md §4.1); a request that
@@ -247,6 +260,9 @@ func (w *world) newOrderAged(ctx context.Context, seconds int, direction string)
 const (
 	freshEdge        = 60 * time.Second
 	transitAllowance = time.Second
+	// edgeTries bounds the tries at the edge whose answers came too slowly
+	// to tell.
+	edgeTries = 5
 )
 
 func (w *world) newOrderWithout(ctx context.Context, name string) error {

@@ -284,6 +284,8 @@ func defectCases() []defectCase {
 				"An order notification signed with the basic interfaces' access key is refused"}},
 		{defect: merchant.DefectStaleTimestamp, protocols: v2Only,
 			fails: []string{"A call signed 120 seconds ago is refused", "A call signed 120 seconds ago is refused as unauthenticated", "A call signed 120 seconds ahead is refused"}},
+		{defect: merchant.DefectNarrowWindow, protocols: v2Only,
+			fails: []string{"A call signed 60 seconds ago is still accepted"}},
 		// The marketplace never sends such a call: recommended checks.
 		{defect: merchant.DefectMissingParamsAccepted, protocols: both, recommended: true,
 			fails: []string{"A call without its orderId is refused", "A call without its orderId is refused with the documented code"}},
