@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/delivery"
 	"github.com/kgsim/kgsim/simulator/protocol"
 	"github.com/tidwall/gjson"
@@ -264,36 +265,36 @@ func unknownInstance(p simulator.Protocol, what string, now time.Time) (string, 
 	add := func(name, v string) { ms = with(ms, name, v) }
 	switch {
 	case what == "freeze" && p == simulator.V1:
-		add("activity", "instanceStatus")
+		add("activity", string(activity.InstanceStatus))
 		add("instanceId", id)
 		add("instanceStatus", "FREEZE")
 	case what == "freeze":
-		add("activity", "updateInstanceStatus")
+		add("activity", string(activity.UpdateInstanceStatus))
 		add("instanceId", id)
 		add("status", "FREEZE")
 	case what == "renewal" && p == simulator.V1:
-		add("activity", "refreshInstance")
+		add("activity", string(activity.RefreshInstance))
 		add("orderId", order)
 		add("instanceId", id)
 		add("expireTime", expire)
 		add("periodType", "month")
 		ms = append(ms, member{"periodNumber", "1"})
 	case what == "renewal":
-		add("activity", "refreshInstance")
+		add("activity", string(activity.RefreshInstance))
 		add("scene", "RENEWAL")
 		add("orderId", order)
 		add("orderLineId", order+"-000001")
 		add("instanceId", id)
 		add("expireTime", expire)
 	case what == "change check": // V2 only
-		add("activity", "changeInstanceCheck")
+		add("activity", string(activity.ChangeInstanceCheck))
 		add("instanceId", id)
 	case p == simulator.V1: // release
-		add("activity", "releaseInstance")
+		add("activity", string(activity.ReleaseInstance))
 		add("instanceId", id)
 		add("orderId", order)
 	default:
-		add("activity", "releaseInstance")
+		add("activity", string(activity.ReleaseInstance))
 		add("instanceId", id)
 	}
 	return ms[0].value(), ms
