@@ -12,7 +12,7 @@ import (
 // across retries, restarts and crashes.
 type Message struct {
 	ID       string // unique; NewID makes them
-	Kind     string // LIFECYCLE, DEBUG or DIAL_TEST
+	Kind     string // LIFECYCLE, DEBUG, DIAL_TEST, POLL or DETAILS
 	Protocol Protocol
 	Activity string
 	// Queue orders delivery: the messages of one queue (one instance, a
@@ -79,6 +79,7 @@ const (
 type (
 	MessageFilter struct {
 		Kind, ProductID, OrderID, Queue string
+		Protocol                        Protocol
 		Activity                        string
 		InstanceID                      string // the merchant's instanceId
 		Outcome                         Outcome

@@ -152,6 +152,7 @@ func (s store) Message(ctx context.Context, id string) (simulator.Message, error
 func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simulator.Message, error) {
 	var w where
 	w.eq("kind", f.Kind)
+	w.eq("protocol", string(f.Protocol))
 	w.eq("product_id", f.ProductID)
 	w.eq("order_id", f.OrderID)
 	w.eq("queue", f.Queue)

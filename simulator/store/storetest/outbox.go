@@ -80,6 +80,7 @@ func messageFilters(t *testing.T, s simulator.Store) {
 	))
 	late := m("02", "q3", simulator.KindDialTest, "P2", "", simulator.Stopped)
 	late.Activity, late.InstanceID, late.CreatedAt = "queryInstance", "i-9", t0.Add(time.Hour)
+	late.Protocol = simulator.Kit
 	last := m("01", "q1", simulator.KindLifecycle, "P2", "CS3", simulator.Pending)
 	last.CreatedAt = t0.Add(2 * time.Hour)
 	check(t, s.Enqueue(ctx, late, last))
@@ -90,6 +91,8 @@ func messageFilters(t *testing.T, s simulator.Store) {
 	}{
 		{"all", simulator.MessageFilter{}, []string{"05", "04", "03", "02", "01"}},
 		{"kind", simulator.MessageFilter{Kind: simulator.KindLifecycle}, []string{"05", "04", "01"}},
+		{"protocol", simulator.MessageFilter{Protocol: simulator.Kit}, []string{"02"}},
+		{"kind and protocol", simulator.MessageFilter{Kind: simulator.KindLifecycle, Protocol: simulator.V2}, []string{"05", "04", "01"}},
 		{"product", simulator.MessageFilter{ProductID: "P2"}, []string{"02", "01"}},
 		{"order", simulator.MessageFilter{OrderID: "CS1"}, []string{"05", "03"}},
 		{"queue", simulator.MessageFilter{Queue: "q1"}, []string{"05", "04", "01"}},
