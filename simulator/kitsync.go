@@ -9,14 +9,13 @@ import (
 // Kit is the protocol of the joint-operation kit syncs (kit-sync.md): a
 // POST of a JSON body to {production address}/produceAPI/v2/{call}, signed
 // in x-sign headers under the app's kit key, answered with a resultCode.
+// A kit sync (tenantSync, applicationSync, authSync, singleOrgSync or
+// allOrgSync, its Activity) is a message of this protocol, of kind
+// KindLifecycle: the marketplace sends it on its own, as a binding
+// changes. Listings find kit syncs by their protocol (MessageFilter).
+// Its rows of the activity table try it once, and a failure stops it
+// until the console restarts it (kit-sync.md §8).
 const Kit Protocol = "kit"
-
-// KindKit marks a kit sync (tenantSync, applicationSync, authSync,
-// singleOrgSync or allOrgSync, its Activity) in the outbox's listings and
-// filters. Delivery goes by its protocol, Kit: its rows of the activity
-// table try it once, and a failure stops it until the console restarts it
-// (kit-sync.md §8).
-const KindKit = "KIT"
 
 // Held is a kit sync waiting behind an earlier sync of its queue that
 // failed: a binding's syncs go in order and the chain stops at a failure

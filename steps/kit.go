@@ -20,7 +20,7 @@ import (
 
 // syncs returns the scenario's kit syncs, oldest first.
 func (w *world) syncs(ctx context.Context) ([]simulator.Message, error) {
-	return w.store.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit})
+	return w.store.Messages(ctx, simulator.MessageFilter{Protocol: simulator.Kit})
 }
 
 // acknowledged checks that the merchant acknowledged every kit sync of

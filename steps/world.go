@@ -193,7 +193,7 @@ func (w *world) latest() (*purchase, error) {
 // not the kit syncs of its application (syncs returns those).
 func (w *world) messages(ctx context.Context) ([]simulator.Message, error) {
 	ms, err := w.store.Messages(ctx, simulator.MessageFilter{ProductID: w.product.ID})
-	return slices.DeleteFunc(ms, func(m simulator.Message) bool { return m.Kind == simulator.KindKit }), err
+	return slices.DeleteFunc(ms, func(m simulator.Message) bool { return m.Protocol == simulator.Kit }), err
 }
 
 // attempts returns every attempt of the scenario's callbacks and crafted

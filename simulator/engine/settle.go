@@ -19,9 +19,10 @@ const failedOrdersAllowed = 5
 // An acknowledged purchase makes its instance active and starts its
 // schedule; a purchase or upgrade whose retries ran out fails its order;
 // an acknowledged renewal, upgrade or unsubscription completes its order;
-// a stopped one stalls it. Callbacks of other kinds are not the engine's.
+// a stopped one stalls it. Callbacks of other kinds are not the engine's,
+// nor are kit syncs, lifecycle messages that the kit console settles.
 func (e *Engine) Settle(ctx context.Context, tx simulator.Tx, m simulator.Message, a simulator.Attempt) error {
-	if m.Kind != simulator.KindLifecycle && m.Kind != simulator.KindPoll {
+	if (m.Kind != simulator.KindLifecycle && m.Kind != simulator.KindPoll) || m.Protocol == simulator.Kit {
 		return nil
 	}
 	t := &txn{e: e, ctx: ctx, tx: tx, now: e.Clock.Now().UTC()}

@@ -13,7 +13,8 @@ import (
 )
 
 var (
-	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll, simulator.KindKit, simulator.KindDetails}
+	messageKinds = []string{simulator.KindLifecycle, simulator.KindDebug, simulator.KindDialTest, simulator.KindPoll, simulator.KindDetails}
+	protocols    = []simulator.Protocol{simulator.V1, simulator.V2, simulator.Kit}
 	outcomes     = []simulator.Outcome{simulator.Pending, simulator.Succeeded, simulator.SucceededAfterRestart,
 		simulator.OrderFailed, simulator.Stopped, simulator.Polling, simulator.ChangeRefused, simulator.Held}
 )
@@ -52,6 +53,23 @@ func viewMessage(m simulator.Message) messageView {
 	return v
 }
 
+// kindKit is the kind kit syncs were listed by before they became
+// messages of protocol kit: kind=KIT still means protocol=kit, so that
+// scripts written against it keep working.
+const kindKit = "KIT"
+
+// messageKind reads a listing's kind and protocol filters.
+func messageKind(q *query) (string, simulator.Protocol) {
+	p := oneOf(q, "protocol", protocols...)
+	if q.values.Get("kind") != kindKit {
+		return oneOf(q, "kind", messageKinds...), p
+	}
+	if p != "" && p != simulator.Kit {
+		q.fail("kind", "%s means protocol %s, and protocol is %s", kindKit, simulator.Kit, p)
+	}
+	return "", simulator.Kit
+}
+
 // attemptRecords renders attempts as the call record of a notice does
 // (callbacks.md §12), so the console, a notice and kgsim replay show an
 // attempt alike.
@@ -60,12 +78,13 @@ func attemptRecords(m simulator.Message, attempts []simulator.Attempt) []notice.
 }
 
 func (a *api) listMessages(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := newQuery(r, "kind", "productId", "orderId", "queue", "activity", "instanceId", "outcome", "since", "until", "order", "cursor", "limit")
+	q := newQuery(r, "kind", "protocol", "productId", "orderId", "queue", "activity", "instanceId", "outcome", "since", "until", "order", "cursor", "limit")
 	f := simulator.MessageFilter{
-		Kind: oneOf(q, "kind", messageKinds...), ProductID: q.str("productId"), OrderID: q.str("orderId"),
+		ProductID: q.str("productId"), OrderID: q.str("orderId"),
 		Queue: q.str("queue"), Activity: q.str("activity"), InstanceID: q.str("instanceId"), Outcome: oneOf(q, "outcome", outcomes...),
 		Since: q.time("since"), Until: q.time("until"), Limit: q.limit(), Page: q.page(r.Context(), exists(a.store.Message)),
 	}
+	f.Kind, f.Protocol = messageKind(q)
 	if q.err != nil {
 		return 0, nil, q.err
 	}

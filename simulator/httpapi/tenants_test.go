@@ -94,8 +94,22 @@ func TestJointOperationThroughTheAdminAPI(t *testing.T) {
 	if err != nil || calls[1].Secret != "acme-secret-0123456789" || stored.ClientSecret != calls[1].Secret {
 		t.Errorf("the merchant decrypted %q; the store holds %q (%v)", calls[1].Secret, stored.ClientSecret, err)
 	}
-	if n := len(w.must(http.StatusOK, "GET", "/admin/v1/messages?kind=KIT&outcome=SUCCEEDED", "").get("messages").Array()); n != 4 {
-		t.Errorf("%d kit syncs listed as succeeded, want 4", n)
+	// Kit syncs are the messages of protocol kit, sent by the marketplace
+	// on its own; kind=KIT, their kind before, still lists them.
+	for _, q := range []string{"protocol=kit", "kind=LIFECYCLE&protocol=kit", "kind=KIT", "kind=KIT&protocol=kit"} {
+		ms := w.must(http.StatusOK, "GET", "/admin/v1/messages?outcome=SUCCEEDED&"+q, "").get("messages").Array()
+		if len(ms) != 4 {
+			t.Errorf("%s: %d kit syncs listed as succeeded, want 4", q, len(ms))
+		}
+		for _, m := range ms {
+			if m.Get("protocol").String() != "kit" || m.Get("kind").String() != "LIFECYCLE" {
+				t.Errorf("%s: listed %s", q, m.Raw)
+			}
+		}
+	}
+	w.must(http.StatusBadRequest, "GET", "/admin/v1/messages?kind=KIT&protocol=v2", "")
+	if n := len(w.must(http.StatusOK, "GET", "/admin/v1/messages?protocol=v2&outcome=SUCCEEDED", "").get("messages").Array()); n == 4 {
+		t.Errorf("protocol=v2 listed the 4 kit syncs")
 	}
 	// The pair the merchant decrypted is the pair the tenant's token
 	// endpoint takes for a code of this app (identity.md §1).

@@ -125,7 +125,7 @@ func (t *txn) sync(app simulator.App, b simulator.Client, call string, body any)
 		return err
 	}
 	m := simulator.Message{
-		ID: id, Kind: simulator.KindKit, Protocol: simulator.Kit, Activity: call, Queue: queue,
+		ID: id, Kind: simulator.KindLifecycle, Protocol: simulator.Kit, Activity: call, Queue: queue,
 		ProductID: app.ProductID, OrderID: b.OrderID, InstanceID: b.InstanceID, URL: app.KitURL,
 		Params: params, Outcome: simulator.Pending, NextAttemptAt: t.now, CreatedAt: t.now,
 	}
@@ -151,7 +151,7 @@ func (t *txn) held(queue string) (bool, error) {
 // restart, or is held behind one that did.
 func stopped(ctx context.Context, tx simulator.OutboxTx, queue string) (bool, error) {
 	for _, o := range []simulator.Outcome{simulator.Stopped, simulator.Held} {
-		ms, err := tx.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit, Queue: queue, Outcome: o, Limit: 1})
+		ms, err := tx.Messages(ctx, simulator.MessageFilter{Protocol: simulator.Kit, Queue: queue, Outcome: o, Limit: 1})
 		if err != nil || len(ms) > 0 {
 			return len(ms) > 0, err
 		}
@@ -164,14 +164,14 @@ func stopped(ctx context.Context, tx simulator.OutboxTx, queue string) (bool, er
 // succeeds, they are due again, in order. Delivery calls it inside the
 // transaction that records each attempt.
 func (c *Console) Settle(ctx context.Context, tx simulator.Tx, m simulator.Message, a simulator.Attempt) error {
-	if m.Kind != simulator.KindKit {
+	if m.Protocol != simulator.Kit {
 		return nil
 	}
 	switch m.Outcome {
 	case simulator.Stopped:
 		return move(ctx, tx, m.Queue, simulator.Pending, simulator.Held, time.Time{})
 	case simulator.Succeeded, simulator.SucceededAfterRestart:
-		if s, err := tx.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit, Queue: m.Queue, Outcome: simulator.Stopped, Limit: 1}); err != nil || len(s) > 0 {
+		if s, err := tx.Messages(ctx, simulator.MessageFilter{Protocol: simulator.Kit, Queue: m.Queue, Outcome: simulator.Stopped, Limit: 1}); err != nil || len(s) > 0 {
 			return err // another failed sync still holds the queue
 		}
 		return move(ctx, tx, m.Queue, simulator.Held, simulator.Pending, c.Clock.Now())
@@ -181,7 +181,7 @@ func (c *Console) Settle(ctx context.Context, tx simulator.Tx, m simulator.Messa
 
 // move sets the outcome of every sync of queue that has outcome from.
 func move(ctx context.Context, tx simulator.OutboxTx, queue string, from, to simulator.Outcome, due time.Time) error {
-	ms, err := tx.Messages(ctx, simulator.MessageFilter{Kind: simulator.KindKit, Queue: queue, Outcome: from})
+	ms, err := tx.Messages(ctx, simulator.MessageFilter{Protocol: simulator.Kit, Queue: queue, Outcome: from})
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,8 @@ type Call struct {
 // base64 (with the matching flag set) when they are not.
 type CallRecord struct {
 	CallID      string `json:"callId"`
-	Kind        string `json:"kind"`     // LIFECYCLE, DEBUG, DIAL_TEST or POLL
-	Protocol    string `json:"protocol"` // V1 or V2
+	Kind        string `json:"kind"`     // LIFECYCLE, DEBUG, DIAL_TEST, POLL or DETAILS
+	Protocol    string `json:"protocol"` // V1, V2 or KIT
 	Activity    string `json:"activity"`
 	ProductID   string `json:"productId,omitempty"`
 	SKUCode     string `json:"skuCode,omitempty"`

@@ -3,7 +3,6 @@ package postgres
 import (
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/store/storetest"
 )
@@ -13,24 +12,7 @@ import (
 // outbox read leaves a merchant out by it.
 func TestMigratesMessageOrigins(t *testing.T) {
 	ctx := t.Context()
-	url := cluster.DB(t)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	for _, name := range []string{"migrations/0001_schema.sql", "migrations/0002_leases.sql", "migrations/0003_secrets.sql"} {
-		script, err := migrations.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, string(script)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE schema_version (version bigint NOT NULL); INSERT INTO schema_version (version) VALUES (3)`); err != nil {
-		t.Fatal(err)
-	}
+	url, pool := atVersion(t, 3)
 	urls := []string{
 		"http://hang.example:8080/produce", "https://ok.example?x=1", "https://ok.example#top", "https://ok.example",
 		"http://a.example/p?q=http://b.example/", "opaque", "",
