@@ -226,6 +226,7 @@ func words() dictionary {
 		"col.trial":                         {"试用", "Trial"},
 		"col.nextEvent":                     {"下次事件", "Next event"},
 		"f.product":                         {"商品", "Product"},
+		"f.protocol":                        {"协议", "Protocol"},
 		"f.activity":                        {"接口", "Activity"},
 		"f.outcome":                         {"状态", "Status"},
 		"f.order":                           {"订单号", "Order ID"},

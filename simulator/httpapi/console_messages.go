@@ -75,6 +75,7 @@ func pending(rows []messageRow) bool {
 type messagesPage struct {
 	Filter     url.Values
 	Products   []simulator.Product
+	Protocols  []simulator.Protocol
 	Outcomes   []simulator.Outcome
 	Activities []string
 	Rows       []messageRow
@@ -89,10 +90,13 @@ func (c *console) messages(rq *request) {
 	q := rq.r.URL.Query()
 	f := simulator.MessageFilter{
 		ProductID: q.Get("product"), Activity: q.Get("activity"), OrderID: q.Get("order"), InstanceID: q.Get("instance"),
-		Queue: q.Get("queue"), Outcome: simulator.Outcome(q.Get("outcome")), Limit: pageSize + 1,
+		Queue: q.Get("queue"), Protocol: simulator.Protocol(q.Get("protocol")), Outcome: simulator.Outcome(q.Get("outcome")), Limit: pageSize + 1,
 		Page: simulator.Page{After: q.Get("cursor"), Newest: true},
 	}
 	fs := checkState(q, "outcome", f.Outcome, outcomes)
+	if fs == nil {
+		fs = checkState(q, "protocol", f.Protocol, protocols)
+	}
 	for _, t := range []struct {
 		name string
 		to   *time.Time
@@ -124,7 +128,7 @@ func (c *console) messages(rq *request) {
 			f.Queue, f.InstanceID = is[0].Key, ""
 		}
 	}
-	p := messagesPage{Filter: q, Outcomes: outcomes, Activities: activities()}
+	p := messagesPage{Filter: q, Protocols: protocols, Outcomes: outcomes, Activities: activities()}
 	var err error
 	if p.Products, err = c.a.store.Products(rq.ctx()); err != nil {
 		c.fail(rq, err)

@@ -565,6 +565,15 @@ func TestConsoleTenants(t *testing.T) {
 		t.Fatalf("no link to the binding's syncs:\n%s", text(tenant.body))
 	}
 	b.get(http.StatusOK, html.UnescapeString(syncs[1])).has(t, "tenantSync", "applicationSync", "authSync", "成功")
+	// The syncs are the messages of protocol kit, and the only ones here.
+	row := regexp.MustCompile(`href="/console/messages/[^"/?]+"`)
+	if kit := b.get(http.StatusOK, "/console/messages?protocol=kit"); len(row.FindAllString(kit.body, -1)) < 3 {
+		t.Errorf("the protocol filter kit lists no syncs:\n%s", text(kit.body))
+	}
+	if v2 := b.get(http.StatusOK, "/console/messages?protocol=v2"); row.MatchString(v2.body) {
+		t.Errorf("the protocol filter v2 lists a sync:\n%s", text(v2.body))
+	}
+	b.get(http.StatusBadRequest, "/console/messages?protocol=KIT")
 	b.get(http.StatusNotFound, "/console/tenants/nosuch")
 	b.get(http.StatusNotFound, "/console/nosuch/page").has(t, "no console page /console/nosuch/page")
 	b.get(http.StatusNotFound, "/console/messages/nosuch").has(t, "no message nosuch")
