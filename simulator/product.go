@@ -91,16 +91,6 @@ const (
 // Generic reports whether p's orders are notified with orderNotify.
 func (p *Product) Generic() bool { return p.InterfaceType == GenericInterface }
 
-// SigningKey is the key a callback of activity is signed with, and its
-// answer's Body-Sign checked with: a generic product's orderNotify is
-// the generic interface's, every other the basic interfaces' access key.
-func (p *Product) SigningKey(activity string) string {
-	if activity == "orderNotify" && p.Generic() {
-		return p.OrderNotifyKey
-	}
-	return p.AccessKey
-}
-
 // ProductStatus is whether a product can be bought.
 type ProductStatus string
 

@@ -154,7 +154,7 @@ func (w *world) send(ctx context.Context, cr craft) (*call, error) {
 
 // request builds and signs a crafted call, tampered with as it says.
 func (w *world) request(cr craft) (*delivery.Request, error) {
-	key := w.product.SigningKey(cr.activity)
+	key := w.key(cr.activity)
 	if cr.basicKey {
 		key = w.target.AccessKey
 	}
@@ -192,6 +192,14 @@ func (w *world) sendRequest(ctx context.Context, cr craft, req *delivery.Request
 	return w.recordAnswer(cr, req, started, w.sender.Send(ctx, req))
 }
 
+// key is the key a call of the product's named activity is signed with:
+// the activity table's row's, the access key for a call the table does
+// not have in the product's protocol.
+func (w *world) key(name string) string {
+	s, _ := activity.Lookup(w.product.Protocol, name)
+	return s.Key(&w.product)
+}
+
 // recordAnswer judges and records the answer to a crafted call's request
 // sent at started.
 func (w *world) recordAnswer(cr craft, req *delivery.Request, started time.Time, answer delivery.Answer) *call {
@@ -199,7 +207,7 @@ func (w *world) recordAnswer(cr craft, req *delivery.Request, started time.Time,
 	if proto == "" {
 		proto = w.product.Protocol
 	}
-	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.product.SigningKey(cr.activity)}, answer)
+	j := delivery.Judge(delivery.Call{Protocol: proto, Activity: cr.activity, AccessKey: w.key(cr.activity)}, answer)
 	a := delivery.NewAttempt(req, started, answer, j)
 	a.N = 1
 	c := &call{activity: cr.activity, attempt: a, crafted: true}

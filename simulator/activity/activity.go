@@ -114,6 +114,20 @@ type Spec struct {
 	// FreshBusinessID: every attempt carries a businessId of its own,
 	// retries included ("每一次请求,businessId皆不一致", §5.1, §5.8).
 	FreshBusinessID bool
+	// Generic: the call of the generic interface, signed, and its answer
+	// checked, with a generic product's key of that interface (§5.15).
+	Generic bool
+}
+
+// Key is the key a call of this row to p is signed with, and its answer's
+// Body-Sign checked with: a generic product's generic interface key for
+// the generic interface's call, the basic interfaces' access key for any
+// other.
+func (s Spec) Key(p *simulator.Product) string {
+	if s.Generic && p.Generic() {
+		return p.OrderNotifyKey
+	}
+	return p.AccessKey
 }
 
 // table is every call kgsim makes, in the order of the spec's sections.
@@ -139,7 +153,7 @@ func table() []Spec {
 		{Protocol: v2, Name: ReleaseInstance, Event: Release, Section: cb + "§5.12", Request: []string{"instanceId"}, Retry: RetryQuarterHourly},
 		{Protocol: v2, Name: UpgradeInstance, Event: UpgradeEvent, Section: cb + "§5.13", Request: []string{"instanceId", "orderId", "orderLineId"}, Retry: RetryHourly},
 		{Protocol: v2, Name: ChangeInstanceCheck, Event: ChangeCheck, Section: cb + "§5.14", Request: []string{"instanceId", "productInfo"}, Refusable: true, Retry: RetryNever},
-		{Protocol: v2, Name: OrderNotify, Event: Purchase, Section: cb + "§5.15", Request: []string{"orderId", "orderLineId"}, Retry: RetryHourly},
+		{Protocol: v2, Name: OrderNotify, Event: Purchase, Section: cb + "§5.15", Request: []string{"orderId", "orderLineId"}, Retry: RetryHourly, Generic: true},
 		{Protocol: v1, Name: GetLicense, Event: Purchase, Section: cb + "§5.16", Request: []string{"customerId", "orderId"}, Retry: RetryHourly, FreshBusinessID: true},
 		{Protocol: v2, Name: GetLicenseAsync, Event: License, Section: cb + "§5.17", Request: []string{"instanceId", "effectiveTime", "eventId"},
 			Async: AsyncUploaded, Retry: RetryOnce},

@@ -120,3 +120,28 @@ func TestSections(t *testing.T) {
 		}
 	}
 }
+
+// A generic product's orderNotify is signed with the generic interface's
+// key, and nothing else is (callbacks.md §5.15): not another call to that
+// product, nor orderNotify to a basic product.
+func TestKey(t *testing.T) {
+	generic := simulator.Product{InterfaceType: simulator.GenericInterface, AccessKey: "basic-key", OrderNotifyKey: "generic-key"}
+	basic := simulator.Product{InterfaceType: simulator.BasicInterface, AccessKey: "basic-key"}
+	for _, c := range []struct {
+		p        *simulator.Product
+		protocol simulator.Protocol
+		name     string
+		want     string
+	}{
+		{&generic, simulator.V2, "orderNotify", "generic-key"},
+		{&generic, simulator.V2, "newInstance", "basic-key"},
+		{&generic, simulator.V2, "queryInstance", "basic-key"},
+		{&basic, simulator.V2, "orderNotify", "basic-key"},
+		{&generic, simulator.V2, "noSuchCall", "basic-key"},
+	} {
+		s, _ := activity.Lookup(c.protocol, c.name)
+		if got := s.Key(c.p); got != c.want {
+			t.Errorf("the key of %s %s to a %s product = %q, want %q", c.protocol, c.name, c.p.InterfaceType, got, c.want)
+		}
+	}
+}

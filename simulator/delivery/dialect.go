@@ -79,7 +79,7 @@ func callbackSigner(ctx context.Context, ps *products, m simulator.Message) (sig
 	if err != nil {
 		return signer{}, err
 	}
-	return signer{product: p, key: p.SigningKey(m.Activity)}, nil
+	return signer{product: p, key: activity.Of(m).Key(&p)}, nil
 }
 
 func (v1Dialect) signer(ctx context.Context, ps *products, m simulator.Message) (signer, error) {
