@@ -31,10 +31,6 @@ const (
 		expire_at = excluded.expire_at, next_event_at = excluded.next_event_at, created_at = excluded.created_at,
 		updated_at = excluded.updated_at`
 	selectInstance = `SELECT ` + InstanceColumns + ` FROM instances WHERE key = ?`
-	// selectInstancesByID is Instances for a product's instanceId alone,
-	// which the settlement of every purchase asks (an instanceId names
-	// one order's instance).
-	selectInstancesByID = `SELECT ` + InstanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`
 )
 
 // PutOrder stores an order, replacing the one with its ID.
@@ -115,9 +111,6 @@ func (tb Tables) Instance(ctx context.Context, key string) (simulator.Instance, 
 // Instances lists instances oldest first (by CreatedAt, then as first
 // stored), or newest first.
 func (tb Tables) Instances(ctx context.Context, f simulator.InstanceFilter) ([]simulator.Instance, error) {
-	if f == (simulator.InstanceFilter{ProductID: f.ProductID, ID: f.ID}) && f.ProductID != "" && f.ID != "" {
-		return List(ctx, tb.c, ScanInstance, selectInstancesByID, f.ProductID, f.ID)
-	}
 	var w Where
 	w.Eq("product_id", f.ProductID)
 	w.Eq("customer_id", f.CustomerID)

@@ -14,6 +14,21 @@ import (
 const dueInstances = `SELECT ` + record.InstanceColumns + ` FROM instances INDEXED BY instances_due
 	WHERE next_event_at > 0 AND next_event_at <= ? ORDER BY next_event_at, seq LIMIT ?+0`
 
+// selectInstancesByID is Instances for a product's instanceId alone,
+// which the settlement of every purchase asks (an instanceId names one
+// order's instance): one query, prepared once, instead of a listing built
+// and parsed on every call.
+const selectInstancesByID = `SELECT ` + record.InstanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`
+
+// Instances lists instances as record does, a product's instanceId alone
+// by selectInstancesByID.
+func (s store) Instances(ctx context.Context, f simulator.InstanceFilter) ([]simulator.Instance, error) {
+	if f == (simulator.InstanceFilter{ProductID: f.ProductID, ID: f.ID}) && f.ProductID != "" && f.ID != "" {
+		return list(ctx, s, record.ScanInstance, selectInstancesByID, f.ProductID, f.ID)
+	}
+	return s.Tables.Instances(ctx, f)
+}
+
 // DueInstances returns the scheduled instances due at now, earliest
 // first; ties go in the order the instances were first stored.
 func (s store) DueInstances(ctx context.Context, now time.Time, limit int) ([]simulator.Instance, error) {

@@ -225,7 +225,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
-		dueInstances, savepoint, rollbackTo, release,
+		dueInstances, selectInstancesByID, savepoint, rollbackTo, release,
 	) {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
