@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 )
 
 var _ simulator.Leaser = (*DB)(nil)
@@ -24,7 +25,7 @@ func (d *DB) Lease(ctx context.Context, name, owner string, now, until time.Time
 	err := d.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $4)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
 		WHERE leases.owner = excluded.owner OR leases.until <= $3
-		RETURNING true`, name, owner, nanos(now), nanos(until)).Scan(&held)
+		RETURNING true`, name, owner, record.Nanos(now), record.Nanos(until)).Scan(&held)
 	switch {
 	case err == nil:
 		return true, time.Time{}, nil
@@ -37,7 +38,7 @@ func (d *DB) Lease(ctx context.Context, name, owner string, now, until time.Time
 		// Released in between: free, but not taken; the caller looks again.
 		return false, time.Time{}, nil
 	}
-	return false, fromNanos(n), d.health.fail(err)
+	return false, record.FromNanos(n), d.health.fail(err)
 }
 
 // ReleaseLease gives up owner's lease name.

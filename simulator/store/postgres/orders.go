@@ -15,8 +15,8 @@ const dueInstances = `SELECT ` + record.InstanceColumns + ` FROM instances
 // DueInstances returns the scheduled instances due at now, earliest
 // first; ties go in the order the instances were first stored.
 func (s store) DueInstances(ctx context.Context, now time.Time, limit int) ([]simulator.Instance, error) {
-	if err := positive(limit); err != nil {
+	if err := record.Positive(limit); err != nil {
 		return nil, err
 	}
-	return list(ctx, s, record.ScanInstance, dueInstances, nanos(now), limit)
+	return record.List(ctx, s.conn, record.ScanInstance, dueInstances, record.Nanos(now), limit)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 )
 
 const messageColumns = `id, kind, protocol, activity, queue, product_id, order_id, order_line_id, instance_id,
@@ -85,7 +86,7 @@ func (s store) Enqueue(ctx context.Context, msgs ...simulator.Message) error {
 				m.Params = []byte("{}")
 			}
 			res, err := s.exec(ctx, enqueueMessage, m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID,
-				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt),
+				m.InstanceID, m.CustomerID, m.URL, m.Params, string(m.Outcome), m.Attempts, record.Nanos(m.FirstAttempt), record.Nanos(m.NextAttemptAt), record.Nanos(m.CreatedAt),
 				simulator.Origin(m.URL))
 			if err != nil {
 				return fmt.Errorf("enqueue %s: %w", m.ID, err)
@@ -111,18 +112,18 @@ const dueWindow = 256
 // origin's heads are not read at all, however many: a merchant at its
 // bound with a backlog no longer makes every read walk it.
 func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Message, error) {
-	if err := positive(f.Limit); err != nil {
+	if err := record.Positive(f.Limit); err != nil {
 		return nil, err
 	}
 	if len(f.SkipQueues) == 0 && len(f.SkipOrigins) == 0 {
-		return list(ctx, s, scanMessage, dueMessages, nanos(f.Now), f.Limit)
+		return record.List(ctx, s.conn, scanMessage, dueMessages, record.Nanos(f.Now), f.Limit)
 	}
 	queues, origins := nonNilStrings(f.SkipQueues), nonNilStrings(f.SkipOrigins)
-	due, err := list(ctx, s, scanMessage, dueSkipping, nanos(f.Now), queues, origins, dueWindow, f.Limit)
+	due, err := record.List(ctx, s.conn, scanMessage, dueSkipping, record.Nanos(f.Now), queues, origins, dueWindow, f.Limit)
 	if err != nil || len(due) == f.Limit {
 		return due, err
 	}
-	return list(ctx, s, scanMessage, dueByOrigin, nanos(f.Now), queues, origins, f.Limit)
+	return record.List(ctx, s.conn, scanMessage, dueByOrigin, record.Nanos(f.Now), queues, origins, f.Limit)
 }
 
 func nonNilStrings(v []string) []string {
@@ -132,44 +133,44 @@ func nonNilStrings(v []string) []string {
 	return v
 }
 
-func scanMessage(s scanner) (simulator.Message, error) {
+func scanMessage(s record.Row) (simulator.Message, error) {
 	var m simulator.Message
 	var protocol, outcome string
 	var first, next, created int64
 	err := s.Scan(&m.ID, &m.Kind, &protocol, &m.Activity, &m.Queue, &m.ProductID, &m.OrderID, &m.OrderLineID, &m.InstanceID,
 		&m.CustomerID, &m.URL, &m.Params, &outcome, &m.Attempts, &first, &next, &created)
 	m.Protocol, m.Outcome = simulator.Protocol(protocol), simulator.Outcome(outcome)
-	m.FirstAttempt, m.NextAttemptAt, m.CreatedAt = fromNanos(first), fromNanos(next), fromNanos(created)
+	m.FirstAttempt, m.NextAttemptAt, m.CreatedAt = record.FromNanos(first), record.FromNanos(next), record.FromNanos(created)
 	return m, err
 }
 
 // Message returns one stored message.
 func (s store) Message(ctx context.Context, id string) (simulator.Message, error) {
-	return one(ctx, s, scanMessage, noMessage(id), selectMessage, id)
+	return record.One(ctx, s.conn, scanMessage, noMessage(id), selectMessage, id)
 }
 
 // Messages lists messages in enqueue order, or its reverse.
 func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simulator.Message, error) {
-	var w where
-	w.eq("kind", f.Kind)
-	w.eq("protocol", string(f.Protocol))
-	w.eq("product_id", f.ProductID)
-	w.eq("order_id", f.OrderID)
-	w.eq("queue", f.Queue)
-	w.eq("activity", f.Activity)
-	w.eq("instance_id", f.InstanceID)
-	w.eq("outcome", string(f.Outcome))
+	var w record.Where
+	w.Eq("kind", f.Kind)
+	w.Eq("protocol", string(f.Protocol))
+	w.Eq("product_id", f.ProductID)
+	w.Eq("order_id", f.OrderID)
+	w.Eq("queue", f.Queue)
+	w.Eq("activity", f.Activity)
+	w.Eq("instance_id", f.InstanceID)
+	w.Eq("outcome", string(f.Outcome))
 	if !f.Since.IsZero() {
-		w.add("created_at >= ?", nanos(f.Since))
+		w.Add("created_at >= ?", record.Nanos(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.add("created_at < ?", nanos(f.Until))
+		w.Add("created_at < ?", record.Nanos(f.Until))
 	}
-	clause, args, err := w.sql(w.page("messages", "id", []string{"seq"}, f.Page), f.Limit)
+	clause, args, err := w.SQL(dialect(), w.Page("messages", "id", []string{"seq"}, f.Page), f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, s, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
+	return record.List(ctx, s.conn, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
 }
 
 // Pending counts the pending messages.
@@ -184,7 +185,7 @@ func (s store) Pending(ctx context.Context) (int, error) {
 // place in its queue, stay as enqueued.
 func (s store) PutMessage(ctx context.Context, m simulator.Message) error {
 	res, err := s.exec(ctx, updateMessage,
-		string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), m.ID)
+		string(m.Outcome), m.Attempts, record.Nanos(m.FirstAttempt), record.Nanos(m.NextAttemptAt), m.ID)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func (s store) RecordAttempt(ctx context.Context, a simulator.Attempt, m simulat
 		return err
 	}
 	return s.atomic(ctx, func(s store) error {
-		if _, err := s.exec(ctx, insertAttempt, a.MessageID, a.N, nanos(a.StartedAt), nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
+		if _, err := s.exec(ctx, insertAttempt, a.MessageID, a.N, record.Nanos(a.StartedAt), record.Nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
 			nonNil(a.ResponseBody), string(a.Verdict)); err != nil {
 			return fmt.Errorf("record attempt %d of %s: %w", a.N, a.MessageID, err)
 		}
@@ -235,11 +236,11 @@ func nonNil(b []byte) []byte {
 
 // Attempts returns a message's attempts in order.
 func (s store) Attempts(ctx context.Context, messageID string) ([]simulator.Attempt, error) {
-	return list(ctx, s, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
+	return record.List(ctx, s.conn, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
 		FROM attempts WHERE message_id = ? ORDER BY n`, messageID)
 }
 
-func scanAttempt(s scanner) (simulator.Attempt, error) {
+func scanAttempt(s record.Row) (simulator.Attempt, error) {
 	var a simulator.Attempt
 	var started, finished int64
 	var req, resp []byte
@@ -247,7 +248,7 @@ func scanAttempt(s scanner) (simulator.Attempt, error) {
 	if err := s.Scan(&a.MessageID, &a.N, &started, &finished, &req, &a.Body, &a.Status, &resp, &a.ResponseBody, &verdict); err != nil {
 		return a, err
 	}
-	a.StartedAt, a.FinishedAt, a.Verdict = fromNanos(started), fromNanos(finished), simulator.Verdict(verdict)
+	a.StartedAt, a.FinishedAt, a.Verdict = record.FromNanos(started), record.FromNanos(finished), simulator.Verdict(verdict)
 	var rq attemptRequest
 	var rs attemptResponse
 	if err := json.Unmarshal(req, &rq); err != nil {

@@ -345,34 +345,6 @@ func unique(err, conflict error) error {
 	return err
 }
 
-type scanner = record.Row
-
-// one reads the single row query returns; notFound is the error for none.
-func one[T any](ctx context.Context, s store, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
-	return record.One(ctx, s.conn, scan, notFound, query, args...)
-}
-
-// list reads every row query returns.
-func list[T any](ctx context.Context, s store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	return record.List(ctx, s.conn, scan, query, args...)
-}
-
-// where is a listing's record.Where in PostgreSQL's words.
-type where struct{ record.Where }
-
-func (w *where) eq(column, value string)      { w.Eq(column, value) }
-func (w *where) add(term string, args ...any) { w.Add(term, args...) }
-func (w *where) page(table, key string, cols []string, p simulator.Page) string {
-	return w.Page(table, key, cols, p)
-}
-func (w *where) sql(order string, limit int) (string, []any, error) {
-	return w.SQL(dialect(), order, limit)
-}
-
-func positive(limit int) error    { return record.Positive(limit) }
-func nanos(t time.Time) int64     { return record.Nanos(t) }
-func fromNanos(n int64) time.Time { return record.FromNanos(n) }
-
 // exists returns none, the caller's error, when a write touched no row.
 func exists(res result, none error) error {
 	if res.tag.RowsAffected() == 0 {

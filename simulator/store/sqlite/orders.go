@@ -24,7 +24,7 @@ const selectInstancesByID = `SELECT ` + record.InstanceColumns + ` FROM instance
 // by selectInstancesByID.
 func (s store) Instances(ctx context.Context, f simulator.InstanceFilter) ([]simulator.Instance, error) {
 	if f == (simulator.InstanceFilter{ProductID: f.ProductID, ID: f.ID}) && f.ProductID != "" && f.ID != "" {
-		return list(ctx, s, record.ScanInstance, selectInstancesByID, f.ProductID, f.ID)
+		return record.List(ctx, s.conn, record.ScanInstance, selectInstancesByID, f.ProductID, f.ID)
 	}
 	return s.Tables.Instances(ctx, f)
 }
@@ -32,8 +32,8 @@ func (s store) Instances(ctx context.Context, f simulator.InstanceFilter) ([]sim
 // DueInstances returns the scheduled instances due at now, earliest
 // first; ties go in the order the instances were first stored.
 func (s store) DueInstances(ctx context.Context, now time.Time, limit int) ([]simulator.Instance, error) {
-	if err := positive(limit); err != nil {
+	if err := record.Positive(limit); err != nil {
 		return nil, err
 	}
-	return list(ctx, s, record.ScanInstance, dueInstances, nanos(now), limit)
+	return record.List(ctx, s.conn, record.ScanInstance, dueInstances, record.Nanos(now), limit)
 }

@@ -87,7 +87,7 @@ func TestMigratesVersion2(t *testing.T) {
 	for _, m := range msgs {
 		if _, err := v2.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID, m.InstanceID, m.CustomerID,
-			m.URL, m.Params, string(m.Outcome), m.Attempts, nanos(m.FirstAttempt), nanos(m.NextAttemptAt), nanos(m.CreatedAt)); err != nil {
+			m.URL, m.Params, string(m.Outcome), m.Attempts, record.Nanos(m.FirstAttempt), record.Nanos(m.NextAttemptAt), record.Nanos(m.CreatedAt)); err != nil {
 			t.Fatal(err)
 		}
 	}
