@@ -56,7 +56,8 @@ func (m *benchMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // newInstance calls straight to the same merchant. It reports both rates,
 // their ratio, kgsim's CPU per purchase, its peak RSS and the database's
 // bytes per purchase. KGSIM_BENCH_BIN runs another kgsim binary (an older
-// build, to compare) instead of this one.
+// build, to compare) instead of this one; KGSIM_BENCH_CPUPROFILE names a
+// file for serve's CPU profile of the run.
 func BenchmarkEndToEnd(b *testing.B) {
 	merchant := &benchMerchant{}
 	srv := httptest.NewServer(merchant)
@@ -80,8 +81,20 @@ func BenchmarkEndToEnd(b *testing.B) {
 	os.WriteFile(filepath.Join(fixtures, "customers.json"), []byte(`[{"customerId":"c-1","customerName":"buyer"}]`), 0o600)
 	db := filepath.Join(dir, "kgsim.db")
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--fixtures", fixtures, "--log-level", "error")
+	profile := os.Getenv("KGSIM_BENCH_CPUPROFILE")
+	if profile != "" {
+		cmd.Args = append(cmd.Args, "--cpuprofile", profile)
+	}
 	base := startBenchServe(b, cmd)
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer func() {
+		if profile != "" {
+			// The profile is written as serve shuts down.
+			cmd.Process.Signal(os.Interrupt)
+		} else {
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+	}()
 	cpu0 := cpuTime(b, cmd.Process.Pid)
 	before := merchant.calls.Load()
 

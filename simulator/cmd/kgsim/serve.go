@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ func serveCommand() *command {
                    [--admin-token TOKEN] [--allowed-host HOST]...
                    [--cas-format json|xml] [--echo-state] [--invalid-client-status 401|403]
                    [--code-lifetime D] [--access-token-lifetime D] [--refresh-token-lifetime D]
-                   [--ticket-lifetime D] [--session-lifetime D]
+                   [--ticket-lifetime D] [--session-lifetime D] [--cpuprofile FILE]
 
 Runs a fake KooGallery marketplace until interrupted: the products and
 customers of the fixtures, orders placed through the admin API (/admin/v1),
@@ -76,6 +77,9 @@ restart, the mailbox, products, orders, instances and the clock.
   --kit-body-layout  kit sync bodies on the wire: document (default, the
                      docs' member order and spacing) or canonical (the
                      signed bytes)
+  --cpuprofile FILE  write a CPU profile of the whole run to FILE when it
+                     ends (read it with go tool pprof; for reporting where
+                     a slow run spends its time)
 
 The identity provider's settings, for every tenant that does not override
 them (PUT /admin/v1/tenants/{tenant}/identity):
@@ -139,6 +143,8 @@ type serveConfig struct {
 	allowedHosts []string
 	// identity are the identity provider's settings for every tenant.
 	identity identity.Settings
+	// cpuProfile is where the run's CPU profile goes, if anywhere.
+	cpuProfile string
 }
 
 func parseServe(e *env, args []string) (serveConfig, error) {
@@ -159,12 +165,13 @@ func parseServe(e *env, args []string) (serveConfig, error) {
 	kitLayout := f.string("kit-body-layout", "document|canonical", "kit body layout")
 	adminToken := f.string("admin-token", "TOKEN (better: KGSIM_ADMIN_TOKEN)", "admin token")
 	allowedHosts := f.list("allowed-host", "HOST", "further name of kgsim")
+	cpuProfile := f.string("cpuprofile", "FILE", "CPU profile of the run")
 	idFlags := newIdentityFlags(f)
 	if _, err := f.parse(args, 0, ""); err != nil {
 		return serveConfig{}, err
 	}
 	c := serveConfig{addr: or(*addr, "127.0.0.1:8080"), db: or(*db, "kgsim.db"), fixtures: *dir, smtp: *smtp,
-		smtpFrom: or(*from, "kgsim@localhost"), workers: 8, start: e.now().UTC(), dbWait: 30 * time.Second}
+		smtpFrom: or(*from, "kgsim@localhost"), workers: 8, start: e.now().UTC(), dbWait: 30 * time.Second, cpuProfile: *cpuProfile}
 	if *dbWait != "" {
 		d, err := time.ParseDuration(*dbWait)
 		if err != nil || d < 0 {
@@ -361,6 +368,13 @@ func serve(e *env, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: c.level}))
+	if c.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	ctx, stop := context.WithCancel(e.context())
 	defer stop()
 	ln, err := net.Listen("tcp", c.addr)
@@ -439,4 +453,21 @@ const (
 func httpServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
 		MaxHeaderBytes: maxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// startCPUProfile profiles the process's CPU into a new file at path until
+// the returned function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, simulator.Errorf(simulator.EINVALID, "--cpuprofile", "%v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, simulator.Errorf(simulator.EINVALID, "--cpuprofile", "%v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -368,3 +368,31 @@ func TestServeMailsFailureNotices(t *testing.T) {
 		t.Error("the access key is in the e-mail")
 	}
 }
+
+func TestCPUProfileIsWrittenWhenServeStops(t *testing.T) {
+	bin := buildKgsim(t)
+	_, merchantURL := newStallingMerchant(t)
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "cpu.pprof")
+	p := startServe(t, bin, filepath.Join(dir, "kgsim.db"), writeFixtures(t, merchantURL), "--cpuprofile", profile)
+	p.call(t, "GET", "/admin/v1/products", "")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("kgsim serve exited with %v\n%s", err, p.logText())
+	}
+	b, err := os.ReadFile(profile)
+	// A CPU profile is a gzipped protocol buffer.
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %d bytes, %v", len(b), err)
+	}
+}
+
+func TestCPUProfileInAMissingDirectoryIsRefused(t *testing.T) {
+	r := kgsim(t, "", "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "kgsim.db"),
+		"--cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.pprof"))
+	if r.code != 2 || !strings.Contains(r.stderr, "--cpuprofile") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
