@@ -50,8 +50,8 @@ type Mailer struct {
 	Addr  string // host:port of the SMTP server
 	From  string // an RFC 5322 address; DefaultFrom when empty
 	Store MailStore
-	// Clock is the wall clock, for the Date header and MailedAt; time.Now
-	// when nil.
+	// Clock is the wall clock, for the Date header, MailedAt and the
+	// notices' leases; time.Now when nil.
 	Clock   func() time.Time
 	Timeout time.Duration // per SMTP step; DefaultTimeout when zero
 	// Interval is how long Run waits between its rounds; DefaultInterval
@@ -76,7 +76,9 @@ func (m *Mailer) claim(ctx context.Context, n simulator.Notice) (bool, error) {
 	if m.Leases == nil {
 		return true, nil
 	}
-	now := time.Now()
+	// On the mailer's clock, like MailedAt, so that a virtual clock
+	// moves the leases too.
+	now := m.now()
 	held, _, err := m.Leases.Lease(ctx, "notice:"+n.ID, m.Owner, now, now.Add(mailLease))
 	if err != nil || !held {
 		return false, err

@@ -407,3 +407,58 @@ func TestComposeEncodesAndFoldsTheSubject(t *testing.T) {
 		t.Errorf("a bad recipient: %v", err)
 	}
 }
+
+// leaseTable is a store's lease table in memory: a lease is held by its
+// owner until its end, judged at the now the caller passes.
+type leaseTable struct {
+	mu     sync.Mutex
+	owners map[string]string
+	until  map[string]time.Time
+}
+
+func (l *leaseTable) Lease(_ context.Context, name, owner string, now, until time.Time) (bool, time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if o, end := l.owners[name], l.until[name]; o != "" && o != owner && now.Before(end) {
+		return false, end, nil
+	}
+	l.owners[name], l.until[name] = owner, until
+	return true, until, nil
+}
+
+func (l *leaseTable) ReleaseLease(_ context.Context, name, owner string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.owners[name] == owner {
+		delete(l.owners, name)
+	}
+	return nil
+}
+
+// Among replicas, a notice's lease is timed on the mailer's clock: a
+// notice another replica leased is left to it until its lease ends by
+// that clock, and the lease this mailer takes runs from the clock's now.
+func TestMailerTimesItsLeaseOnItsClock(t *testing.T) {
+	ctx := context.Background()
+	ms := startMailServer(t)
+	st := openStore(t)
+	storedNotice(t, st, "ntc-leased", "ops@merchant.example.com")
+	wall := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	leases := &leaseTable{owners: map[string]string{}, until: map[string]time.Time{}}
+	if held, _, _ := leases.Lease(ctx, "notice:ntc-leased", "replica-b", wall, wall.Add(5*time.Minute)); !held {
+		t.Fatal("replica-b could not take the lease")
+	}
+	now := wall.Add(time.Minute)
+	m := &notice.Mailer{Addr: ms.addr, Store: st, Clock: func() time.Time { return now }, Leases: leases, Owner: "replica-a"}
+
+	if sent, err := m.SendPending(ctx); sent != 0 || err != nil || len(ms.messages()) != 0 {
+		t.Fatalf("at %v, inside replica-b's lease: SendPending = %d, %v; want the notice left to replica-b", now, sent, err)
+	}
+	now = wall.Add(6 * time.Minute)
+	if sent, err := m.SendPending(ctx); sent != 1 || err != nil {
+		t.Fatalf("at %v, after replica-b's lease: SendPending = %d, %v; want it mailed", now, sent, err)
+	}
+	if got, want := leases.until["notice:ntc-leased"], now.Add(10*time.Minute); leases.owners["notice:ntc-leased"] != "replica-a" || !got.Equal(want) {
+		t.Errorf("the lease is %s's until %v, want replica-a's until %v", leases.owners["notice:ntc-leased"], got, want)
+	}
+}
