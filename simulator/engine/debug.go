@@ -21,20 +21,42 @@ func DebugActivities(p simulator.Product) []string {
 		// Nothing follows the order notification (callbacks.md §5.15).
 		return names(activity.OrderNotify)
 	}
+	var out []string
 	if p.Protocol == simulator.V2 {
-		out := names(activity.NewInstance, activity.QueryInstance, activity.RefreshInstance, activity.UpdateInstanceStatus,
+		out = names(activity.NewInstance, activity.QueryInstance, activity.RefreshInstance, activity.UpdateInstanceStatus,
 			activity.ReleaseInstance, activity.UpgradeInstance, activity.ChangeInstanceCheck)
 		if p.License {
 			out = append(out, string(activity.GetLicenseAsync))
 		}
-		return out
+	} else {
+		purchase := activity.NewInstance
+		if p.License {
+			purchase = activity.GetLicense
+		}
+		out = names(purchase, activity.RefreshInstance, activity.ExpireInstance, activity.ReleaseInstance, activity.Upgrade,
+			activity.InstanceStatus, activity.QueryInstance)
 	}
-	purchase := activity.NewInstance
-	if p.License {
-		purchase = activity.GetLicense
+	if p.ChargingMode != simulator.Period {
+		// Every refreshInstance is about periods, so a product without
+		// them is never sent one, and has no expireTime to send.
+		out = slices.DeleteFunc(out, func(n string) bool { return n == string(activity.RefreshInstance) })
 	}
-	return names(purchase, activity.RefreshInstance, activity.ExpireInstance, activity.ReleaseInstance, activity.Upgrade,
-		activity.InstanceStatus, activity.QueryInstance)
+	return out
+}
+
+// CheckDebugActivity refuses an activity the debugger does not offer for
+// product p, saying which it offers and, for refreshInstance, why.
+func CheckDebugActivity(p simulator.Product, name string) error {
+	offered := DebugActivities(p)
+	switch {
+	case slices.Contains(offered, name):
+		return nil
+	case name == "":
+		return simulator.Errorf(simulator.EINVALID, "activity", "is required: one of %v", offered)
+	case name == string(activity.RefreshInstance) && p.ChargingMode != simulator.Period && !p.Generic():
+		return simulator.Errorf(simulator.EINVALID, "activity", "refreshInstance is sent for PERIOD (yearly/monthly) products only: it tells of a renewal, a trial turned formal or a renewal period taken back, and its expireTime is mandatory (callbacks.md §2.1, §5.2, §5.10); product %s is charged %s: one of %v", p.ID, p.ChargingMode, offered)
+	}
+	return simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s%s): one of %v", name, p.ID, p.Protocol, licenseWord(p), offered)
 }
 
 func names(ns ...activity.Name) []string {
@@ -53,8 +75,8 @@ func names(ns ...activity.Name) []string {
 // the merchant replaces by one it issued. The activity and testFlag are
 // left out: the debugger sets them (testFlag "1").
 func (e *Engine) DebugParams(p simulator.Product, name, instanceID string, now time.Time) (json.RawMessage, error) {
-	if !slices.Contains(DebugActivities(p), name) {
-		return nil, simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s%s); one of %v", name, p.ID, p.Protocol, licenseWord(p), DebugActivities(p))
+	if err := CheckDebugActivity(p, name); err != nil {
+		return nil, err
 	}
 	spec, _ := activity.Lookup(p.Protocol, name)
 	// Not e.Random: it is read only inside transactions, and sample
