@@ -186,8 +186,9 @@ func (a *api) debuggedInstance(ctx context.Context, p simulator.Product) (string
 
 // debugCall is a call the debugger is asked to send.
 type debugCall struct {
-	Activity string          `json:"activity"`
-	Params   json.RawMessage `json:"params"`
+	Activity string `json:"activity"`
+	// Params are sent as given; left out, the form's (getDebugForm).
+	Params json.RawMessage `json:"params"`
 	// Save keeps the call as a debug case when it passes.
 	Save bool `json:"save"`
 }
@@ -218,6 +219,15 @@ func (a *api) sendDebugCall(w http.ResponseWriter, r *http.Request) (int, any, e
 	p, err := a.store.Product(ctx, mux.Vars(r)["id"])
 	if err != nil {
 		return 0, nil, err
+	}
+	if len(in.Params) == 0 || string(in.Params) == "null" {
+		// Left out, the parameters are the form's, as the page sends the
+		// form untouched: a bare activity is no call the marketplace makes.
+		f, err := a.debugForm(ctx, p, in.Activity, "")
+		if err != nil {
+			return 0, nil, err
+		}
+		in.Params = f.Params
 	}
 	c, err := newDebugCase(p, in)
 	if err != nil {
@@ -280,17 +290,10 @@ func (a *api) sendDebugCall(w http.ResponseWriter, r *http.Request) (int, any, e
 // debug case: the parameters without activity and testFlag, which the
 // debugger sets.
 func newDebugCase(p simulator.Product, in debugCall) (simulator.DebugCase, error) {
-	activities := engine.DebugActivities(p)
-	if in.Activity == "" {
-		return simulator.DebugCase{}, simulator.Errorf(simulator.EINVALID, "activity", "is required: one of %v", activities)
-	}
-	if !slices.Contains(activities, in.Activity) {
-		return simulator.DebugCase{}, simulator.Errorf(simulator.EINVALID, "activity", "%q is not called for product %s (%s): one of %v", in.Activity, p.ID, p.Protocol, activities)
+	if err := engine.CheckDebugActivity(p, in.Activity); err != nil {
+		return simulator.DebugCase{}, err
 	}
 	params := gjson.ParseBytes(in.Params)
-	if len(in.Params) == 0 {
-		in.Params, params = json.RawMessage(`{}`), gjson.Parse(`{}`)
-	}
 	if !params.IsObject() {
 		return simulator.DebugCase{}, simulator.Errorf(simulator.EINVALID, "params", "must be a JSON object of the call's parameters, got %.80s", in.Params)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/activity"
 	"github.com/kgsim/kgsim/simulator/schedule"
 )
 
@@ -157,5 +159,64 @@ func TestDebuggerLicenseFiveCases(t *testing.T) {
 	}
 	if n := len(w.merchant.Activities()); n != 6 {
 		t.Errorf("the merchant got %d calls, want 6: refusals send nothing", n)
+	}
+}
+
+// A call sent without params carries the form's, as the page sends the
+// form untouched: every member its row of the activity table marks
+// mandatory, and the instanceId the merchant answered the latest passing
+// debugger purchase with.
+func TestDebuggerFillsLeftOutParamsFromTheForm(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.catalogue()
+	var purchase gjson.Result
+	for _, c := range []struct{ activity, body string }{
+		{"newInstance", `{"activity":"newInstance"}`},
+		{"refreshInstance", `{"activity":"refreshInstance","params":null}`},
+	} {
+		sent := w.must(http.StatusCreated, "POST", "/admin/v1/products/p1/debugger", c.body)
+		body := gjson.Parse(sent.get("attempt.request.body").String())
+		spec, _ := activity.Lookup(simulator.V2, c.activity)
+		for _, member := range spec.Request {
+			if !body.Get(member).Exists() {
+				t.Errorf("%s sent without params: no %s (%s) in %s", c.activity, member, spec.Section, body.Raw)
+			}
+		}
+		if body.Get("activity").String() != c.activity || body.Get("testFlag").String() != "1" {
+			t.Errorf("%s sent without params: %s", c.activity, body.Raw)
+		}
+		if c.activity == "newInstance" {
+			purchase = body
+		} else if got, want := body.Get("instanceId").String(), "ins-"+purchase.Get("orderId").String(); got != want {
+			t.Errorf("refreshInstance's instanceId = %q, want %q, the answer to the purchase", got, want)
+		}
+	}
+	// Params given, even empty, are the caller's and go as given.
+	sent := w.must(http.StatusCreated, "POST", "/admin/v1/products/p1/debugger", `{"activity":"queryInstance","params":{}}`)
+	if body := sent.get("attempt.request.body").String(); body != `{"activity":"queryInstance","testFlag":"1"}` {
+		t.Errorf("queryInstance with empty params sent %s", body)
+	}
+}
+
+// A product without periods is sent no refreshInstance: the debugger
+// neither offers nor sends one, and says why (callbacks.md §2.1, §5.10).
+func TestDebuggerRefusesRefreshForAOneTimeProduct(t *testing.T) {
+	w := newWorld(t, schedule.NewVirtual(t0))
+	w.must(http.StatusCreated, "PUT", "/admin/v1/products/once", `{"skuCode":"once-basic","name":"Test once","chargingMode":"ONE_TIME",`+
+		`"url":"`+w.mURL+`/produce","protocol":"v2","accessKey":"`+accessKey+`","dialTests":false}`)
+	if got := w.must(http.StatusOK, "GET", "/admin/v1/products/once/debugger", "").get("activities|@ugly").Raw; strings.Contains(got, "refreshInstance") {
+		t.Errorf("the debugger offers %s for a ONE_TIME product", got)
+	}
+	for _, a := range []answer{
+		w.call("GET", "/admin/v1/products/once/debugger/refreshInstance", ""),
+		w.call("POST", "/admin/v1/products/once/debugger", `{"activity":"refreshInstance","params":{"instanceId":"i-1","expireTime":"20250401000000"}}`),
+		w.call("POST", "/admin/v1/products/once/debugger", `{"activity":"refreshInstance"}`),
+	} {
+		if msg := a.get("error.message").String(); a.status != http.StatusBadRequest || a.get("error.field").String() != "activity" || !strings.Contains(msg, "ONE_TIME") || !strings.Contains(msg, "PERIOD") {
+			t.Errorf("refreshInstance for a ONE_TIME product: %d %s, want 400 naming the activity and why", a.status, a.body)
+		}
+	}
+	if got := w.merchant.Activities(); len(got) != 0 {
+		t.Errorf("refused calls reached the merchant: %v", got)
 	}
 }
