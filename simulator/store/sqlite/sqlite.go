@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/group"
 	"github.com/kgsim/kgsim/simulator/store/record"
 	modernc "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -89,7 +90,9 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{store: store{db: db, hot: hot, health: h, group: &group{}, memo: newMemo()}.in(nil)}, nil
+	s := store{db: db, hot: hot, health: h, memo: newMemo()}
+	s.group = grouped(s)
+	return &DB{store: s.in(nil)}, nil
 }
 
 // migrate applies the embedded migrations newer than the database's
@@ -128,7 +131,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Update runs fn in one transaction, committed if fn returns nil and
 // rolled back if it returns an error or panics; a panic goes on up after
-// the rollback. Updates made at once are committed together (group.go),
+// the rollback. Updates made at once are committed together (package group),
 // each all or nothing on its own. The database has one connection, held
 // by the group until it commits: fn must use only tx, since a call on the
 // DB itself would wait for that connection for ever.
@@ -171,7 +174,7 @@ type store struct {
 	tx            *sql.Tx // nil outside a transaction
 	hot           statements
 	health        *health
-	group         *group
+	group         *group.Group[store]
 	memo          *memo
 
 	// inTx are the hot statements bound to tx, each once: the members of
@@ -210,7 +213,7 @@ func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	return s.group.run(ctx, s, fn)
+	return s.group.Run(ctx, fn)
 }
 
 // statements are the queries delivery and the engine run for every
@@ -224,7 +227,7 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
 		enqueueMessage, dueMessages, dueSkipping, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
-		dueInstances, selectInstancesByID, savepoint, rollbackTo, release,
+		dueInstances, selectInstancesByID, group.Savepoint, group.RollbackTo, group.Release,
 	) {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {

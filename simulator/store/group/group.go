@@ -1,0 +1,203 @@
+// Package group commits the transactions that callers start at about the
+// same time as one database transaction (group commit), for every store
+// back end: the first caller leads, running its own and every waiting
+// caller's function, each inside a savepoint of its own, and commits them
+// with one COMMIT. A member whose function fails or panics is rolled back
+// to its savepoint and fails alone; the others commit. Every caller
+// returns only once its work is committed (or not), so what a caller
+// acknowledges is stored as before. The stores have one writer (SQLite's
+// one connection, PostgreSQL's write lock): the members ran one after
+// another anyway, and now share the commit's cost, which was the largest
+// part of a small transaction's.
+package group
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Max bounds the transactions committed together: a group waits for its
+// slowest member, and one COMMIT (one WAL write) is shared by them all.
+const Max = 64
+
+// The statements of a member's savepoint, which SQLite and PostgreSQL
+// both take as they are.
+const (
+	Savepoint  = "SAVEPOINT member"
+	RollbackTo = "ROLLBACK TO member"
+	Release    = "RELEASE member"
+)
+
+// Tx is a group's transaction, as a back end runs it.
+type Tx interface {
+	// Exec runs Savepoint, RollbackTo or Release.
+	Exec(statement string) error
+	Commit() error
+	Rollback()
+}
+
+// Backend is what a group needs of a store: S is the store inside a
+// transaction, which the members' functions get.
+type Backend[S any] struct {
+	// Begin begins a group's transaction. It gets no member's context:
+	// the transaction is the group's, and one member's context ending
+	// must not roll back the others.
+	Begin func() (S, Tx, error)
+	// Fail turns an error that says the database is at fault into the
+	// application error to return, remembering it for the store's
+	// health; any other error it returns as it is.
+	Fail func(err error) error
+	// OK records a commit that succeeded: whatever made writes fail is
+	// over.
+	OK func()
+}
+
+// Group is one store's group commits.
+type Group[S any] struct {
+	b       Backend[S]
+	mu      sync.Mutex
+	pending []*member[S]
+	leading bool
+}
+
+// New returns the group commits of the store b begins transactions of.
+func New[S any](b Backend[S]) *Group[S] {
+	return &Group[S]{b: b}
+}
+
+// member is one caller's transaction in a group.
+type member[S any] struct {
+	ctx      context.Context
+	fn       func(s S) error
+	err      error
+	panicked any // what fn panicked with, re-panicked in its caller
+	done     chan struct{}
+}
+
+// Run runs fn as a member of a group and returns its outcome: fn's error,
+// or the group's transaction's; fn's panic goes on up in its caller once
+// its writes are rolled back. A member whose ctx has ended before its
+// turn does not run, and fails with ctx's error.
+func (g *Group[S]) Run(ctx context.Context, fn func(s S) error) error {
+	m := &member[S]{ctx: ctx, fn: fn, done: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, m)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if lead {
+		g.lead()
+	}
+	<-m.done
+	if m.panicked != nil {
+		panic(m.panicked)
+	}
+	return m.err
+}
+
+// lead commits groups until no caller waits.
+func (g *Group[S]) lead() {
+	for {
+		batch := g.take(Max, true)
+		if len(batch) == 0 {
+			return
+		}
+		g.commit(batch)
+	}
+}
+
+// take removes up to n waiting members. If last and none waits, the
+// leadership ends: the next caller leads.
+func (g *Group[S]) take(n int, last bool) []*member[S] {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n = min(n, len(g.pending))
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	if n == 0 && last {
+		g.leading = false
+	}
+	return batch
+}
+
+// commit runs the members in one transaction, taking in those that come
+// meanwhile up to Max, and commits it.
+func (g *Group[S]) commit(batch []*member[S]) {
+	defer func() {
+		for _, m := range batch {
+			close(m.done)
+		}
+	}()
+	s, tx, err := g.b.Begin()
+	if err != nil {
+		failAll(batch, g.b.Fail(err))
+		return
+	}
+	for i := 0; i < len(batch); i++ {
+		if err := g.run(s, tx, batch[i]); err != nil {
+			// The transaction itself is broken (SQLite rolls it back
+			// whole on a full disk or an I/O error, a PostgreSQL
+			// connection may have gone): nothing commits.
+			tx.Rollback()
+			failAll(batch, g.b.Fail(err))
+			return
+		}
+		if i == len(batch)-1 && len(batch) < Max {
+			batch = append(batch, g.take(Max-len(batch), false)...)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(batch, g.b.Fail(err))
+		return
+	}
+	// A commit of members that all failed stored nothing: it does not
+	// say that the database takes writes again (a read-only one commits
+	// an empty transaction), so what their failures recorded stays.
+	for _, m := range batch {
+		if m.err == nil && m.panicked == nil {
+			g.b.OK()
+			return
+		}
+	}
+}
+
+// run runs m's function inside a savepoint, rolled back to when the
+// function fails or panics. Its error is m's; the error returned is the
+// transaction's, when the savepoint itself could not be handled.
+func (g *Group[S]) run(s S, tx Tx, m *member[S]) error {
+	if err := m.ctx.Err(); err != nil {
+		m.err = err
+		return nil
+	}
+	if err := tx.Exec(Savepoint); err != nil {
+		return err
+	}
+	m.panicked, m.err = call(s, m.fn)
+	if m.err != nil || m.panicked != nil {
+		m.err = g.b.Fail(m.err)
+		if err := tx.Exec(RollbackTo); err != nil {
+			return err
+		}
+	}
+	return tx.Exec(Release)
+}
+
+// call runs fn, recovering a panic.
+func call[S any](s S, fn func(s S) error) (panicked any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = v
+		}
+	}()
+	return nil, fn(s)
+}
+
+// failAll fails every member that had not failed on its own with err.
+func failAll[S any](batch []*member[S], err error) {
+	for _, m := range batch {
+		if m.err == nil && m.panicked == nil {
+			m.err = fmt.Errorf("the transaction it was committed in failed: %w", err)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeTx records what a group runs in its transaction, and fails the
+// statement or the commit it is told to.
+type fakeTx struct {
+	ran        *[]string
+	failExec   string // the statement that fails
+	failCommit bool
+}
+
+var errBroken = errors.New("the database broke")
+
+func (t fakeTx) Exec(statement string) error {
+	*t.ran = append(*t.ran, statement)
+	if statement == t.failExec {
+		return errBroken
+	}
+	return nil
+}
+
+func (t fakeTx) Commit() error {
+	*t.ran = append(*t.ran, "COMMIT")
+	if t.failCommit {
+		return errBroken
+	}
+	return nil
+}
+
+func (t fakeTx) Rollback() { *t.ran = append(*t.ran, "ROLLBACK") }
+
+// world is a group over a fakeTx, with its health as recorded.
+type world struct {
+	ran    []string
+	failed []error
+	oks    int
+	g      *Group[string]
+}
+
+func newWorld(tx fakeTx) *world {
+	w := &world{}
+	tx.ran = &w.ran
+	w.g = New(Backend[string]{
+		Begin: func() (string, Tx, error) { w.ran = append(w.ran, "BEGIN"); return "in tx", tx, nil },
+		Fail: func(err error) error {
+			if err != nil {
+				w.failed = append(w.failed, err)
+			}
+			return err
+		},
+		OK: func() { w.oks++ },
+	})
+	return w
+}
+
+// One member alone: its function gets the store inside the transaction,
+// in a savepoint released before the commit.
+func TestOneMember(t *testing.T) {
+	w := newWorld(fakeTx{})
+	var got string
+	if err := w.g.Run(t.Context(), func(s string) error { got = s; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"BEGIN", Savepoint, Release, "COMMIT"}
+	if got != "in tx" || !slices.Equal(w.ran, want) || w.oks != 1 {
+		t.Errorf("store %q, ran %v, %d OK; want %q, %v, 1 OK", got, w.ran, w.oks, "in tx", want)
+	}
+}
+
+// A member that fails is rolled back to its savepoint, and its failure
+// is recorded; a commit of nothing else does not clear it.
+func TestFailingMemberAlone(t *testing.T) {
+	w := newWorld(fakeTx{})
+	refused := errors.New("refused")
+	if err := w.g.Run(t.Context(), func(string) error { return refused }); err != refused {
+		t.Errorf("Run = %v, want the member's error", err)
+	}
+	want := []string{"BEGIN", Savepoint, RollbackTo, Release, "COMMIT"}
+	if !slices.Equal(w.ran, want) || w.oks != 0 || len(w.failed) != 1 {
+		t.Errorf("ran %v, %d OK, failures %v; want %v, no OK, the member's failure", w.ran, w.oks, w.failed, want)
+	}
+}
+
+// A savepoint that cannot be handled, or a commit that fails, is the
+// transaction's failure: the member fails with it, wrapped, nothing
+// commits, and the store's health hears of it.
+func TestBrokenTransaction(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tx   fakeTx
+		last string
+	}{
+		{"savepoint", fakeTx{failExec: Savepoint}, "ROLLBACK"},
+		{"release", fakeTx{failExec: Release}, "ROLLBACK"},
+		{"commit", fakeTx{failCommit: true}, "COMMIT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(tc.tx)
+			err := w.g.Run(t.Context(), func(string) error { return nil })
+			if !errors.Is(err, errBroken) || !strings.Contains(err.Error(), "the transaction it was committed in failed") {
+				t.Errorf("Run = %v, want the transaction's failure", err)
+			}
+			if w.ran[len(w.ran)-1] != tc.last || w.oks != 0 || len(w.failed) != 1 {
+				t.Errorf("ran %v, %d OK, failures %v; want it to end with %s, no OK, one failure", w.ran, w.oks, w.failed, tc.last)
+			}
+		})
+	}
+}
+
+// A member whose context has ended does not run.
+func TestEndedContext(t *testing.T) {
+	w := newWorld(fakeTx{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := false
+	if err := w.g.Run(ctx, func(string) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Run = %v, function ran: %v; want context.Canceled, not run", err, ran)
+	}
+}
