@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/group"
 	"github.com/kgsim/kgsim/simulator/store/record"
 )
 
@@ -79,7 +80,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", Redact(url), err)
 	}
-	return &DB{store: store{pool: pool, health: &health{}}.in(nil)}, nil
+	s := store{pool: pool, health: &health{}}
+	s.group = grouped(s)
+	return &DB{store: s.in(nil)}, nil
 }
 
 // Redact returns url without its password, for messages.
@@ -152,7 +155,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // Update runs fn in one transaction holding the write lock, committed if
 // fn returns nil and rolled back if it returns an error or panics; a
-// panic goes on up after the rollback.
+// panic goes on up after the rollback. Updates made at once are committed
+// together (package group), each all or nothing on its own.
 func (d *DB) Update(ctx context.Context, fn func(tx simulator.Tx) error) error {
 	return d.atomic(ctx, func(s store) error { return fn(s) })
 }
@@ -171,6 +175,7 @@ type store struct {
 	pool          *pgxpool.Pool
 	tx            pgx.Tx // nil outside a transaction
 	health        *health
+	group         *group.Group[store]
 }
 
 // in returns s inside tx, or outside a transaction if tx is nil, with
@@ -192,27 +197,13 @@ func dialect() record.Dialect {
 }
 
 // atomic runs fn with several statements as one transaction: a new one,
-// holding the write lock, outside a transaction, else the enclosing one.
+// holding the write lock, outside a transaction, committed with whatever
+// else is being committed then; else the enclosing one.
 func (s store) atomic(ctx context.Context, fn func(s store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginLocked})
-	if err != nil {
-		return s.health.fail(err)
-	}
-	// The deferred rollback also undoes a panicking fn's writes; after a
-	// commit it does nothing.
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	s = s.in(tx)
-	if err := fn(s); err != nil {
-		return s.health.fail(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return s.health.fail(err)
-	}
-	s.health.ok()
-	return nil
+	return s.group.Run(ctx, fn)
 }
 
 // querier is what the pool and a transaction have in common.
@@ -234,7 +225,8 @@ type result struct{ tag pgconn.CommandTag }
 
 func (r result) RowsAffected() (int64, error) { return r.tag.RowsAffected(), nil }
 
-// exec runs a write; outside a transaction, in one of its own.
+// exec runs a write; outside a transaction, in one of its own, committed
+// with whatever else is being committed then.
 func (s store) exec(ctx context.Context, query string, args ...any) (res result, err error) {
 	if s.tx == nil {
 		err = s.atomic(ctx, func(s store) error {
@@ -243,7 +235,7 @@ func (s store) exec(ctx context.Context, query string, args ...any) (res result,
 		})
 		return res, err
 	}
-	tag, err := s.tx.Exec(ctx, numbered(query), args...)
+	tag, err := s.tx.Exec(s.detached(ctx), numbered(query), args...)
 	return result{tag}, s.health.fail(err)
 }
 
@@ -254,6 +246,7 @@ func (s store) execSaved(ctx context.Context, query string, args ...any) (result
 	if s.tx == nil {
 		return s.exec(ctx, query, args...)
 	}
+	ctx = s.detached(ctx)
 	sp, err := s.tx.Begin(ctx)
 	if err != nil {
 		return result{}, s.health.fail(err)
@@ -267,11 +260,11 @@ func (s store) execSaved(ctx context.Context, query string, args ...any) (result
 }
 
 func (s store) query(ctx context.Context, query string, args ...any) (pgx.Rows, error) {
-	return s.on().Query(ctx, numbered(query), args...)
+	return s.on().Query(s.detached(ctx), numbered(query), args...)
 }
 
 func (s store) queryRow(ctx context.Context, query string, args ...any) pgx.Row {
-	return s.on().QueryRow(ctx, numbered(query), args...)
+	return s.on().QueryRow(s.detached(ctx), numbered(query), args...)
 }
 
 // numbered turns the queries' placeholders, written ? (the next argument)

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) simulator.Store) {
 		{"UpdateRollsBackOnPanic", updateRollsBackOnPanic},
 		{"UpdatesInParallel", updatesInParallel},
 		{"ConcurrentUpdatesFailAlone", concurrentUpdatesFailAlone},
+		{"CancelledUpdateFailsAlone", cancelledUpdateFailsAlone},
 		{"ProductRoundTrip", productRoundTrip},
 		{"CustomerRoundTrip", customerRoundTrip},
 		{"OrderRoundTrip", orderRoundTrip},

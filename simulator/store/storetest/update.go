@@ -167,12 +167,15 @@ func updatesInParallel(t *testing.T, s simulator.Store) {
 
 // Updates made at once may be committed together (a back end may group
 // them), but each is all or nothing on its own: of many concurrent
-// updates, one that fails and one that panics leave nothing, the panic
-// reaches its caller, and every other commits; the store goes on working.
-// The first update holds its transaction until the others have been
-// started, so that a grouping back end has them waiting to join it.
+// updates, one that fails, one whose write is refused (on PostgreSQL that
+// aborts the whole transaction unless undone) and one that panics leave
+// nothing, the panic reaches its caller, and every other commits; the
+// store goes on working. The first update holds its transaction until the
+// others have been started, so that a grouping back end has them waiting
+// to join it.
 func concurrentUpdatesFailAlone(t *testing.T, s simulator.Store) {
 	ctx := t.Context()
+	check(t, s.Enqueue(ctx, Pending("before", "q-before", t0)))
 	const n = 16
 	started := make(chan struct{}, n)
 	var wg sync.WaitGroup
@@ -198,6 +201,8 @@ func concurrentUpdatesFailAlone(t *testing.T, s simulator.Store) {
 					return errors.New("member 5 fails")
 				case 9:
 					panic("member 9 panics")
+				case 12:
+					return tx.Enqueue(ctx, Pending("before", "q-before", t0))
 				}
 				return nil
 			})
@@ -217,6 +222,11 @@ func concurrentUpdatesFailAlone(t *testing.T, s simulator.Store) {
 				t.Errorf("the panicking update's caller recovered %v, want its panic", panics[i])
 			}
 			notFound(t, "the panicking update's message", err)
+		case 12:
+			if errs[i] == nil {
+				t.Error("the update enqueueing a message twice succeeded")
+			}
+			notFound(t, "the refused update's message", err)
 		default:
 			if errs[i] != nil || panics[i] != nil || err != nil {
 				t.Errorf("update %d: %v, panic %v, its message: %v; want it committed", i, errs[i], panics[i], err)
@@ -225,6 +235,58 @@ func concurrentUpdatesFailAlone(t *testing.T, s simulator.Store) {
 	}
 	check(t, s.Enqueue(ctx, Pending("after", "q-after", t0)))
 	if n, err := s.Pending(ctx); err != nil || n != 15 {
-		t.Errorf("Pending = %d, %v; want 15 (14 committed updates and one after)", n, err)
+		t.Errorf("Pending = %d, %v; want 15 (13 committed updates, one before and one after)", n, err)
+	}
+}
+
+// An update whose context ends before it runs stores nothing and returns
+// its context's error, while the updates made with it commit: its context
+// is not that of the transaction it may share with them. The first update
+// holds its transaction until the others have been started, then cancels
+// one of them.
+func cancelledUpdateFailsAlone(t *testing.T, s simulator.Store) {
+	ctx := t.Context()
+	const n, cancelled = 8, 3
+	gone, cancel := context.WithCancel(ctx)
+	defer cancel()
+	inside := make(chan struct{})
+	started := make(chan struct{}, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			uctx := ctx
+			if i == cancelled {
+				uctx = gone
+			}
+			if i > 0 {
+				<-inside
+				started <- struct{}{}
+			}
+			errs[i] = s.Update(uctx, func(tx simulator.Tx) error {
+				if i == 0 {
+					close(inside)
+					for range n - 1 {
+						<-started
+					}
+					cancel()
+				}
+				return tx.Enqueue(uctx, Pending(fmt.Sprintf("c%d", i), fmt.Sprintf("q%d", i), t0))
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		_, err := s.Message(ctx, fmt.Sprintf("c%d", i))
+		if i == cancelled {
+			if !errors.Is(errs[i], context.Canceled) {
+				t.Errorf("the cancelled update returned %v, want its context's error", errs[i])
+			}
+			notFound(t, "the cancelled update's message", err)
+			continue
+		}
+		if errs[i] != nil || err != nil {
+			t.Errorf("update %d: %v, its message: %v; want it committed", i, errs[i], err)
+		}
 	}
 }
