@@ -98,7 +98,6 @@ type Server struct {
 	cache    settingsCache // the tenants' overrides
 	faults   faults        // what the admin API made fail
 	tickets  atomic.Uint64 // the n of ST-{n}-...
-	batch    batch         // the token endpoint's group commits
 	throttle throttle      // failed passwords (throttle.go)
 	// passwordChecks counts password hashes computed for logins: under
 	// guessing it stops growing once the guesses are throttled.

@@ -8,8 +8,9 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Exchanges running at once share transactions: each distinct code gives
-// its own tokens, and of many exchanges of one code exactly one succeeds.
+// Exchanges running at once, which the store commits together: each
+// distinct code gives its own tokens, and of many exchanges of one code
+// exactly one succeeds.
 func TestConcurrentExchanges(t *testing.T) {
 	w := newWorld(t)
 	browser := w.browser()
