@@ -72,7 +72,9 @@ type member[S any] struct {
 	fn       func(s S) error
 	err      error
 	panicked any // what fn panicked with, re-panicked in its caller
-	done     chan struct{}
+	// turn says true when the member is to lead the next group, false
+	// when its outcome is set.
+	turn chan bool
 }
 
 // Run runs fn as a member of a group and returns its outcome: fn's error,
@@ -80,7 +82,7 @@ type member[S any] struct {
 // its writes are rolled back. A member whose ctx has ended before its
 // turn does not run, and fails with ctx's error.
 func (g *Group[S]) Run(ctx context.Context, fn func(s S) error) error {
-	m := &member[S]{ctx: ctx, fn: fn, done: make(chan struct{})}
+	m := &member[S]{ctx: ctx, fn: fn, turn: make(chan bool, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, m)
 	lead := !g.leading
@@ -89,35 +91,39 @@ func (g *Group[S]) Run(ctx context.Context, fn func(s S) error) error {
 	if lead {
 		g.lead()
 	}
-	<-m.done
+	for <-m.turn {
+		g.lead()
+	}
 	if m.panicked != nil {
 		panic(m.panicked)
 	}
 	return m.err
 }
 
-// lead commits groups until no caller waits.
+// lead commits one group, the leader's own member first among those
+// waiting, then hands the lead to the first caller still waiting, so that
+// no caller waits for more than the group before its own and its own
+// (a leader that went on committing groups kept its own caller waiting
+// for all of them). With none waiting the leadership ends: the next
+// caller leads.
 func (g *Group[S]) lead() {
-	for {
-		batch := g.take(Max, true)
-		if len(batch) == 0 {
-			return
-		}
-		g.commit(batch)
+	g.commit(g.take(Max))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.pending) == 0 {
+		g.leading = false
+		return
 	}
+	g.pending[0].turn <- true
 }
 
-// take removes up to n waiting members. If last and none waits, the
-// leadership ends: the next caller leads.
-func (g *Group[S]) take(n int, last bool) []*member[S] {
+// take removes up to n waiting members.
+func (g *Group[S]) take(n int) []*member[S] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n = min(n, len(g.pending))
 	batch := g.pending[:n:n]
 	g.pending = g.pending[n:]
-	if n == 0 && last {
-		g.leading = false
-	}
 	return batch
 }
 
@@ -126,7 +132,7 @@ func (g *Group[S]) take(n int, last bool) []*member[S] {
 func (g *Group[S]) commit(batch []*member[S]) {
 	defer func() {
 		for _, m := range batch {
-			close(m.done)
+			m.turn <- false
 		}
 	}()
 	s, tx, err := g.b.Begin()
@@ -144,7 +150,7 @@ func (g *Group[S]) commit(batch []*member[S]) {
 			return
 		}
 		if i == len(batch)-1 && len(batch) < Max {
-			batch = append(batch, g.take(Max-len(batch), false)...)
+			batch = append(batch, g.take(Max-len(batch))...)
 		}
 	}
 	if err := tx.Commit(); err != nil {

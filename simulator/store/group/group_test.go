@@ -3,9 +3,12 @@ package group
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // fakeTx records what a group runs in its transaction, and fails the
@@ -14,6 +17,7 @@ type fakeTx struct {
 	ran        *[]string
 	failExec   string // the statement that fails
 	failCommit bool
+	onCommit   func() // called as the transaction commits
 }
 
 var errBroken = errors.New("the database broke")
@@ -28,6 +32,9 @@ func (t fakeTx) Exec(statement string) error {
 
 func (t fakeTx) Commit() error {
 	*t.ran = append(*t.ran, "COMMIT")
+	if t.onCommit != nil {
+		t.onCommit()
+	}
 	if t.failCommit {
 		return errBroken
 	}
@@ -122,5 +129,43 @@ func TestEndedContext(t *testing.T) {
 	ran := false
 	if err := w.g.Run(ctx, func(string) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("Run = %v, function ran: %v; want context.Canceled, not run", err, ran)
+	}
+}
+
+// A leader commits its own group and hands the lead to a caller that came
+// meanwhile: it returns without waiting for that caller's group, whose
+// function waits until the first caller has returned.
+func TestLeaderHandsOver(t *testing.T) {
+	var g *Group[string]
+	returned := make(chan struct{})
+	second := make(chan error, 1)
+	var once sync.Once
+	w := newWorld(fakeTx{onCommit: func() {
+		once.Do(func() {
+			go func() {
+				second <- g.Run(context.Background(), func(string) error {
+					select {
+					case <-returned:
+						return nil
+					case <-time.After(10 * time.Second):
+						return errors.New("the first caller had not returned")
+					}
+				})
+			}()
+			for waiting := 0; waiting == 0; {
+				g.mu.Lock()
+				waiting = len(g.pending)
+				g.mu.Unlock()
+				runtime.Gosched()
+			}
+		})
+	}})
+	g = w.g
+	if err := g.Run(t.Context(), func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	close(returned)
+	if err := <-second; err != nil {
+		t.Error(err)
 	}
 }
