@@ -17,10 +17,6 @@ import (
 	"sync"
 )
 
-// Max bounds the transactions committed together: a group waits for its
-// slowest member, and one COMMIT (one WAL write) is shared by them all.
-const Max = 64
-
 // The statements of a member's savepoint, which SQLite and PostgreSQL
 // both take as they are.
 const (
@@ -40,6 +36,10 @@ type Tx interface {
 // Backend is what a group needs of a store: S is the store inside a
 // transaction, which the members' functions get.
 type Backend[S any] struct {
+	// Max bounds the transactions committed together: a group waits for
+	// its slowest member, and one COMMIT (one WAL write) is shared by
+	// them all.
+	Max int
 	// Begin begins a group's transaction. It gets no member's context:
 	// the transaction is the group's, and one member's context ending
 	// must not roll back the others.
@@ -107,7 +107,7 @@ func (g *Group[S]) Run(ctx context.Context, fn func(s S) error) error {
 // for all of them). With none waiting the leadership ends: the next
 // caller leads.
 func (g *Group[S]) lead() {
-	g.commit(g.take(Max))
+	g.commit(g.take(g.b.Max))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.pending) == 0 {
@@ -128,7 +128,7 @@ func (g *Group[S]) take(n int) []*member[S] {
 }
 
 // commit runs the members in one transaction, taking in those that come
-// meanwhile up to Max, and commits it.
+// meanwhile up to the bound, and commits it.
 func (g *Group[S]) commit(batch []*member[S]) {
 	defer func() {
 		for _, m := range batch {
@@ -149,8 +149,8 @@ func (g *Group[S]) commit(batch []*member[S]) {
 			failAll(batch, g.b.Fail(err))
 			return
 		}
-		if i == len(batch)-1 && len(batch) < Max {
-			batch = append(batch, g.take(Max-len(batch))...)
+		if i == len(batch)-1 && len(batch) < g.b.Max {
+			batch = append(batch, g.take(g.b.Max-len(batch))...)
 		}
 	}
 	if err := tx.Commit(); err != nil {

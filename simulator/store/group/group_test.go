@@ -55,6 +55,7 @@ func newWorld(tx fakeTx) *world {
 	w := &world{}
 	tx.ran = &w.ran
 	w.g = New(Backend[string]{
+		Max:   4,
 		Begin: func() (string, Tx, error) { w.ran = append(w.ran, "BEGIN"); return "in tx", tx, nil },
 		Fail: func(err error) error {
 			if err != nil {

@@ -11,8 +11,16 @@ import (
 // transaction that writes holds the write lock until it commits, so the
 // members ran one after another anyway, each paying a commit of its own.
 func grouped(s store) *group.Group[store] {
-	return group.New(group.Backend[store]{Begin: s.begin, Fail: s.health.fail, OK: s.health.ok})
+	return group.New(group.Backend[store]{Max: maxGroup, Begin: s.begin, Fail: s.health.fail, OK: s.health.ok})
 }
+
+// maxGroup bounds a group, well below SQLite's 64. A member that writes
+// takes a subtransaction ID for its savepoint, and so does each of its
+// writes that may be refused (execSaved); past 64 in one transaction the
+// server's cache of them overflows, and until that transaction ends every
+// other session's snapshot (other replicas' too) has to look its IDs up
+// in pg_subtrans.
+const maxGroup = 16
 
 // begin begins a group's transaction, holding the write lock.
 func (s store) begin() (store, group.Tx, error) {

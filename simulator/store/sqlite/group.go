@@ -9,8 +9,12 @@ import (
 // grouped is the group commits of the store s is (package group): with
 // one connection the members ran one after another anyway.
 func grouped(s store) *group.Group[store] {
-	return group.New(group.Backend[store]{Begin: s.begin, Fail: s.health.fail, OK: s.health.ok})
+	return group.New(group.Backend[store]{Max: maxGroup, Begin: s.begin, Fail: s.health.fail, OK: s.health.ok})
 }
+
+// maxGroup bounds a group: it waits for its slowest member, and one
+// COMMIT (one WAL write) is shared by them all.
+const maxGroup = 64
 
 // begin begins a group's transaction on the one connection.
 func (s store) begin() (store, group.Tx, error) {
