@@ -23,6 +23,22 @@ const (
 		trial = excluded.trial, period_type = excluded.period_type, period_number = excluded.period_number, amount = excluded.amount,
 		linear_amount = excluded.linear_amount, disk_size = excluded.disk_size, bandwidth = excluded.bandwidth,
 		expire_time = excluded.expire_time, created_at = excluded.created_at, settled_at = excluded.settled_at`
+	// PutOrder stores an order with keepOrder, which inserts a new one
+	// and updates a stored one whose instance, customer and creation time
+	// stay as stored, leaving out of its SET the columns that only the
+	// indexes orders_instance, orders_customer and orders_created hold;
+	// putOrder, which sets them all, does the rest. SQLite deletes and
+	// inserts again the entry of every index whose columns an update sets,
+	// equal or not, and leaves the others alone: settling a purchase
+	// changes its state and nothing those indexes hold.
+	keepOrder = `INSERT INTO orders (` + orderColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET line_id = excluded.line_id, kind = excluded.kind, product_id = excluded.product_id,
+		sku_code = excluded.sku_code, state = excluded.state, trial = excluded.trial, period_type = excluded.period_type,
+		period_number = excluded.period_number, amount = excluded.amount, linear_amount = excluded.linear_amount,
+		disk_size = excluded.disk_size, bandwidth = excluded.bandwidth, expire_time = excluded.expire_time,
+		settled_at = excluded.settled_at
+		WHERE orders.instance_key = excluded.instance_key AND orders.customer_id = excluded.customer_id
+		AND orders.created_at = excluded.created_at`
 	selectOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`
 	putInstance = `INSERT INTO instances (` + InstanceColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (key) DO UPDATE SET instance_id = excluded.instance_id, product_id = excluded.product_id,
@@ -30,6 +46,14 @@ const (
 		order_line_id = excluded.order_line_id, state = excluded.state, trial = excluded.trial, frozen_by = excluded.frozen_by,
 		expire_at = excluded.expire_at, next_event_at = excluded.next_event_at, created_at = excluded.created_at,
 		updated_at = excluded.updated_at`
+	// PutInstance goes as PutOrder does: keepInstance leaves
+	// instances_customer and instances_created alone.
+	keepInstance = `INSERT INTO instances (` + InstanceColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (key) DO UPDATE SET instance_id = excluded.instance_id, product_id = excluded.product_id,
+		sku_code = excluded.sku_code, order_id = excluded.order_id, order_line_id = excluded.order_line_id,
+		state = excluded.state, trial = excluded.trial, frozen_by = excluded.frozen_by, expire_at = excluded.expire_at,
+		next_event_at = excluded.next_event_at, updated_at = excluded.updated_at
+		WHERE instances.customer_id = excluded.customer_id AND instances.created_at = excluded.created_at`
 	selectInstance = `SELECT ` + InstanceColumns + ` FROM instances WHERE key = ?`
 )
 
@@ -38,9 +62,12 @@ func (tb Tables) PutOrder(ctx context.Context, o simulator.Order) error {
 	if o.ID == "" {
 		return simulator.Errorf(simulator.EINVALID, "orderId", "is required to store an order")
 	}
-	_, err := tb.c.Exec(ctx, putOrder,
-		o.ID, o.LineID, string(o.Kind), o.InstanceKey, o.ProductID, o.SKUCode, o.CustomerID, string(o.State), o.Trial, o.PeriodType,
-		o.PeriodNumber, o.Amount, o.LinearAmount, o.DiskSize, o.Bandwidth, Nanos(o.ExpireTime), Nanos(o.CreatedAt), Nanos(o.SettledAt))
+	row := []any{o.ID, o.LineID, string(o.Kind), o.InstanceKey, o.ProductID, o.SKUCode, o.CustomerID, string(o.State), o.Trial, o.PeriodType,
+		o.PeriodNumber, o.Amount, o.LinearAmount, o.DiskSize, o.Bandwidth, Nanos(o.ExpireTime), Nanos(o.CreatedAt), Nanos(o.SettledAt)}
+	if n, err := tb.c.Exec(ctx, keepOrder, row...); err != nil || n == 1 {
+		return err
+	}
+	_, err := tb.c.Exec(ctx, putOrder, row...)
 	return err
 }
 
@@ -84,9 +111,12 @@ func (tb Tables) PutInstance(ctx context.Context, i simulator.Instance) error {
 	if i.Key == "" {
 		return simulator.Errorf(simulator.EINVALID, "instanceKey", "is required to store an instance")
 	}
-	_, err := tb.c.Exec(ctx, putInstance,
-		i.Key, i.ID, i.ProductID, i.SKUCode, i.CustomerID, i.OrderID, i.OrderLineID, string(i.State), i.Trial, i.FrozenBy,
-		Nanos(i.ExpireAt), Nanos(i.NextEventAt), Nanos(i.CreatedAt), Nanos(i.UpdatedAt))
+	row := []any{i.Key, i.ID, i.ProductID, i.SKUCode, i.CustomerID, i.OrderID, i.OrderLineID, string(i.State), i.Trial, i.FrozenBy,
+		Nanos(i.ExpireAt), Nanos(i.NextEventAt), Nanos(i.CreatedAt), Nanos(i.UpdatedAt)}
+	if n, err := tb.c.Exec(ctx, keepInstance, row...); err != nil || n == 1 {
+		return err
+	}
+	_, err := tb.c.Exec(ctx, putInstance, row...)
 	return err
 }
 

@@ -113,7 +113,7 @@ func Frequent() []string {
 	return []string{
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectUser, selectAuthorisation, selectDepartment, selectTenant, selectTenantByCode, selectClientByID,
-		addNotice, putOrder, selectOrder, putInstance, selectInstance,
+		addNotice, keepOrder, putOrder, selectOrder, keepInstance, putInstance, selectInstance,
 		selectSellerByAK, insertUsage, selectProduct, selectCustomer,
 	}
 }

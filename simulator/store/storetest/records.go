@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -96,6 +97,25 @@ func orderRoundTrip(t *testing.T, s simulator.Store) {
 	if got, err := s.Order(ctx, "CS2"); err != nil || !reflect.DeepEqual(got, inUTC(full)) {
 		t.Errorf("order after an upsert\n got %+v, %v\nwant %+v", got, err, inUTC(full))
 	}
+	// Every column replaced, those a listing finds it by too.
+	full = simulator.Order{
+		ID: "CS2", LineID: "CS2-000002", Kind: simulator.Upgrade, InstanceKey: "CS9-000001", ProductID: "P2", SKUCode: "SKU2",
+		CustomerID: "C2", State: simulator.OrderRefused, PeriodType: "month", PeriodNumber: 1, Amount: "1", LinearAmount: 6,
+		DiskSize: 101, Bandwidth: 21, ExpireTime: t0.Add(2 * time.Hour), CreatedAt: t0.Add(time.Minute), SettledAt: t0.Add(3 * time.Hour),
+	}
+	check(t, s.PutOrder(ctx, full))
+	if got, err := s.Order(ctx, "CS2"); err != nil || !reflect.DeepEqual(got, inUTC(full)) {
+		t.Errorf("order with every column replaced\n got %+v, %v\nwant %+v", got, err, inUTC(full))
+	}
+	for _, f := range []simulator.OrderFilter{{CustomerID: "C1"}, {InstanceKey: "CS1-000001"}} {
+		if os, err := s.Orders(ctx, f); err != nil || len(os) != 0 {
+			t.Errorf("orders of %+v after CS2 moved: %v, %v", f, keys(os, func(o simulator.Order) string { return o.ID }), err)
+		}
+	}
+	for _, f := range []simulator.OrderFilter{{CustomerID: "C2"}, {InstanceKey: "CS9-000001"}, {ProductID: "P2", State: simulator.OrderRefused}} {
+		os, err := s.Orders(ctx, f)
+		same(t, fmt.Sprintf("orders of %+v", f), keys(os, func(o simulator.Order) string { return o.ID }), err, "CS2")
+	}
 }
 
 // Every filter field narrows the listing; orders go oldest first by
@@ -182,6 +202,21 @@ func instanceRoundTrip(t *testing.T, s simulator.Store) {
 	if got, err := s.Instance(ctx, full.Key); err != nil || !reflect.DeepEqual(got, inUTC(full)) {
 		t.Errorf("instance after an upsert\n got %+v, %v\nwant %+v", got, err, inUTC(full))
 	}
+	// Every column replaced, those a listing finds it by too.
+	full = simulator.Instance{
+		Key: "CS1-000001", ID: "i-merchant-2", ProductID: "P2", SKUCode: "SKU2", CustomerID: "C2", OrderID: "CS5",
+		OrderLineID: "CS5-000001", State: simulator.Active, ExpireAt: t0.Add(time.Hour), NextEventAt: t0.Add(time.Hour),
+		CreatedAt: t0.Add(time.Minute), UpdatedAt: t0.Add(time.Hour),
+	}
+	check(t, s.PutInstance(ctx, full))
+	if got, err := s.Instance(ctx, full.Key); err != nil || !reflect.DeepEqual(got, inUTC(full)) {
+		t.Errorf("instance with every column replaced\n got %+v, %v\nwant %+v", got, err, inUTC(full))
+	}
+	if is, err := s.Instances(ctx, simulator.InstanceFilter{CustomerID: "C1"}); err != nil || len(is) != 0 {
+		t.Errorf("instances of C1 after CS1-000001 moved: %v, %v", keys(is, func(i simulator.Instance) string { return i.Key }), err)
+	}
+	is, err := s.Instances(ctx, simulator.InstanceFilter{CustomerID: "C2", ProductID: "P2", ID: "i-merchant-2"})
+	same(t, "instances of C2", keys(is, func(i simulator.Instance) string { return i.Key }), err, "CS1-000001")
 }
 
 func instanceFilters(t *testing.T, s simulator.Store) {
