@@ -27,7 +27,8 @@ const (
 	// dueSkipping is dueMessages less the queues of one array (?2) and
 	// the origins of another (?3), within the first window (?4) pending
 	// due messages in due order. Fewer than the limit (?5) found there,
-	// dueByOrigin reads on.
+	// dueByOrigin reads on, unless dueInWindow says the window held every
+	// due message.
 	dueSkipping = `SELECT ` + messageColumns + ` FROM (
 			SELECT id AS w_id, next_attempt_at AS w_at, seq AS w_seq, origin AS w_origin, queue AS w_queue FROM messages
 			WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?4) w
@@ -60,6 +61,13 @@ const (
 			ORDER BY h.next_attempt_at, h.seq LIMIT ?4) m
 		WHERE o.origin IS NOT NULL AND o.origin <> ALL (?3::text[])
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?4`
+	// dueInWindow counts the due messages in dueSkipping's window (?2):
+	// fewer than the window, and dueSkipping has seen them all, so reading
+	// on origin by origin would find nothing more. Without a backlog, where
+	// a read that skips nearly always finds fewer heads than it wants, it
+	// did that read every time.
+	dueInWindow = `SELECT count(*) FROM (SELECT 1 FROM messages
+		WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 LIMIT ?2) w`
 	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
 	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
 	insertAttempt = `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
@@ -110,7 +118,9 @@ const dueWindow = 256
 // the first dueWindow due messages in due order; when they hold fewer
 // heads than it wants, it reads origin by origin, where a skipped
 // origin's heads are not read at all, however many: a merchant at its
-// bound with a backlog no longer makes every read walk it.
+// bound with a backlog no longer makes every read walk it. With fewer due
+// messages than the window, the first read has seen them all and is the
+// answer.
 func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Message, error) {
 	if err := record.Positive(f.Limit); err != nil {
 		return nil, err
@@ -122,6 +132,13 @@ func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Mess
 	due, err := record.List(ctx, s.conn, scanMessage, dueSkipping, record.Nanos(f.Now), queues, origins, dueWindow, f.Limit)
 	if err != nil || len(due) == f.Limit {
 		return due, err
+	}
+	var inWindow int
+	if err := s.conn.QueryRow(ctx, dueInWindow, record.Nanos(f.Now), dueWindow).Scan(&inWindow); err != nil {
+		return nil, s.conn.Fail(err)
+	}
+	if inWindow < dueWindow {
+		return due, nil
 	}
 	return record.List(ctx, s.conn, scanMessage, dueByOrigin, record.Nanos(f.Now), queues, origins, f.Limit)
 }

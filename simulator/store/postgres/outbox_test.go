@@ -48,16 +48,23 @@ func TestMigratesMessageOrigins(t *testing.T) {
 }
 
 func BenchmarkDueSaturated(b *testing.B) {
-	storetest.BenchmarkDueSaturated(b, func(b *testing.B) simulator.Store {
-		db, err := Open(b.Context(), cluster.DB(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		return db
-	}, func(b *testing.B, s simulator.Store) {
+	storetest.BenchmarkDueSaturated(b, openBench, func(b *testing.B, s simulator.Store) {
 		if _, err := s.(*DB).pool.Exec(b.Context(), "ANALYZE messages"); err != nil {
 			b.Fatal(err)
 		}
 	})
+}
+
+func BenchmarkDueFew(b *testing.B) { storetest.BenchmarkDueFew(b, openBench) }
+
+func BenchmarkPurchaseWrites(b *testing.B) { storetest.BenchmarkPurchaseWrites(b, openBench) }
+
+// openBench opens a new store in a database of its own.
+func openBench(b *testing.B) simulator.Store {
+	db, err := Open(b.Context(), cluster.DB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
 }

@@ -226,7 +226,7 @@ type statements map[string]*sql.Stmt
 func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
-		enqueueMessage, dueMessages, dueSkipping, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
+		enqueueMessage, dueMessages, dueSkipping, dueInWindow, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
 		dueInstances, selectInstancesByID, group.Savepoint, group.RollbackTo, group.Release,
 	) {
 		st, err := db.PrepareContext(ctx, query)

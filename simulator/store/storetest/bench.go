@@ -74,3 +74,78 @@ func flush(b *testing.B, s simulator.Store, ms []simulator.Message) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkDueFew times the outbox read the deliverer makes most often
+// under a steady load without a backlog: one merchant with 7 attempts in
+// flight and 3 more heads due, read with room for 9 (the merchant's free
+// place and another merchant's worth). The read finds fewer heads than
+// it wants, all it can; compare it with BenchmarkDueSaturated's
+// backlog=0, which finds as many as it wants.
+func BenchmarkDueFew(b *testing.B, open func(b *testing.B) simulator.Store) {
+	s := open(b)
+	f := simulator.DueFilter{Now: t0.Add(time.Hour), Limit: 9}
+	var ms []simulator.Message
+	for i := range 10 {
+		q := fmt.Sprintf("Q%02d", i)
+		ms = append(ms, Pending("m"+q, q, t0))
+		if i < 7 {
+			f.SkipQueues = append(f.SkipQueues, q) // in flight
+		}
+	}
+	flush(b, s, ms)
+	b.ResetTimer()
+	for b.Loop() {
+		due, err := s.Due(b.Context(), f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(due) != 3 || due[0].Queue != "Q07" {
+			b.Fatalf("read %v; want the 3 heads Q07, Q08, Q09", ids(due))
+		}
+	}
+}
+
+// BenchmarkPurchaseWrites times what a purchase writes of its order and
+// instance: both stored new in one transaction, then, in another, read
+// back and stored again settled (the order COMPLETED, the instance ACTIVE
+// with the merchant's instanceId and its next event), as the engine does
+// when the merchant acknowledges. open returns a new, empty store.
+func BenchmarkPurchaseWrites(b *testing.B, open func(b *testing.B) simulator.Store) {
+	s := open(b)
+	ctx := b.Context()
+	n := 0
+	for b.Loop() {
+		n++
+		o := order(fmt.Sprintf("CS%08d", n), "P1", t0.Add(time.Duration(n)))
+		i := instance(o.LineID, "P1", o.CreatedAt)
+		i.ID, i.State = "", simulator.Provisioning
+		err := s.Update(ctx, func(tx simulator.Tx) error {
+			if err := tx.PutOrder(ctx, o); err != nil {
+				return err
+			}
+			return tx.PutInstance(ctx, i)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = s.Update(ctx, func(tx simulator.Tx) error {
+			o, err := tx.Order(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			o.State, o.SettledAt = simulator.OrderCompleted, t0.Add(time.Hour)
+			if err := tx.PutOrder(ctx, o); err != nil {
+				return err
+			}
+			i, err := tx.Instance(ctx, i.Key)
+			if err != nil {
+				return err
+			}
+			i.ID, i.State, i.NextEventAt, i.UpdatedAt = "i-"+o.ID, simulator.Active, t0.Add(720*time.Hour), t0.Add(time.Hour)
+			return tx.PutInstance(ctx, i)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
