@@ -281,16 +281,34 @@ func (s store) exec(ctx context.Context, query string, args ...any) (res sql.Res
 		})
 		return res, err
 	}
-	res, err = s.on(ctx, query).ExecContext(ctx, query, args...)
+	if err := ctx.Err(); err != nil {
+		// Not started: it would be interrupted at once (detached).
+		return nil, err
+	}
+	res, err = s.on(ctx, query).ExecContext(s.detached(ctx), query, args...)
 	return res, s.health.fail(err)
 }
 
 func (s store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.on(ctx, query).QueryContext(ctx, query, args...)
+	return s.on(ctx, query).QueryContext(s.detached(ctx), query, args...)
 }
 
 func (s store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.on(ctx, query).QueryRowContext(ctx, query, args...)
+	return s.on(ctx, query).QueryRowContext(s.detached(ctx), query, args...)
+}
+
+// detached is the context a statement runs with in a transaction, ctx
+// being its caller's: there, a statement once started runs to its end.
+// The driver stops a statement whose context ends by interrupting the
+// connection, and SQLite rolls back the whole transaction of a write it
+// interrupts: in a group's, every member's work, not only the one whose
+// caller went away. Such a member fails at its next write instead (exec
+// starts none once its context has ended), rolled back alone.
+func (s store) detached(ctx context.Context) context.Context {
+	if s.tx == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // prepared runs its statement, whose query it already has.
