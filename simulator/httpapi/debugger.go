@@ -223,7 +223,19 @@ func (a *api) sendDebugCall(w http.ResponseWriter, r *http.Request) (int, any, e
 	if len(in.Params) == 0 || string(in.Params) == "null" {
 		// Left out, the parameters are the form's, as the page sends the
 		// form untouched: a bare activity is no call the marketplace makes.
-		f, err := a.debugForm(ctx, p, in.Activity, "")
+		if err := engine.CheckDebugActivity(p, in.Activity); err != nil {
+			return 0, nil, err
+		}
+		id, err := a.debuggedInstance(ctx, p)
+		if err != nil {
+			return 0, nil, err
+		}
+		if purchase := engine.DebugActivities(p)[0]; id == "" && in.Activity != purchase {
+			// The form's placeholder would go to the merchant as the
+			// instanceId.
+			return 0, nil, simulator.Errorf(simulator.ECONFLICT, "params", "no instanceId to send: product %s has no debugger %s the merchant acknowledged with one yet; send %s first, or give params with the merchant's instanceId", p.ID, purchase, purchase)
+		}
+		f, err := a.debugForm(ctx, p, in.Activity, id)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -169,6 +169,15 @@ func TestDebuggerLicenseFiveCases(t *testing.T) {
 func TestDebuggerFillsLeftOutParamsFromTheForm(t *testing.T) {
 	w := newWorld(t, schedule.NewVirtual(t0))
 	w.catalogue()
+	// Before a debugger purchase there is no instanceId to fill in: the
+	// form's placeholder is not sent.
+	a := w.call("POST", "/admin/v1/products/p1/debugger", `{"activity":"queryInstance"}`)
+	if a.status != http.StatusConflict || !strings.Contains(a.get("error.message").String(), "send newInstance first") {
+		t.Errorf("queryInstance without params before any purchase: %d %s, want 409 saying to send newInstance first", a.status, a.body)
+	}
+	if got := w.merchant.Activities(); len(got) != 0 {
+		t.Errorf("a refused call reached the merchant: %v", got)
+	}
 	var purchase gjson.Result
 	for _, c := range []struct{ activity, body string }{
 		{"newInstance", `{"activity":"newInstance"}`},
