@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/kgsim/kgsim/simulator/store/record"
 	"github.com/kgsim/kgsim/simulator/store/storetest"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestMigratesKitKind(t *testing.T) {
 	ctx := t.Context()
 	url, pool := atVersion(t, 4)
-	_, err := pool.Exec(ctx, `INSERT INTO messages (`+messageColumns+`, seq) VALUES
+	_, err := pool.Exec(ctx, `INSERT INTO messages (`+record.MessageColumns+`, seq) VALUES
 		('k', 'KIT', 'kit', 'tenantSync', 'kit/T1/A1', 'P1', 'CS1', '', '', '', 'http://m.example/kit', '{}', 'STOPPED_AWAITING_MANUAL_RESTART', 1, 1, 0, 1, 1),
 		('d', 'DEBUG', 'v2', 'newInstance', 'debug/P1', 'P1', '', '', '', '', 'http://m.example/p', '{}', 'SUCCEEDED', 1, 1, 0, 2, 2)`)
 	if err != nil {

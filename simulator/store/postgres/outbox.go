@@ -2,25 +2,20 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 
 	"github.com/kgsim/kgsim/simulator"
 	"github.com/kgsim/kgsim/simulator/store/record"
 )
 
-const messageColumns = `id, kind, protocol, activity, queue, product_id, order_id, order_line_id, instance_id,
-	customer_id, url, params, outcome, attempts, first_attempt, next_attempt_at, created_at`
-
 // The outbox's queries. seq, one more than the highest, is taken under
 // the write lock, so it is the order in which enqueues committed.
 const (
-	enqueueMessage = `INSERT INTO messages (` + messageColumns + `, origin, seq)
+	enqueueMessage = `INSERT INTO messages (` + record.MessageColumns + `, origin, seq)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM messages))
 		ON CONFLICT (id) DO NOTHING`
 	// Due walks messages_due and looks each head up in messages_head.
-	dueMessages = `SELECT ` + messageColumns + ` FROM messages m
+	dueMessages = `SELECT ` + record.MessageColumns + ` FROM messages m
 		WHERE m.outcome = 'PENDING' AND m.next_attempt_at <= ?
 		AND m.seq = (SELECT min(seq) FROM messages WHERE queue = m.queue AND outcome = 'PENDING')
 		ORDER BY m.next_attempt_at, m.seq LIMIT ?`
@@ -29,7 +24,7 @@ const (
 	// due messages in due order. Fewer than the limit (?5) found there,
 	// dueByOrigin reads on, unless dueInWindow says the window held every
 	// due message.
-	dueSkipping = `SELECT ` + messageColumns + ` FROM (
+	dueSkipping = `SELECT ` + record.MessageColumns + ` FROM (
 			SELECT id AS w_id, next_attempt_at AS w_at, seq AS w_seq, origin AS w_origin, queue AS w_queue FROM messages
 			WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?4) w
 		JOIN messages m ON m.id = w.w_id
@@ -53,8 +48,8 @@ const (
 			UNION ALL
 			SELECT (SELECT m.origin FROM messages m WHERE m.outcome = 'PENDING' AND m.origin > o.origin ORDER BY m.origin LIMIT 1)
 			FROM origins o WHERE o.origin IS NOT NULL)
-		SELECT ` + messageColumns + ` FROM origins o CROSS JOIN LATERAL (
-			SELECT ` + messageColumns + `, h.seq FROM messages h
+		SELECT ` + record.MessageColumns + ` FROM origins o CROSS JOIN LATERAL (
+			SELECT ` + record.MessageColumns + `, h.seq FROM messages h
 			WHERE h.origin = o.origin AND h.outcome = 'PENDING' AND h.next_attempt_at <= ?1
 			AND h.queue <> ALL (?2::text[])
 			AND h.seq <= (SELECT min(seq) FROM messages WHERE queue = h.queue AND outcome = 'PENDING')
@@ -68,18 +63,11 @@ const (
 	// did that read every time.
 	dueInWindow = `SELECT count(*) FROM (SELECT 1 FROM messages
 		WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 LIMIT ?2) w`
-	selectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
-	updateMessage = `UPDATE messages SET outcome = ?, attempts = ?, first_attempt = ?, next_attempt_at = ? WHERE id = ?`
-	insertAttempt = `INSERT INTO attempts (message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict)
-		VALUES (?,?,?,?,?,?,?,?,?,?)`
+	selectMessage = `SELECT ` + record.MessageColumns + ` FROM messages WHERE id = ?`
 	// The partial index messages_due holds only pending messages: counting
 	// them costs the outbox depth, not the history.
 	countPending = `SELECT count(*) FROM messages WHERE outcome = 'PENDING'`
 )
-
-func noMessage(id string) error {
-	return simulator.Errorf(simulator.ENOTFOUND, "message", "no message %s", id)
-}
 
 // Enqueue stores new pending messages, all or none, each after every
 // message enqueued before it: seq is one more than the highest so far. A
@@ -126,10 +114,10 @@ func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Mess
 		return nil, err
 	}
 	if len(f.SkipQueues) == 0 && len(f.SkipOrigins) == 0 {
-		return record.List(ctx, s.conn, scanMessage, dueMessages, record.Nanos(f.Now), f.Limit)
+		return record.List(ctx, s.conn, record.ScanMessage, dueMessages, record.Nanos(f.Now), f.Limit)
 	}
 	queues, origins := nonNilStrings(f.SkipQueues), nonNilStrings(f.SkipOrigins)
-	due, err := record.List(ctx, s.conn, scanMessage, dueSkipping, record.Nanos(f.Now), queues, origins, dueWindow, f.Limit)
+	due, err := record.List(ctx, s.conn, record.ScanMessage, dueSkipping, record.Nanos(f.Now), queues, origins, dueWindow, f.Limit)
 	if err != nil || len(due) == f.Limit {
 		return due, err
 	}
@@ -140,7 +128,7 @@ func (s store) Due(ctx context.Context, f simulator.DueFilter) ([]simulator.Mess
 	if inWindow < dueWindow {
 		return due, nil
 	}
-	return record.List(ctx, s.conn, scanMessage, dueByOrigin, record.Nanos(f.Now), queues, origins, f.Limit)
+	return record.List(ctx, s.conn, record.ScanMessage, dueByOrigin, record.Nanos(f.Now), queues, origins, f.Limit)
 }
 
 func nonNilStrings(v []string) []string {
@@ -150,132 +138,9 @@ func nonNilStrings(v []string) []string {
 	return v
 }
 
-func scanMessage(s record.Row) (simulator.Message, error) {
-	var m simulator.Message
-	var protocol, outcome string
-	var first, next, created int64
-	err := s.Scan(&m.ID, &m.Kind, &protocol, &m.Activity, &m.Queue, &m.ProductID, &m.OrderID, &m.OrderLineID, &m.InstanceID,
-		&m.CustomerID, &m.URL, &m.Params, &outcome, &m.Attempts, &first, &next, &created)
-	m.Protocol, m.Outcome = simulator.Protocol(protocol), simulator.Outcome(outcome)
-	m.FirstAttempt, m.NextAttemptAt, m.CreatedAt = record.FromNanos(first), record.FromNanos(next), record.FromNanos(created)
-	return m, err
-}
-
-// Message returns one stored message.
-func (s store) Message(ctx context.Context, id string) (simulator.Message, error) {
-	return record.One(ctx, s.conn, scanMessage, noMessage(id), selectMessage, id)
-}
-
-// Messages lists messages in enqueue order, or its reverse.
-func (s store) Messages(ctx context.Context, f simulator.MessageFilter) ([]simulator.Message, error) {
-	var w record.Where
-	w.Eq("kind", f.Kind)
-	w.Eq("protocol", string(f.Protocol))
-	w.Eq("product_id", f.ProductID)
-	w.Eq("order_id", f.OrderID)
-	w.Eq("queue", f.Queue)
-	w.Eq("activity", f.Activity)
-	w.Eq("instance_id", f.InstanceID)
-	w.Eq("outcome", string(f.Outcome))
-	if !f.Since.IsZero() {
-		w.Add("created_at >= ?", record.Nanos(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.Add("created_at < ?", record.Nanos(f.Until))
-	}
-	clause, args, err := w.SQL(dialect(), w.Page("messages", "id", []string{"seq"}, f.Page), f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return record.List(ctx, s.conn, scanMessage, `SELECT `+messageColumns+` FROM messages`+clause, args...)
-}
-
 // Pending counts the pending messages.
 func (s store) Pending(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, countPending).Scan(&n)
 	return n, err
-}
-
-// PutMessage updates a stored message's delivery state: Outcome,
-// Attempts, FirstAttempt and NextAttemptAt. Its other fields, and its
-// place in its queue, stay as enqueued.
-func (s store) PutMessage(ctx context.Context, m simulator.Message) error {
-	res, err := s.exec(ctx, updateMessage,
-		string(m.Outcome), m.Attempts, record.Nanos(m.FirstAttempt), record.Nanos(m.NextAttemptAt), m.ID)
-	if err != nil {
-		return err
-	}
-	return exists(res, noMessage(m.ID))
-}
-
-// attemptRequest and attemptResponse are the JSON columns of an attempt:
-// the parts nobody queries by.
-type attemptRequest struct {
-	Method, URL                                                 string
-	Header                                                      http.Header
-	TimeStamp, Timestamp, Nonce, BodyHMAC, Canonical, Signature string `json:",omitempty"`
-}
-
-type attemptResponse struct {
-	Header                 http.Header `json:",omitempty"`
-	Truncated              bool        `json:",omitempty"`
-	Error, Detail, Message string      `json:",omitempty"`
-	Warnings               []string    `json:",omitempty"`
-}
-
-// RecordAttempt stores an attempt and its message's new state together, so
-// a crash leaves either both or neither.
-func (s store) RecordAttempt(ctx context.Context, a simulator.Attempt, m simulator.Message) error {
-	req, err := json.Marshal(attemptRequest{a.Method, a.URL, a.Header, a.TimeStamp, a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature})
-	if err != nil {
-		return err
-	}
-	resp, err := json.Marshal(attemptResponse{a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings})
-	if err != nil {
-		return err
-	}
-	return s.atomic(ctx, func(s store) error {
-		if _, err := s.exec(ctx, insertAttempt, a.MessageID, a.N, record.Nanos(a.StartedAt), record.Nanos(a.FinishedAt), string(req), nonNil(a.Body), a.Status, string(resp),
-			nonNil(a.ResponseBody), string(a.Verdict)); err != nil {
-			return fmt.Errorf("record attempt %d of %s: %w", a.N, a.MessageID, err)
-		}
-		return s.PutMessage(ctx, m)
-	})
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
-// Attempts returns a message's attempts in order.
-func (s store) Attempts(ctx context.Context, messageID string) ([]simulator.Attempt, error) {
-	return record.List(ctx, s.conn, scanAttempt, `SELECT message_id, n, started_at, finished_at, request, body, status, response, response_body, verdict
-		FROM attempts WHERE message_id = ? ORDER BY n`, messageID)
-}
-
-func scanAttempt(s record.Row) (simulator.Attempt, error) {
-	var a simulator.Attempt
-	var started, finished int64
-	var req, resp []byte
-	var verdict string
-	if err := s.Scan(&a.MessageID, &a.N, &started, &finished, &req, &a.Body, &a.Status, &resp, &a.ResponseBody, &verdict); err != nil {
-		return a, err
-	}
-	a.StartedAt, a.FinishedAt, a.Verdict = record.FromNanos(started), record.FromNanos(finished), simulator.Verdict(verdict)
-	var rq attemptRequest
-	var rs attemptResponse
-	if err := json.Unmarshal(req, &rq); err != nil {
-		return a, err
-	}
-	if err := json.Unmarshal(resp, &rs); err != nil {
-		return a, err
-	}
-	a.Method, a.URL, a.Header = rq.Method, rq.URL, rq.Header
-	a.TimeStamp, a.Timestamp, a.Nonce, a.BodyHMAC, a.Canonical, a.Signature = rq.TimeStamp, rq.Timestamp, rq.Nonce, rq.BodyHMAC, rq.Canonical, rq.Signature
-	a.ResponseHeader, a.ResponseTruncated, a.Error, a.Detail, a.Message, a.Warnings = rs.Header, rs.Truncated, rs.Error, rs.Detail, rs.Message, rs.Warnings
-	return a, nil
 }

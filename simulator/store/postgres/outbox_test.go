@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kgsim/kgsim/simulator"
+	"github.com/kgsim/kgsim/simulator/store/record"
 	"github.com/kgsim/kgsim/simulator/store/storetest"
 )
 
@@ -18,7 +19,7 @@ func TestMigratesMessageOrigins(t *testing.T) {
 		"http://a.example/p?q=http://b.example/", "opaque", "",
 	}
 	for i, u := range urls {
-		_, err := pool.Exec(ctx, `INSERT INTO messages (`+messageColumns+`, seq)
+		_, err := pool.Exec(ctx, `INSERT INTO messages (`+record.MessageColumns+`, seq)
 			VALUES ($1, 'LIFECYCLE', 'V2', 'newInstance', $1, 'P1', '', '', '', '', $2, '{}', 'PENDING', 0, 0, 0, 0, $3)`,
 			string(rune('a'+i)), u, i+1)
 		if err != nil {

@@ -63,6 +63,11 @@ type Dialect struct {
 	// Limit is a LIMIT's placeholder, Unlimited its argument for no limit.
 	Limit     string
 	Unlimited any
+	// NotByIndex, put before a column in a WHERE, keeps the planner from
+	// choosing that column's index: SQLite's "+". Without it SQLite may
+	// read an order's messages by the index of their status, every message
+	// that has it.
+	NotByIndex string
 }
 
 // Tables implements the store's methods on the tables both back ends
@@ -113,7 +118,7 @@ func Frequent() []string {
 	return []string{
 		addCode, consumeCode, addToken, selectTokenByAccess, selectTokenByRefresh, consumeRefresh, consumeTicket,
 		selectUser, selectAuthorisation, selectDepartment, selectTenant, selectTenantByCode, selectClientByID,
-		addNotice, keepOrder, putOrder, selectOrder, keepInstance, putInstance, selectInstance,
+		addNotice, selectMessage, updateMessage, insertAttempt, keepOrder, putOrder, selectOrder, keepInstance, putInstance, selectInstance,
 		selectSellerByAK, insertUsage, selectProduct, selectCustomer,
 	}
 }

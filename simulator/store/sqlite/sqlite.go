@@ -204,7 +204,7 @@ func (s store) in(tx *sql.Tx) store {
 // would otherwise be parsed twice whenever its limit differs from the
 // one it was prepared with. LIMIT -1 is none.
 func dialect() record.Dialect {
-	return record.Dialect{Limit: "?+0", Unlimited: -1}
+	return record.Dialect{Limit: "?+0", Unlimited: -1, NotByIndex: "+"}
 }
 
 // atomic runs fn with several statements as one transaction: a new one
@@ -226,7 +226,7 @@ type statements map[string]*sql.Stmt
 func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	hot := statements{}
 	for _, query := range append(record.Frequent(),
-		enqueueMessage, dueMessages, dueSkipping, dueInWindow, dueByOrigin, selectMessage, updateMessage, insertAttempt, countPending,
+		enqueueMessage, dueMessages, dueSkipping, dueInWindow, dueByOrigin, countPending,
 		dueInstances, selectInstancesByID, group.Savepoint, group.RollbackTo, group.Release,
 	) {
 		st, err := db.PrepareContext(ctx, query)

@@ -85,7 +85,7 @@ func TestMigratesVersion2(t *testing.T) {
 	// As version 2 enqueued them: 02 before 01 in queue q.
 	msgs := []simulator.Message{storetest.Pending("02", "q", t0), storetest.Pending("01", "q", t0), storetest.Pending("03", "r", t0.Add(time.Hour))}
 	for _, m := range msgs {
-		if _, err := v2.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := v2.ExecContext(ctx, `INSERT INTO messages (`+record.MessageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			m.ID, m.Kind, string(m.Protocol), m.Activity, m.Queue, m.ProductID, m.OrderID, m.OrderLineID, m.InstanceID, m.CustomerID,
 			m.URL, m.Params, string(m.Outcome), m.Attempts, record.Nanos(m.FirstAttempt), record.Nanos(m.NextAttemptAt), record.Nanos(m.CreatedAt)); err != nil {
 			t.Fatal(err)
@@ -154,7 +154,7 @@ func TestLookupsUseAnIndexOnEveryColumn(t *testing.T) {
 	defer db.Close()
 	for query, want := range map[string]string{
 		`SELECT ` + record.InstanceColumns + ` FROM instances WHERE product_id = ? AND instance_id = ? ORDER BY created_at, seq`: "product_id=? AND instance_id=?",
-		`SELECT ` + messageColumns + ` FROM messages WHERE queue = ? ORDER BY seq`:                                               "USING INDEX messages_queue (queue=?)",
+		`SELECT ` + record.MessageColumns + ` FROM messages WHERE queue = ? ORDER BY seq`:                                        "USING INDEX messages_queue (queue=?)",
 	} {
 		rows, err := db.db.Query(`EXPLAIN QUERY PLAN `+query, "a", "b")
 		if err != nil {
