@@ -63,7 +63,6 @@ const (
 	// did that read every time.
 	dueInWindow = `SELECT count(*) FROM (SELECT 1 FROM messages
 		WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 LIMIT ?2) w`
-	selectMessage = `SELECT ` + record.MessageColumns + ` FROM messages WHERE id = ?`
 	// The partial index messages_due holds only pending messages: counting
 	// them costs the outbox depth, not the history.
 	countPending = `SELECT count(*) FROM messages WHERE outcome = 'PENDING'`

@@ -68,7 +68,6 @@ const (
 	// did that read every time.
 	dueInWindow = `SELECT count(*) FROM (SELECT 1 FROM messages INDEXED BY messages_due
 		WHERE outcome = 'PENDING' AND next_attempt_at <= ?1 LIMIT ?2+0)`
-	selectMessage = `SELECT ` + record.MessageColumns + ` FROM messages WHERE id = ?`
 	// The partial index messages_due holds only pending messages: counting
 	// them costs the outbox depth, not the history.
 	countPending = `SELECT count(*) FROM messages INDEXED BY messages_due WHERE outcome = 'PENDING'`
