@@ -37,6 +37,12 @@ func (t groupTx) Exec(statement string) error {
 	return err
 }
 
-func (t groupTx) Commit() error { return t.s.tx.Commit() }
+func (t groupTx) Commit() error {
+	if err := t.s.tx.Commit(); err != nil {
+		return err
+	}
+	t.s.ckpt.committed()
+	return nil
+}
 
 func (t groupTx) Rollback() { t.s.tx.Rollback() }

@@ -14,6 +14,7 @@ import (
 // SQLite's primary result codes that say the database, not the request,
 // is at fault.
 const (
+	sqliteBusy    = 5
 	sqliteIOErr   = 10
 	sqliteCorrupt = 11
 	sqliteFull    = 13

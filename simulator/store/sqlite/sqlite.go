@@ -65,8 +65,12 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 	// write (an eighth of kgsim serve's CPU on purchases). It serves only
 	// rolling back to a savepoint inside an open transaction, so a crash
 	// loses nothing it held: the WAL alone makes commits durable.
+	//
+	// The WAL's pages are copied into the database file beside the
+	// writer, which checkpoints only to start the WAL over
+	// (checkpoint.go).
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)" +
-		"&_pragma=temp_store(MEMORY)&_txlock=immediate"
+		"&_pragma=temp_store(MEMORY)&_txlock=immediate" + fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointAt)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -91,6 +95,13 @@ func openFile(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	s := store{db: db, hot: hot, health: h, memo: newMemo()}
+	if path != ":memory:" {
+		if s.ckpt, err = startCheckpointer(path, h); err != nil {
+			hot.close()
+			db.Close()
+			return nil, err
+		}
+	}
 	s.group = grouped(s)
 	return &DB{store: s.in(nil)}, nil
 }
@@ -155,10 +166,11 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 
 // Close closes the database and lets go of its lock.
 func (d *DB) Close() error {
-	for _, st := range d.hot {
-		st.Close()
-	}
-	err := d.db.Close()
+	// The checkpointer first: the last connection to close checkpoints
+	// what is left and removes the WAL, and that is the writer's.
+	err := d.ckpt.close()
+	d.hot.close()
+	err = errors.Join(err, d.db.Close())
 	if d.lock != nil {
 		d.lock.Close()
 	}
@@ -176,6 +188,7 @@ type store struct {
 	health        *health
 	group         *group.Group[store]
 	memo          *memo
+	ckpt          *checkpointer // nil for ":memory:"
 
 	// inTx are the hot statements bound to tx, each once: the members of
 	// a group commit run the same few, and binding one anew for every
@@ -231,14 +244,18 @@ func prepare(ctx context.Context, db *sql.DB) (statements, error) {
 	) {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
-			for _, st := range hot {
-				st.Close()
-			}
+			hot.close()
 			return nil, fmt.Errorf("prepare %q: %w", query, err)
 		}
 		hot[query] = st
 	}
 	return hot, nil
+}
+
+func (h statements) close() {
+	for _, st := range h {
+		st.Close()
+	}
 }
 
 // querier is what *sql.DB, *sql.Tx and prepared have in common.
