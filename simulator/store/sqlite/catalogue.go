@@ -16,16 +16,9 @@ func (s store) PutProduct(ctx context.Context, p simulator.Product) error {
 }
 
 // Product returns one stored product, from the memo if it holds it.
+// Every purchase reads its product and customer in its transaction.
 func (s store) Product(ctx context.Context, id string) (simulator.Product, error) {
-	read := func() (simulator.Product, error) { return s.Tables.Product(ctx, id) }
-	if s.tx != nil {
-		// Every purchase reads its product in its transaction.
-		if p, ok := recall(s.memo, s.memo.products, id); ok {
-			return cloneProduct(p), nil
-		}
-		return read()
-	}
-	p, err := remembered(s.memo, s.memo.products, id, read)
+	p, err := fromMemo(s, s.memo.products, id, func() (simulator.Product, error) { return s.Tables.Product(ctx, id) })
 	return cloneProduct(p), err
 }
 
@@ -40,12 +33,5 @@ func (s store) PutCustomer(ctx context.Context, c simulator.Customer) error {
 
 // Customer returns one stored customer, from the memo if it holds it.
 func (s store) Customer(ctx context.Context, id string) (simulator.Customer, error) {
-	read := func() (simulator.Customer, error) { return s.Tables.Customer(ctx, id) }
-	if s.tx != nil {
-		if c, ok := recall(s.memo, s.memo.customers, id); ok {
-			return c, nil
-		}
-		return read()
-	}
-	return remembered(s.memo, s.memo.customers, id, read)
+	return fromMemo(s, s.memo.customers, id, func() (simulator.Customer, error) { return s.Tables.Customer(ctx, id) })
 }

@@ -14,16 +14,18 @@ import (
 // file is locked to one process, every write goes through this store, and
 // a write forgets what it changes.
 //
-// Only reads outside a transaction fill it. A transaction's reads must
-// see its own writes, and must not fill it with what may still be rolled
-// back. A write forgets before it commits, and a read outside it cannot
-// run meanwhile: the DB's one connection is the transaction's until it
-// ends, commit or rollback, so what the read then finds is what the
+// A write forgets before it commits, and a read outside it cannot run
+// meanwhile: the DB's one connection is the transaction's until it ends,
+// commit or rollback, so what the read then finds is what the
 // transaction left. A read that began before the write and ends after it
 // keeps nothing: every write moves the generation on. A transaction's
-// read may still take what the memo holds (recall): the record as last
-// committed, which is what the transaction sees unless it wrote the
-// record itself, and then the write forgot it.
+// read takes what the memo holds: the record as last committed, which is
+// what the transaction sees unless it wrote the record itself, and then
+// the write forgot it. It fills the memo only while the generation is
+// the one its transaction began with: no write of a remembered record
+// has run in the transaction (nor could one run outside it), so what it
+// read is committed, and stays so should the transaction roll back. A
+// read after such a write may see what is rolled back, and keeps nothing.
 type memo struct {
 	mu        sync.Mutex
 	gen       uint64
@@ -44,8 +46,16 @@ func newMemo() *memo {
 // m keeps unless a write came in meanwhile.
 func remembered[T any](mu *memo, m map[string]T, key string, read func() (T, error)) (T, error) {
 	mu.mu.Lock()
-	v, ok := m[key]
 	gen := mu.gen
+	mu.mu.Unlock()
+	return rememberedSince(mu, m, key, gen, read)
+}
+
+// rememberedSince is remembered for a read that keeps what it read only
+// if no write came in since generation gen.
+func rememberedSince[T any](mu *memo, m map[string]T, key string, gen uint64, read func() (T, error)) (T, error) {
+	mu.mu.Lock()
+	v, ok := m[key]
 	mu.mu.Unlock()
 	if ok {
 		return v, nil
@@ -65,13 +75,19 @@ func remembered[T any](mu *memo, m map[string]T, key string, read func() (T, err
 	return v, nil
 }
 
-// recall returns what m holds under key, without reading or keeping
-// anything: for a read inside a transaction.
-func recall[T any](mu *memo, m map[string]T, key string) (T, bool) {
+// fromMemo is remembered for a read of s's, in a transaction or not.
+func fromMemo[T any](s store, m map[string]T, key string, read func() (T, error)) (T, error) {
+	if s.tx != nil {
+		return rememberedSince(s.memo, m, key, s.txGen, read)
+	}
+	return remembered(s.memo, m, key, read)
+}
+
+// generation is the memo's generation now.
+func (mu *memo) generation() uint64 {
 	mu.mu.Lock()
 	defer mu.mu.Unlock()
-	v, ok := m[key]
-	return v, ok
+	return mu.gen
 }
 
 // forgetSellers forgets every seller: a write may have moved an AK from

@@ -73,3 +73,49 @@ func TestMemoInTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A transaction's read of a record no write in it has touched fills the
+// memo, even if the transaction then rolls back; one after such a write
+// does not.
+func TestMemoFilledInTransactions(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, t.TempDir()+"/kgsim.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range []string{"C1", "C2"} {
+		if err := db.PutCustomer(ctx, simulator.Customer{ID: id, Name: "stored"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	undo := errors.New("undo")
+	err = db.Update(ctx, func(tx simulator.Tx) error {
+		if _, err := tx.Customer(ctx, "C1"); err != nil {
+			return err
+		}
+		if err := tx.PutCustomer(ctx, simulator.Customer{ID: "C2", Name: "rolled back"}); err != nil {
+			return err
+		}
+		if c, err := tx.Customer(ctx, "C2"); err != nil || c.Name != "rolled back" {
+			t.Errorf("in the transaction that wrote it: Customer = %+v, %v; want its own write", c, err)
+		}
+		return undo
+	})
+	if !errors.Is(err, undo) {
+		t.Fatalf("Update = %v, want the rollback's error", err)
+	}
+	db.memo.mu.Lock()
+	c1, ok1 := db.memo.customers["C1"]
+	_, ok2 := db.memo.customers["C2"]
+	db.memo.mu.Unlock()
+	if !ok1 || c1.Name != "stored" {
+		t.Errorf("the memo after a transaction read C1 = %+v, %v; want it remembered", c1, ok1)
+	}
+	if ok2 {
+		t.Error("the memo holds C2, read after a write in a transaction that rolled back")
+	}
+	if c, err := db.Customer(ctx, "C2"); err != nil || c.Name != "stored" {
+		t.Errorf("after the rollback: Customer = %+v, %v; want the stored one", c, err)
+	}
+}

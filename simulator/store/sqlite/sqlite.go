@@ -195,6 +195,9 @@ type store struct {
 	// call allocated a statement and its dependency record each time.
 	// nil outside a transaction.
 	inTx map[*sql.Stmt]*sql.Stmt
+	// txGen is the memo's generation when the transaction began: its
+	// reads fill the memo only while it is the same (memo).
+	txGen uint64
 }
 
 // in returns s inside tx, or outside a transaction if tx is nil, with
@@ -206,6 +209,7 @@ func (s store) in(tx *sql.Tx) store {
 	s.tx, s.conn, s.Tables, s.inTx = tx, nil, record.Tables{}, nil
 	if tx != nil {
 		s.inTx = map[*sql.Stmt]*sql.Stmt{}
+		s.txGen = s.memo.generation()
 	}
 	c := conn{s}
 	s.conn, s.Tables = c, record.NewTables(c, dialect())
