@@ -135,23 +135,52 @@ func (g *Group[S]) commit(batch []*member[S]) {
 			m.turn <- false
 		}
 	}()
-	s, tx, err := g.b.Begin()
-	if err != nil {
-		failAll(batch, g.b.Fail(err))
-		return
-	}
+	// Until a member has written in it, the transaction needs no
+	// savepoint: should the first member to run fail, the transaction
+	// is rolled back whole, and the next member begins a new one. A
+	// member alone (a light load) thus runs as BEGIN, its statements and
+	// COMMIT, and every group saves a savepoint's statements and the
+	// copies of the pages its first member changes.
+	var (
+		s     S
+		tx    Tx // nil until a member is to run, and after a rollback
+		fresh bool
+	)
 	for i := 0; i < len(batch); i++ {
-		if err := g.run(s, tx, batch[i]); err != nil {
-			// The transaction itself is broken (SQLite rolls it back
-			// whole on a full disk or an I/O error, a PostgreSQL
-			// connection may have gone): nothing commits.
+		m := batch[i]
+		if tx == nil {
+			var err error
+			if s, tx, err = g.b.Begin(); err != nil {
+				failAll(batch, g.b.Fail(err))
+				return
+			}
+			fresh = true
+		}
+		switch {
+		case !fresh:
+			if err := g.run(s, tx, m); err != nil {
+				// The transaction itself is broken (SQLite rolls it
+				// back whole on a full disk or an I/O error, a
+				// PostgreSQL connection may have gone): nothing
+				// commits.
+				tx.Rollback()
+				failAll(batch, g.b.Fail(err))
+				return
+			}
+		case !g.runFirst(s, m):
+			// It did not run: the transaction is still empty.
+		case m.err == nil && m.panicked == nil:
+			fresh = false
+		default:
 			tx.Rollback()
-			failAll(batch, g.b.Fail(err))
-			return
+			tx = nil
 		}
 		if i == len(batch)-1 && len(batch) < g.b.Max {
 			batch = append(batch, g.take(g.b.Max-len(batch))...)
 		}
+	}
+	if tx == nil {
+		return // the last member to run failed alone, and was rolled back
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(batch, g.b.Fail(err))
@@ -187,6 +216,20 @@ func (g *Group[S]) run(s S, tx Tx, m *member[S]) error {
 		}
 	}
 	return tx.Exec(Release)
+}
+
+// runFirst runs m's function first in the transaction, without a
+// savepoint, and says whether it ran. Its error is m's.
+func (g *Group[S]) runFirst(s S, m *member[S]) bool {
+	if err := m.ctx.Err(); err != nil {
+		m.err = err
+		return false
+	}
+	m.panicked, m.err = call(s, m.fn)
+	if m.err != nil || m.panicked != nil {
+		m.err = g.b.Fail(m.err)
+	}
+	return true
 }
 
 // call runs fn, recovering a panic.
