@@ -282,7 +282,13 @@ func (d *Deliverer) filter(now time.Time, limit int, read bool) (simulator.DueFi
 			delete(d.leasedOut, q)
 		}
 	}
-	free := d.workers() // a merchant with nothing in flight yet
+	// A merchant with nothing in flight yet counts for one head: should
+	// the read return one, the pass that starts it reads again, knowing
+	// that merchant's free slots. Counting it for a merchant's bound of
+	// heads made every read behind a busy merchant's backlog return that
+	// many of the busy merchant's heads, of which the bound let one or
+	// two start: most of the read's work was thrown away.
+	free := 1
 	for o, n := range d.origins {
 		if n >= d.workers() {
 			f.SkipOrigins = append(f.SkipOrigins, o)
