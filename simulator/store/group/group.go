@@ -51,6 +51,12 @@ type Backend[S any] struct {
 	// OK records a commit that succeeded: whatever made writes fail is
 	// over.
 	OK func()
+	// Nest leaves each member's savepoint open when it ends instead of
+	// releasing it: the next member's nests inside it, and the COMMIT
+	// ends them all. On PostgreSQL a RELEASE is a round trip that frees
+	// nothing the COMMIT would not; SQLite releases, since a page changed
+	// under several open savepoints is copied once for each.
+	Nest bool
 }
 
 // Group is one store's group commits.
@@ -198,7 +204,8 @@ func (g *Group[S]) commit(batch []*member[S]) {
 }
 
 // run runs m's function inside a savepoint, rolled back to when the
-// function fails or panics. Its error is m's; the error returned is the
+// function fails or panics (the latest savepoint of the name: with Nest,
+// m's). Its error is m's; the error returned is the
 // transaction's, when the savepoint itself could not be handled.
 func (g *Group[S]) run(s S, tx Tx, m *member[S]) error {
 	if err := m.ctx.Err(); err != nil {
@@ -214,6 +221,9 @@ func (g *Group[S]) run(s S, tx Tx, m *member[S]) error {
 		if err := tx.Exec(RollbackTo); err != nil {
 			return err
 		}
+	}
+	if g.b.Nest {
+		return nil
 	}
 	return tx.Exec(Release)
 }

@@ -52,11 +52,15 @@ type world struct {
 	g      *Group[string]
 }
 
-func newWorld(tx fakeTx) *world {
+func newWorld(tx fakeTx) *world { return newNestWorld(tx, false) }
+
+// newNestWorld is newWorld with the backend's Nest.
+func newNestWorld(tx fakeTx, nest bool) *world {
 	w := &world{}
 	tx.ran = &w.ran
 	w.g = New(Backend[string]{
 		Max:   4,
+		Nest:  nest,
 		Begin: func() (string, Tx, error) { w.ran = append(w.ran, "BEGIN"); return "in tx", tx, nil },
 		Fail: func(err error) error {
 			if err != nil {
@@ -135,6 +139,18 @@ func TestMembersAfterTheFirst(t *testing.T) {
 	refused := errors.New("refused")
 	err1, err2 := runTwo(t, w.g, func(string) error { return nil }, func(string) error { return refused })
 	want := []string{"BEGIN", Savepoint, RollbackTo, Release, "COMMIT"}
+	if err1 != nil || err2 != refused || !slices.Equal(w.ran, want) || w.oks != 1 {
+		t.Errorf("outcomes %v, %v; ran %v, %d OK; want nil, refused, %v, 1 OK", err1, err2, w.ran, w.oks, want)
+	}
+}
+
+// With Nest, a member's savepoint is left open for the next to nest in;
+// a failing member is still rolled back to its own, and fails alone.
+func TestNestedMembers(t *testing.T) {
+	w := newNestWorld(fakeTx{}, true)
+	refused := errors.New("refused")
+	err1, err2 := runTwo(t, w.g, func(string) error { return nil }, func(string) error { return refused })
+	want := []string{"BEGIN", Savepoint, RollbackTo, "COMMIT"}
 	if err1 != nil || err2 != refused || !slices.Equal(w.ran, want) || w.oks != 1 {
 		t.Errorf("outcomes %v, %v; ran %v, %d OK; want nil, refused, %v, 1 OK", err1, err2, w.ran, w.oks, want)
 	}

@@ -11,7 +11,7 @@ import (
 // transaction that writes holds the write lock until it commits, so the
 // members ran one after another anyway, each paying a commit of its own.
 func grouped(s store) *group.Group[store] {
-	return group.New(group.Backend[store]{Max: maxGroup, Begin: s.begin, Fail: s.health.fail, OK: s.health.ok})
+	return group.New(group.Backend[store]{Max: maxGroup, Begin: s.begin, Fail: s.health.fail, OK: s.health.ok, Nest: true})
 }
 
 // maxGroup bounds a group, well below SQLite's 64. A member that writes

@@ -60,6 +60,10 @@ func BenchmarkDueFew(b *testing.B) { storetest.BenchmarkDueFew(b, openBench) }
 
 func BenchmarkPurchaseWrites(b *testing.B) { storetest.BenchmarkPurchaseWrites(b, openBench) }
 
+func BenchmarkPurchaseWritesParallel(b *testing.B) {
+	storetest.BenchmarkPurchaseWritesParallel(b, openBench)
+}
+
 // openBench opens a new store in a database of its own.
 func openBench(b *testing.B) simulator.Store {
 	db, err := Open(b.Context(), cluster.DB(b))

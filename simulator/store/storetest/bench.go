@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,40 +114,60 @@ func BenchmarkDueFew(b *testing.B, open func(b *testing.B) simulator.Store) {
 // when the merchant acknowledges. open returns a new, empty store.
 func BenchmarkPurchaseWrites(b *testing.B, open func(b *testing.B) simulator.Store) {
 	s := open(b)
-	ctx := b.Context()
 	n := 0
 	for b.Loop() {
 		n++
-		o := order(fmt.Sprintf("CS%08d", n), "P1", t0.Add(time.Duration(n)))
-		i := instance(o.LineID, "P1", o.CreatedAt)
-		i.ID, i.State = "", simulator.Provisioning
-		err := s.Update(ctx, func(tx simulator.Tx) error {
-			if err := tx.PutOrder(ctx, o); err != nil {
-				return err
-			}
-			return tx.PutInstance(ctx, i)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		err = s.Update(ctx, func(tx simulator.Tx) error {
-			o, err := tx.Order(ctx, o.ID)
-			if err != nil {
-				return err
-			}
-			o.State, o.SettledAt = simulator.OrderCompleted, t0.Add(time.Hour)
-			if err := tx.PutOrder(ctx, o); err != nil {
-				return err
-			}
-			i, err := tx.Instance(ctx, i.Key)
-			if err != nil {
-				return err
-			}
-			i.ID, i.State, i.NextEventAt, i.UpdatedAt = "i-"+o.ID, simulator.Active, t0.Add(720*time.Hour), t0.Add(time.Hour)
-			return tx.PutInstance(ctx, i)
-		})
-		if err != nil {
+		if err := purchaseWrites(b.Context(), s, n); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPurchaseWritesParallel is BenchmarkPurchaseWrites from 8
+// goroutines a CPU at once, as purchases and settlements come to a busy
+// kgsim serve: their transactions are committed in groups.
+func BenchmarkPurchaseWritesParallel(b *testing.B, open func(b *testing.B) simulator.Store) {
+	s := open(b)
+	var n atomic.Int64
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := purchaseWrites(b.Context(), s, int(n.Add(1))); err != nil {
+				b.Error(err) // not Fatal: this is not the benchmark's goroutine
+				return
+			}
+		}
+	})
+}
+
+// purchaseWrites makes purchase n's writes.
+func purchaseWrites(ctx context.Context, s simulator.Store, n int) error {
+	o := order(fmt.Sprintf("CS%08d", n), "P1", t0.Add(time.Duration(n)))
+	i := instance(o.LineID, "P1", o.CreatedAt)
+	i.ID, i.State = "", simulator.Provisioning
+	err := s.Update(ctx, func(tx simulator.Tx) error {
+		if err := tx.PutOrder(ctx, o); err != nil {
+			return err
+		}
+		return tx.PutInstance(ctx, i)
+	})
+	if err != nil {
+		return err
+	}
+	return s.Update(ctx, func(tx simulator.Tx) error {
+		o, err := tx.Order(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		o.State, o.SettledAt = simulator.OrderCompleted, t0.Add(time.Hour)
+		if err := tx.PutOrder(ctx, o); err != nil {
+			return err
+		}
+		i, err := tx.Instance(ctx, i.Key)
+		if err != nil {
+			return err
+		}
+		i.ID, i.State, i.NextEventAt, i.UpdatedAt = "i-"+o.ID, simulator.Active, t0.Add(720*time.Hour), t0.Add(time.Hour)
+		return tx.PutInstance(ctx, i)
+	})
 }
