@@ -1,9 +1,11 @@
 // Package group commits the transactions that callers start at about the
 // same time as one database transaction (group commit), for every store
 // back end: the first caller leads, running its own and every waiting
-// caller's function, each inside a savepoint of its own, and commits them
-// with one COMMIT. A member whose function fails or panics is rolled back
-// to its savepoint and fails alone; the others commit. Every caller
+// caller's function, and commits them with one COMMIT. Each member after
+// the first to run is inside a savepoint of its own: one whose function
+// fails or panics is rolled back to it and fails alone; the others
+// commit. The first needs none: should it fail, the transaction only it
+// wrote in is rolled back whole. Every caller
 // returns only once its work is committed (or not), so what a caller
 // acknowledges is stored as before. The stores have one writer (SQLite's
 // one connection, PostgreSQL's write lock): the members ran one after

@@ -45,10 +45,7 @@ func newMemo() *memo {
 // remembered returns what m holds under key, or what read returns, which
 // m keeps unless a write came in meanwhile.
 func remembered[T any](mu *memo, m map[string]T, key string, read func() (T, error)) (T, error) {
-	mu.mu.Lock()
-	gen := mu.gen
-	mu.mu.Unlock()
-	return rememberedSince(mu, m, key, gen, read)
+	return rememberedSince(mu, m, key, mu.generation(), read)
 }
 
 // rememberedSince is remembered for a read that keeps what it read only

@@ -11,10 +11,7 @@ import (
 // sees its own writes; what it wrote and rolled back is not remembered.
 func TestMemoInTransactions(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, t.TempDir()+"/kgsim.db")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := open(t, t.TempDir()+"/kgsim.db")
 	defer db.Close()
 	if err := db.PutProduct(ctx, simulator.Product{ID: "P1", Name: "old"}); err != nil {
 		t.Fatal(err)
@@ -30,7 +27,7 @@ func TestMemoInTransactions(t *testing.T) {
 		t.Fatalf("Customer = %+v, %v", c, err)
 	}
 	undo := errors.New("undo")
-	err = db.Update(ctx, func(tx simulator.Tx) error {
+	err := db.Update(ctx, func(tx simulator.Tx) error {
 		if p, err := tx.Product(ctx, "P1"); err != nil || p.Name != "old" {
 			t.Errorf("in the transaction, before writing: Product = %+v, %v", p, err)
 		}
@@ -79,10 +76,7 @@ func TestMemoInTransactions(t *testing.T) {
 // does not.
 func TestMemoFilledInTransactions(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, t.TempDir()+"/kgsim.db")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := open(t, t.TempDir()+"/kgsim.db")
 	defer db.Close()
 	for _, id := range []string{"C1", "C2"} {
 		if err := db.PutCustomer(ctx, simulator.Customer{ID: id, Name: "stored"}); err != nil {
@@ -90,7 +84,7 @@ func TestMemoFilledInTransactions(t *testing.T) {
 		}
 	}
 	undo := errors.New("undo")
-	err = db.Update(ctx, func(tx simulator.Tx) error {
+	err := db.Update(ctx, func(tx simulator.Tx) error {
 		if _, err := tx.Customer(ctx, "C1"); err != nil {
 			return err
 		}
