@@ -58,7 +58,9 @@ func BenchmarkStoreCeiling(b *testing.B) {
 }
 
 // buyAndSettle places one purchase and settles its newInstance as
-// acknowledged.
+// acknowledged. It reads the purchase's message back outside any
+// transaction, on one of the store's readers, where serve's delivery
+// finds it by reading the outbox: the writer does no more than in serve.
 func buyAndSettle(ctx context.Context, e *Engine, store *sqlite.DB) error {
 	o, inst, err := e.Buy(ctx, Purchase{ProductID: "P-BENCH", CustomerID: "c-1", PeriodNumber: 1})
 	if err != nil {
