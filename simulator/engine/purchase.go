@@ -32,8 +32,8 @@ func (e *Engine) Buy(ctx context.Context, pu Purchase) (simulator.Order, simulat
 		if err != nil {
 			return err
 		}
-		if pu.CustomerID == "" {
-			return simulator.Errorf(simulator.EINVALID, "customerId", "is required")
+		if err := simulator.CheckID("customerId", pu.CustomerID); err != nil {
+			return err
 		}
 		c, err := t.tx.Customer(ctx, pu.CustomerID)
 		if simulator.ErrorCode(err) == simulator.ENOTFOUND {

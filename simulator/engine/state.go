@@ -12,8 +12,10 @@ import (
 
 // product reads a product, refusing an unknown one.
 func (t *txn) product(field, id string) (simulator.Product, error) {
-	if id == "" {
-		return simulator.Product{}, simulator.Errorf(simulator.EINVALID, field, "is required")
+	// What could never be a product's ID is refused as such, not looked
+	// up and echoed back at whatever length it came.
+	if err := simulator.CheckID(field, id); err != nil {
+		return simulator.Product{}, err
 	}
 	p, err := t.tx.Product(t.ctx, id)
 	if simulator.ErrorCode(err) == simulator.ENOTFOUND {
